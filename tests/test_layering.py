@@ -1,0 +1,64 @@
+"""The import rules of DESIGN.md, checked on the source (no module is imported).
+
+protocol -> standard library only; server/client -> protocol (and events), never
+gui; only desktopchat/gui imports tkinter; only __main__ and gui import server.
+"""
+
+from __future__ import annotations
+
+import ast
+import sys
+from pathlib import Path
+
+import pytest
+
+PACKAGE = Path(__file__).resolve().parent.parent / "desktopchat"
+
+
+def modules() -> list[Path]:
+    return sorted(PACKAGE.rglob("*.py"))
+
+
+def imported(path: Path) -> set[str]:
+    """Absolute names of every module the file imports (relative ones resolved)."""
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    package = ".".join(path.relative_to(PACKAGE.parent).with_suffix("").parts[:-1])
+    names: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            names.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom):
+            if node.level:
+                base = package.split(".")[: len(package.split(".")) - node.level + 1]
+                prefix = ".".join(base)
+                module = f"{prefix}.{node.module}" if node.module else prefix
+            else:
+                module = node.module or ""
+            names.add(module)
+            names.update(f"{module}.{alias.name}" for alias in node.names)
+    return names
+
+
+def rel(path: Path) -> str:
+    return path.relative_to(PACKAGE.parent).as_posix()
+
+
+def test_there_are_modules_to_check() -> None:
+    assert {"desktopchat/protocol.py", "desktopchat/__main__.py"} <= {rel(p) for p in modules()}
+
+
+@pytest.mark.parametrize("path", modules(), ids=rel)
+def test_import_direction(path: Path) -> None:
+    name = rel(path)
+    names = imported(path)
+    tops = {n.split(".")[0] for n in names}
+    wiring = name == "desktopchat/__main__.py" or name.startswith("desktopchat/gui/")
+
+    if name == "desktopchat/protocol.py":
+        assert tops <= set(sys.stdlib_module_names) | {"__future__"}, names
+    if not name.startswith("desktopchat/gui/"):
+        assert not tops & {"tkinter", "_tkinter"}, f"{name} imports tkinter"
+    if not wiring:
+        assert not any(n.startswith("desktopchat.gui") for n in names), f"{name} imports the GUI"
+        if name != "desktopchat/server.py":
+            assert "desktopchat.server" not in names, f"{name} imports the server"
