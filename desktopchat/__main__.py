@@ -14,10 +14,12 @@ use ``--password-file FILE`` or the ``DESKTOPCHAT_PASSWORD`` variable.
 from __future__ import annotations
 
 import argparse
+import errno
+import os
 import sys
 from collections.abc import Sequence
 
-from desktopchat import __version__
+from desktopchat import __version__, applog
 
 #: Port used when none is given (the tutorial's).
 DEFAULT_PORT = 1234
@@ -106,13 +108,105 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _show_crash_dialog(message: str) -> None:
+    # Imported late: --serve must not need tkinter (nor a display).
+    from desktopchat.gui.crash import show_error_dialog
+
+    show_error_dialog(message)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the program; return the process exit code."""
     parser = build_parser()
     args = parser.parse_args(argv)
     if args.name is not None and args.serve:
         parser.error("--name is for the window (--join or --host), not --serve")
-    raise NotImplementedError("wired up by the server and GUI work")
+    # Logging before anything else runs: a windowed executable has no console, so
+    # the log file is its only output; a crash shows a dialog naming that file.
+    console_less = sys.stderr is None
+    applog.setup_logging(args.verbose, console=args.serve)
+    applog.install_excepthook(_show_crash_dialog if console_less or not args.serve else None)
+    if args.serve:
+        return _serve(args)
+    # GUI path (no arguments, --join, --host): wired up by the window work.
+    raise NotImplementedError("wired up by the GUI work")
+
+
+#: Environment variable holding the room password for --serve (never argv).
+PASSWORD_ENV = "DESKTOPCHAT_PASSWORD"
+
+
+def _serve(args: argparse.Namespace) -> int:
+    """Run the room server headless until Ctrl+C or SIGTERM; return the exit code.
+
+    Start-up problems (busy port, unreadable password file, bad numbers) are
+    one line on stderr and exit code 2; a clean stop is exit code 0.
+    """
+    import logging
+    import signal
+
+    from desktopchat import protocol
+    from desktopchat.server import RoomServer, join_addresses
+
+    def fail(message: str) -> int:
+        print(f"desktopchat: {message}", file=sys.stderr)
+        return EXIT_USAGE
+
+    if args.history < 0:
+        return fail(f"--history must be 0 or more, got {args.history}")
+    max_message = protocol.DEFAULT_MAX_PAYLOAD if args.max_message is None else args.max_message
+    if max_message < 1:
+        return fail(f"--max-message must be at least 1, got {max_message}")
+    password: str | None
+    if args.password_file is not None:
+        try:
+            with open(args.password_file, encoding="utf-8") as file:
+                password = file.readline().rstrip("\r\n")
+        except (OSError, UnicodeDecodeError) as exc:
+            return fail(f"cannot read the password file {args.password_file}: {exc}")
+        if not password:
+            return fail(f"the password file {args.password_file} has an empty first line")
+    else:
+        password = os.environ.get(PASSWORD_ENV) or None
+
+    # The server's log is its user interface. main() normally set logging up
+    # already; if not (called on its own), INFO to stderr, DEBUG with -v.
+    if not logging.getLogger().handlers:
+        logging.basicConfig(
+            stream=sys.stderr,
+            format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+            level=logging.DEBUG if args.verbose else logging.INFO,
+        )
+    log = logging.getLogger("desktopchat.serve")
+
+    try:
+        server = RoomServer(
+            args.bind, args.port, password=password, history=args.history, max_message=max_message
+        )
+    except OSError as exc:
+        if exc.errno == errno.EADDRINUSE:
+            return fail(
+                f"port {args.port} on {args.bind} is already in use "
+                "(another room running?): choose another with --port"
+            )
+        return fail(f"cannot listen on {args.bind}:{args.port}: {exc.strerror or exc}")
+
+    host, port = server.address
+    log.info("room listening on %s:%d%s", host, port, " (password required)" if password else "")
+    log.info("others can join at: %s", ", ".join(join_addresses(server.address)))
+
+    def on_signal(signum: int, frame: object) -> None:
+        log.info("%s received: closing the room", signal.Signals(signum).name)
+        server.stop()
+
+    previous = {sig: signal.signal(sig, on_signal) for sig in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        server.serve_forever()
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+    log.info("room closed")
+    return 0
 
 
 if __name__ == "__main__":
