@@ -1,0 +1,337 @@
+"""Login dialog: the pure validation step, then the real dialog under Xvfb."""
+
+from __future__ import annotations
+
+import time
+import tkinter as tk
+from collections.abc import Callable, Iterator
+
+import pytest
+
+from desktopchat.gui.login import (
+    LoginDialog,
+    LoginError,
+    LoginValues,
+    ask_login,
+    format_address,
+    parse_address,
+    validate_login,
+)
+from desktopchat.protocol import InvalidName, validate_name
+
+# --- pure validation ---------------------------------------------------------------
+
+
+def rule_message(name: str) -> str:
+    """The sentence the shared name rules give for ``name``."""
+    with pytest.raises(InvalidName) as info:
+        validate_name(name)
+    return str(info.value)
+
+
+def test_valid_login_is_canonical() -> None:
+    values = validate_login("  ann  ", " 192.168.1.23:1234 ", "")
+    assert values == LoginValues("ann", "192.168.1.23", 1234, "")
+
+
+def test_password_kept_exactly_as_typed() -> None:
+    assert validate_login("ann", "h", " s3cret ").password == " s3cret "
+
+
+@pytest.mark.parametrize(
+    ("address", "expected"),
+    [
+        ("chat.example.org", ("chat.example.org", 1234)),
+        ("localhost:80", ("localhost", 80)),
+        ("my_pc-2.lan:65535", ("my_pc-2.lan", 65535)),
+        ("10.0.0.5:1", ("10.0.0.5", 1)),
+        ("[::1]:4000", ("::1", 4000)),
+        ("[fe80::1]", ("fe80::1", 1234)),
+        ("fe80::1", ("fe80::1", 1234)),
+        ("::1", ("::1", 1234)),
+        ("python -m desktopchat --join 192.168.1.23:1235", ("192.168.1.23", 1235)),
+        ("desktopchat --join=[::1]:9", ("::1", 9)),
+    ],
+)
+def test_addresses(address: str, expected: tuple[str, int]) -> None:
+    assert parse_address(address) == expected
+    values = validate_login("ann", address, "")
+    assert (values.host, values.port) == expected
+
+
+@pytest.mark.parametrize(
+    ("address", "words"),
+    [
+        ("", "Type the room's address"),
+        ("   ", "Type the room's address"),
+        ("host:0", "from 1 to 65535, got 0"),
+        ("host:65536", "from 1 to 65535, got 65536"),
+        ("host:abc", "must be a number"),
+        ("host:+12", "must be a number"),
+        ("host:١٢", "must be a number"),  # Arabic-Indic digits are not a port
+        ("host:", "Type the port after the colon"),
+        (":1234", "before the colon"),
+        ("http://host:1234", "no http://"),
+        ("ann@host", "no http://"),
+        ("my host:1234", "must not contain spaces"),
+        ("ho$t", "is not a host name"),
+        ("[::1", "Close the IPv6 bracket"),
+        ("[::1]1234", "Put a colon"),
+        ("[nonsense]:1234", "is not an IPv6 address"),
+        ("fe80::1:99999", "in brackets"),
+    ],
+)
+def test_bad_addresses(address: str, words: str) -> None:
+    with pytest.raises(LoginError) as info:
+        validate_login("ann", address, "")
+    assert info.value.field == "address"
+    assert words in str(info.value)
+
+
+@pytest.mark.parametrize("name", ["", "   ", "ann lee", "*bot", "@ann", "/me", "x" * 33, "a\x07"])
+def test_bad_names_carry_the_rule_sentence(name: str) -> None:
+    with pytest.raises(LoginError) as info:
+        validate_login(name, "not checked yet because the name comes first", "")
+    assert info.value.field == "name"
+    assert str(info.value) == rule_message(name)
+
+
+def test_name_rule_sentences_are_for_people() -> None:
+    assert "empty" in rule_message("")
+    assert "spaces" in rule_message("ann lee")
+    assert "too long" in rule_message("x" * 33)
+    assert "must not start with" in rule_message("*bot")
+
+
+@pytest.mark.parametrize("password", ["line\nbreak", "x" * 70_000])
+def test_bad_passwords(password: str) -> None:
+    with pytest.raises(LoginError) as info:
+        validate_login("ann", "host", password)
+    assert info.value.field == "password"
+
+
+@pytest.mark.parametrize(
+    ("host", "port"), [("127.0.0.1", 1234), ("::1", 80), ("chat.lan", 65535), ("fe80::1", 1)]
+)
+def test_format_address_round_trips(host: str, port: int) -> None:
+    assert parse_address(format_address(host, port)) == (host, port)
+
+
+# --- the dialog ----------------------------------------------------------------------
+
+
+def wait_until(root: tk.Tk, condition: Callable[[], bool], timeout: float = 5.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError("condition not met in time")
+        root.update()
+        time.sleep(0.01)
+
+
+@pytest.fixture
+def root() -> Iterator[tk.Tk]:
+    """A real Tk root; the test fails if any Tk callback raised."""
+    root = tk.Tk()
+    root.geometry("600x400+50+50")
+    errors: list[str] = []
+
+    def record(exc: type[BaseException], value: BaseException, tb: object) -> None:
+        errors.append(f"{exc.__name__}: {value}")
+
+    root.report_callback_exception = record  # type: ignore[method-assign]
+    root.update()
+    yield root
+    root.update()
+    root.destroy()
+    assert errors == [], f"Tk callbacks raised: {errors}"
+
+
+def press(root: tk.Tk, widget: tk.Misc, sequence: str) -> None:
+    widget.focus_force()
+    root.update()
+    widget.event_generate(sequence)
+    root.update()
+
+
+def fill(dialog: LoginDialog, name: str, address: str, password: str = "") -> None:
+    for entry, text in (
+        (dialog.name_entry, name),
+        (dialog.address_entry, address),
+        (dialog.password_entry, password),
+    ):
+        entry.delete(0, "end")
+        entry.insert(0, text)
+
+
+pytestmark = pytest.mark.gui
+
+
+@pytest.mark.gui
+def test_return_gives_the_result(root: tk.Tk) -> None:
+    dialog = LoginDialog(root)
+    assert dialog.title() == "desktopchat — Join a room"
+    fill(dialog, "ann", "[::1]:4000", "pw")
+    press(root, dialog.password_entry, "<Return>")
+    assert dialog.result == LoginValues("ann", "::1", 4000, "pw")
+    assert not dialog.winfo_exists()
+
+
+@pytest.mark.gui
+def test_typed_keys_and_keypad_enter(root: tk.Tk) -> None:
+    dialog = LoginDialog(root, LoginValues("", "10.0.0.5", 1234, ""))
+    entry = dialog.name_entry
+    entry.focus_force()
+    root.update()
+    for key in "bob":
+        entry.event_generate("<KeyPress>", keysym=key)
+    root.update()
+    assert entry.get() == "bob"
+    entry.event_generate("<KP_Enter>")
+    root.update()
+    assert dialog.result == LoginValues("bob", "10.0.0.5", 1234, "")
+
+
+@pytest.mark.gui
+def test_invalid_name_shows_the_rule_and_stays_open(root: tk.Tk) -> None:
+    dialog = LoginDialog(root)
+    fill(dialog, "ann lee", "host:1234", "secret")
+    press(root, dialog.address_entry, "<Return>")
+    assert dialog.winfo_exists()
+    assert dialog.result is None
+    assert dialog.error_text == rule_message("ann lee")
+    assert dialog.error_label.winfo_ismapped()
+    # Fields kept; focus moved to the field at fault with its text selected.
+    assert (dialog.name_entry.get(), dialog.address_entry.get()) == ("ann lee", "host:1234")
+    assert dialog.password_entry.get() == "secret"
+    assert dialog.focus_get() is dialog.name_entry
+    assert dialog.name_entry.selection_present()
+    # Fixing it and pressing Return again connects.
+    fill(dialog, "ann_lee", "host:1234", "secret")
+    press(root, dialog.name_entry, "<Return>")
+    assert dialog.result == LoginValues("ann_lee", "host", 1234, "secret")
+
+
+@pytest.mark.gui
+def test_bad_port_focuses_address(root: tk.Tk) -> None:
+    dialog = LoginDialog(root)
+    fill(dialog, "ann", "host:99999")
+    dialog.ok_button.invoke()
+    root.update()
+    assert dialog.winfo_exists() and dialog.result is None
+    assert "from 1 to 65535" in dialog.error_text
+    assert dialog.focus_get() is dialog.address_entry
+
+
+@pytest.mark.gui
+def test_escape_cancels(root: tk.Tk) -> None:
+    dialog = LoginDialog(root, LoginValues("ann", "h", 1, ""))
+    press(root, dialog.name_entry, "<Escape>")
+    assert dialog.result is None
+    assert not dialog.winfo_exists()
+
+
+@pytest.mark.gui
+def test_window_close_cancels(root: tk.Tk) -> None:
+    dialog = LoginDialog(root, LoginValues("ann", "h", 1, ""))
+    root.update()
+    dialog.tk.call(dialog.protocol("WM_DELETE_WINDOW"))
+    root.update()
+    assert dialog.result is None
+    assert not dialog.winfo_exists()
+
+
+@pytest.mark.gui
+def test_return_on_cancel_button_cancels(root: tk.Tk) -> None:
+    dialog = LoginDialog(root, LoginValues("ann", "h", 1, ""))
+    press(root, dialog.cancel_button, "<Return>")
+    assert dialog.result is None
+    assert not dialog.winfo_exists()
+
+
+@pytest.mark.gui
+def test_initial_values_and_error_shown(root: tk.Tk) -> None:
+    error = "Could not connect: connection refused"
+    dialog = LoginDialog(root, LoginValues("ann", "fe80::1", 4000, "pw"), error)
+    root.update()
+    assert dialog.name_entry.get() == "ann"
+    assert dialog.address_entry.get() == "[fe80::1]:4000"
+    assert dialog.password_entry.get() == "pw"
+    assert dialog.password_entry.cget("show") == "•"  # bullets, not the password
+    assert dialog.error_text == error
+    assert dialog.error_label.winfo_ismapped()
+    # Unchanged values go straight back on Return.
+    press(root, dialog.name_entry, "<Return>")
+    assert dialog.result == LoginValues("ann", "fe80::1", 4000, "pw")
+
+
+@pytest.mark.gui
+def test_no_error_line_without_error(root: tk.Tk) -> None:
+    dialog = LoginDialog(root)
+    root.update()
+    assert dialog.error_text == ""
+    assert not dialog.error_label.winfo_ismapped()
+    dialog.cancel()
+
+
+@pytest.mark.gui
+@pytest.mark.parametrize(
+    ("initial", "focused"),
+    [
+        (None, "name_entry"),
+        (LoginValues("", "h", 1, ""), "name_entry"),
+        (LoginValues("ann", "h", 1, ""), "password_entry"),
+        (LoginValues("ann", "h", 1, "pw"), "name_entry"),
+    ],
+)
+def test_focus_starts_in_first_empty_field(
+    root: tk.Tk, initial: LoginValues | None, focused: str
+) -> None:
+    dialog = LoginDialog(root, initial)
+    root.update()
+    # The widget that gets the keyboard when the dialog window gets focus.
+    last = dialog.tk.call("focus", "-lastfor", str(dialog))
+    assert dialog.nametowidget(last) is getattr(dialog, focused)
+    dialog.cancel()
+
+
+@pytest.mark.gui
+def test_modal_and_centred_over_a_visible_master(root: tk.Tk) -> None:
+    dialog = LoginDialog(root)
+    wait_until(root, lambda: dialog.grab_status() == "local")
+    assert str(dialog.transient()) == str(root)
+    assert dialog.winfo_viewable()
+    centre_x = dialog.winfo_rootx() + dialog.winfo_width() // 2
+    centre_y = dialog.winfo_rooty() + dialog.winfo_height() // 2
+    assert abs(centre_x - (root.winfo_rootx() + root.winfo_width() // 2)) <= 2
+    assert abs(centre_y - (root.winfo_rooty() + root.winfo_height() // 2)) <= 2
+    dialog.cancel()
+    assert root.grab_current() is None
+
+
+@pytest.mark.gui
+def test_shows_over_a_withdrawn_root(root: tk.Tk) -> None:
+    root.withdraw()
+    root.update()
+    dialog = LoginDialog(root)
+    wait_until(root, lambda: bool(dialog.winfo_viewable()))
+    assert str(dialog.transient()) == ""  # transient to a withdrawn root would hide it
+    wait_until(root, lambda: dialog.grab_status() == "local")
+    # On screen, roughly centred horizontally.
+    centre_x = dialog.winfo_rootx() + dialog.winfo_width() // 2
+    assert abs(centre_x - dialog.winfo_screenwidth() // 2) <= 2
+    # Keys still work (the root is withdrawn, the dialog is not).
+    fill(dialog, "ann", "h:5")
+    press(root, dialog.name_entry, "<Return>")
+    assert dialog.result == LoginValues("ann", "h", 5, "")
+
+
+@pytest.mark.gui
+def test_ask_login_waits_for_the_answer(root: tk.Tk) -> None:
+    def answer() -> None:
+        [dialog] = [w for w in root.winfo_children() if isinstance(w, LoginDialog)]
+        fill(dialog, "ann", "host")
+        press(root, dialog.name_entry, "<Return>")
+
+    root.after(50, answer)
+    assert ask_login(root) == LoginValues("ann", "host", 1234, "")
