@@ -139,7 +139,7 @@ def root() -> Iterator[tk.Tk]:
     def record(exc: type[BaseException], value: BaseException, tb: object) -> None:
         errors.append(f"{exc.__name__}: {value}")
 
-    root.report_callback_exception = record  # type: ignore[method-assign]
+    root.report_callback_exception = record
     root.update()
     yield root
     root.update()
