@@ -70,7 +70,7 @@ ERROR_COLOUR = "#b00020"
 HINT_COLOUR = "#666666"
 
 #: Width of the entry fields in characters.
-ENTRY_WIDTH = 32
+ENTRY_WIDTH = 36
 
 # Characters allowed in a host name besides letters and digits (of any script,
 # for internationalised names): dots between labels, hyphens, and underscores,
