@@ -335,3 +335,40 @@ def test_ask_login_waits_for_the_answer(root: tk.Tk) -> None:
 
     root.after(50, answer)
     assert ask_login(root) == LoginValues("ann", "host", 1234, "")
+
+
+def refuse_first_grabs(monkeypatch: pytest.MonkeyPatch, count: int) -> list[int]:
+    """Make grab_set fail ``count`` times, as it does until a window manager maps the dialog."""
+    real = tk.Toplevel.grab_set
+    calls: list[int] = []
+
+    def grab_set(self: tk.Toplevel) -> None:
+        calls.append(1)
+        if len(calls) <= count:
+            raise tk.TclError(f'grab failed: window "{self}" not viewable')
+        real(self)
+
+    monkeypatch.setattr(LoginDialog, "grab_set", grab_set)
+    return calls
+
+
+@pytest.mark.gui
+def test_grab_is_retried_until_the_window_is_viewable(
+    root: tk.Tk, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    calls = refuse_first_grabs(monkeypatch, 3)
+    dialog = LoginDialog(root)
+    wait_until(root, lambda: dialog.grab_status() == "local")
+    assert len(calls) == 4
+    dialog.cancel()
+
+
+@pytest.mark.gui
+def test_destroyed_before_the_grab_leaves_no_pending_callbacks(
+    root: tk.Tk, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A retry left pending would fire on a dead widget, and Tk reports that to
+    # stderr, past report_callback_exception.
+    refuse_first_grabs(monkeypatch, 1000)
+    LoginDialog(root).destroy()
+    assert root.tk.splitlist(root.tk.call("after", "info")) == ()

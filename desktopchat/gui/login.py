@@ -229,8 +229,9 @@ def validate_login(name: str, address: str, password: str) -> LoginValues:
 class FormDialog(tk.Toplevel, Generic[T]):
     """A modal form: labelled fields, one error line, OK and Cancel buttons.
 
-    Subclasses build their fields with :meth:`add_field` and friends, implement
-    :meth:`submit`, then call :meth:`show`.
+    Subclasses build their fields with :meth:`add_field` and :meth:`add_note`,
+    implement :meth:`submit`, and end their ``__init__`` with :meth:`finish`,
+    which lays the form out and shows it.
     """
 
     # How often and how long to retry grab_set while the window is being mapped.
