@@ -1,0 +1,359 @@
+"""Room server behaviour over real sockets on 127.0.0.1: chat, events, commands, history."""
+
+from __future__ import annotations
+
+import errno
+import socket
+import threading
+import time
+from collections.abc import Iterator
+
+import pytest
+from serverkit import Peer, TutorialPeer, wait_until
+
+from desktopchat import events
+from desktopchat.room import HELP_TEXT, HISTORY_MAX_BYTES
+from desktopchat.server import RoomServer, join_addresses
+
+
+@pytest.fixture
+def server() -> Iterator[RoomServer]:
+    with RoomServer("127.0.0.1", 0) as srv:
+        yield srv
+
+
+def joined(server: RoomServer, *names: str) -> list[Peer]:
+    """Connect and join each name in turn; earlier peers consume the *join events."""
+    peers: list[Peer] = []
+    for name in names:
+        peer = Peer(server.address)
+        peer.join(name)
+        for earlier in peers:
+            earlier.expect(events.JOIN, name)
+        peers.append(peer)
+    return peers
+
+
+def sync(peer: Peer) -> str:
+    """Round trip through the server: everything sent to ``peer`` before is read by now."""
+    peer.send("/who")
+    return peer.expect(events.USERS)
+
+
+# --- the tutorial's client ---------------------------------------------------------
+
+
+def test_tutorial_client_chats_and_sees_join_leave(server: RoomServer) -> None:
+    tut = TutorialPeer(server.address, "tut")
+    assert tut.pair()[0] == events.WELCOME
+    assert tut.pair() == (events.USERS, "tut")
+    bob = Peer(server.address)
+    assert bob.join("bob") == ["tut", "bob"]
+    assert tut.pair() == (events.JOIN, "bob")
+    tut.send("hello from the console")
+    bob.expect("tut", "hello from the console")
+    bob.send("héllo back 👋")
+    assert tut.pair() == ("bob", "héllo back 👋")
+    bob.close()
+    assert tut.pair() == (events.LEAVE, "bob")
+    tut.close()
+
+
+def test_sender_is_not_echoed(server: RoomServer) -> None:
+    alice, bob = joined(server, "alice", "bob")
+    alice.send("one")
+    bob.expect("alice", "one")
+    assert sync(alice) == "alice bob"  # the next thing alice reads is the answer, not "one"
+
+
+# --- framing edge cases --------------------------------------------------------------
+
+
+def test_bytes_written_one_at_a_time(server: RoomServer) -> None:
+    (bob,) = joined(server, "bob")
+    slow = Peer(server.address)
+    stream = b"4         slow" + b"11        hello there"
+    for byte in stream:
+        slow.send_raw(bytes([byte]))
+    bob.expect(events.JOIN, "slow")
+    bob.expect("slow", "hello there")
+    assert slow.expect(events.WELCOME)
+
+
+def test_frames_coalesced_into_one_write(server: RoomServer) -> None:
+    (bob,) = joined(server, "bob")
+    fast = Peer(server.address)
+    frames = [b"fast", b"one", b"two", b"three"]
+    fast.send_raw(b"".join(f"{len(f):<10}".encode() + f for f in frames))
+    bob.expect(events.JOIN, "fast")
+    for text in ("one", "two", "three"):
+        bob.expect("fast", text)
+
+
+def test_sixty_kilobyte_message(server: RoomServer) -> None:
+    alice, bob = joined(server, "alice", "bob")
+    text = ("0123456789abcdé€😀" * 4000)[: 60_000 // 2] + "x" * 10_000
+    assert len(text.encode()) > 50_000
+    alice.send(text)
+    bob.expect("alice", text)
+
+
+def test_empty_message_is_relayed(server: RoomServer) -> None:
+    alice, bob = joined(server, "alice", "bob")
+    alice.send("")
+    bob.expect("alice", "")
+    alice.send("after")
+    bob.expect("alice", "after")
+
+
+def test_pairs_arrive_whole_in_one_send(server: RoomServer) -> None:
+    # With Nagle off and one send per pair, a reader that waits briefly then
+    # does one recv gets the whole pair, never a header alone.
+    alice, bob = joined(server, "alice", "bob")
+    alice.send("ping")
+    wait_until(lambda: len(bob.sock.recv(65536, socket.MSG_PEEK)) >= 29)
+    assert bob.sock.recv(65536) == b"5         alice4         ping"
+
+
+# --- commands -----------------------------------------------------------------------
+
+
+def test_who_and_help(server: RoomServer) -> None:
+    alice, _bob = joined(server, "alice", "bob")
+    alice.send("/who")
+    alice.expect(events.USERS, "alice bob")
+    alice.send("/HELP")
+    assert alice.expect(events.INFO) == HELP_TEXT
+
+
+def test_private_message(server: RoomServer) -> None:
+    alice, bob, carol = joined(server, "alice", "bob", "carol")
+    alice.send("/msg BOB psst, secret")
+    bob.expect("@alice", "psst, secret")
+    assert sync(alice) == "alice bob carol"  # sender got nothing back
+    assert sync(carol) == "alice bob carol"  # nor did anyone else
+
+
+def test_private_message_errors(server: RoomServer) -> None:
+    (alice,) = joined(server, "alice")
+    alice.send("/msg nobody hi")
+    alice.expect(events.ERROR, "No such user: nobody.")
+    alice.send("/msg alice")
+    alice.expect(events.ERROR, "Usage: /msg NAME TEXT")
+
+
+def test_me_action(server: RoomServer) -> None:
+    alice, bob = joined(server, "alice", "bob")
+    alice.send("/me waves at everyone")
+    bob.expect(events.ACTION, "alice waves at everyone")
+    assert sync(alice) == "alice bob"
+    alice.send("/me")
+    alice.expect(events.ERROR, "Usage: /me TEXT")
+
+
+def test_nick_reaches_everyone_including_the_renamer(server: RoomServer) -> None:
+    alice, bob = joined(server, "alice", "bob")
+    alice.send("/nick Ally")
+    alice.expect(events.NICK, "alice Ally")
+    bob.expect(events.NICK, "alice Ally")
+    alice.send("under my new name")
+    bob.expect("Ally", "under my new name")
+    assert sync(bob) == "Ally bob"
+    alice.send("/nick BOB")
+    assert "taken" in alice.expect(events.ERROR)
+    alice.send("/nick *star")
+    assert alice.expect(events.ERROR).startswith("Name must not start with")
+    bob.send("/nick Bob")  # a change of case is allowed
+    bob.expect(events.NICK, "bob Bob")
+    alice.expect(events.NICK, "bob Bob")
+    # The old name is free again.
+    carol = Peer(server.address)
+    carol.join("alice")
+
+
+def test_unknown_command_and_double_slash(server: RoomServer) -> None:
+    alice, bob = joined(server, "alice", "bob")
+    alice.send("/frobnicate now")
+    alice.expect(events.ERROR, "Unknown command /frobnicate: type /help for the list.")
+    alice.send("//etc is full")
+    bob.expect("alice", "/etc is full")
+
+
+# --- history ------------------------------------------------------------------------
+
+
+def test_history_replayed_after_users(server: RoomServer) -> None:
+    alice, bob = joined(server, "alice", "bob")
+    alice.send("first")
+    alice.send("/me sighs")
+    bob.expect("alice", "first")
+    bob.expect(events.ACTION, "alice sighs")
+    bob.send("second")
+    bob.send("/msg alice private, not history")
+    sync(bob)
+    bob.close()
+    alice.expect("bob", "second")
+    alice.expect("@bob")
+    alice.expect(events.LEAVE, "bob")
+    carol = Peer(server.address)
+    assert carol.join("carol") == ["alice", "carol"]
+    carol.expect("alice", "first")
+    carol.expect(events.ACTION, "alice sighs")
+    carol.expect("bob", "second")
+    assert sync(carol) == "alice carol"  # no joins, leaves or private messages replayed
+
+
+def test_history_is_bounded_and_can_be_off() -> None:
+    with RoomServer("127.0.0.1", 0, history=3) as srv:
+        (alice,) = joined(srv, "alice")
+        for i in range(10):
+            alice.send(f"m{i}")
+        sync(alice)
+        late = Peer(srv.address)
+        late.join("late")
+        assert [late.expect("alice") for _ in range(3)] == ["m7", "m8", "m9"]
+        assert sync(late) == "alice late"
+    with RoomServer("127.0.0.1", 0, history=0) as srv:
+        (alice,) = joined(srv, "alice")
+        alice.send("gone")
+        sync(alice)
+        late = Peer(srv.address)
+        late.join("late")
+        assert sync(late) == "alice late"
+
+
+def test_history_of_big_messages_fits_the_replay(server: RoomServer) -> None:
+    # 100 messages of 60 KB exceed the byte cap: the newest that fit are kept,
+    # and replaying them does not trip the slow-client limit.
+    (alice,) = joined(server, "alice")
+    big = "y" * 60_000
+    for i in range(100):
+        alice.send(f"{i:03d}{big}")
+    sync(alice)
+    late = Peer(server.address)
+    late.join("late")
+    late.send("/who")
+    replay = []
+    while True:
+        sender, text = late.pair()
+        if sender != "alice":
+            assert sender == events.USERS
+            break
+        replay.append(int(text[:3]))
+    assert replay == list(range(100 - len(replay), 100))
+    assert 10 <= len(replay) * 60_000 <= HISTORY_MAX_BYTES
+
+
+# --- handshake ------------------------------------------------------------------------
+
+
+def test_names_are_unique_case_insensitively(server: RoomServer) -> None:
+    (ann,) = joined(server, "Ann")
+    dup = Peer(server.address)
+    dup.send("aNN")
+    assert dup.closed_with_error() == "Name aNN is already taken in this room: choose another."
+    assert sync(ann) == "Ann"
+
+
+def test_password_room() -> None:
+    with RoomServer("127.0.0.1", 0, password="sesame") as srv:
+        alice = Peer(srv.address)
+        assert alice.join("alice", password="sesame") == ["alice"]
+        wrong = Peer(srv.address)
+        wrong.send("mallory")
+        wrong.expect(events.AUTH, "password required")
+        wrong.send("guess")
+        assert wrong.closed_with_error() == "Wrong password."
+        assert sync(alice) == "alice"
+
+
+def test_wrong_passwords_are_throttled_per_address() -> None:
+    with RoomServer("127.0.0.1", 0, password="sesame") as srv:
+        reasons = []
+        for _ in range(5):
+            p = Peer(srv.address)
+            p.send("m")
+            p.expect(events.AUTH)
+            p.send("nope")
+            reasons.append(p.closed_with_error())
+        assert reasons[:4] == ["Wrong password."] * 4
+        assert reasons[4].startswith("Too many wrong passwords")
+        # Even the right password is refused while the address is locked out.
+        p = Peer(srv.address)
+        p.send("m")
+        p.expect(events.AUTH)
+        p.send("sesame")
+        assert p.closed_with_error().startswith("Too many wrong passwords")
+
+
+def test_handshake_timeout_closes_silent_connections() -> None:
+    with RoomServer("127.0.0.1", 0, handshake_timeout=0.3) as srv:
+        silent = Peer(srv.address)
+        start = time.monotonic()
+        assert silent.closed_with_error() == "Handshake timed out after 0.3 s."
+        assert time.monotonic() - start < 3
+        # A joined member has no deadline.
+        alice = Peer(srv.address)
+        alice.join("alice")
+        time.sleep(0.5)
+        assert sync(alice) == "alice"
+
+
+# --- lifecycle ----------------------------------------------------------------------------
+
+
+def test_stop_from_another_thread_closes_the_room() -> None:
+    srv = RoomServer("127.0.0.1", 0)
+    srv.start()
+    thread = next(t for t in threading.enumerate() if t.name == "desktopchat-server")
+    alice, bob = joined(srv, "alice", "bob")
+    half = Peer(srv.address)  # mid-handshake connections are told too
+    half.send_raw(b"5    ")
+    wait_until(lambda: len(srv._conns) == 3)  # accepted (else it just sees the listener close)
+    stopper = threading.Thread(target=srv.stop)
+    start = time.monotonic()
+    stopper.start()
+    stopper.join(2)
+    thread.join(2)
+    assert not thread.is_alive()
+    assert time.monotonic() - start < 1.0
+    for peer in (alice, bob, half):
+        assert peer.until_closed() == [(events.INFO, events.ROOM_CLOSED)]
+    srv.stop()  # idempotent
+    with pytest.raises(OSError):
+        Peer(srv.address)
+
+
+def test_serve_forever_in_calling_thread_and_context_manager() -> None:
+    srv = RoomServer("127.0.0.1", 0)
+    runner = threading.Thread(target=srv.serve_forever)
+    runner.start()
+    (alice,) = joined(srv, "alice")
+    srv.stop()
+    runner.join(2)
+    assert not runner.is_alive()
+    assert alice.until_closed() == [(events.INFO, events.ROOM_CLOSED)]
+
+
+def test_stop_before_start_releases_the_port() -> None:
+    srv = RoomServer("127.0.0.1", 0)
+    port = srv.address[1]
+    srv.stop()
+    RoomServer("127.0.0.1", port).stop()
+
+
+def test_busy_port_raises_from_the_constructor(server: RoomServer) -> None:
+    with pytest.raises(OSError) as info:
+        RoomServer("127.0.0.1", server.address[1])
+    assert info.value.errno == errno.EADDRINUSE
+
+
+def test_join_addresses() -> None:
+    assert join_addresses(("127.0.0.1", 5555)) == ["127.0.0.1:5555"]
+    everywhere = join_addresses(("0.0.0.0", 5555))
+    assert everywhere
+    for entry in everywhere:
+        ip, port = entry.rsplit(":", 1)
+        assert port == "5555"
+        socket.inet_aton(ip)
+    assert everywhere == ["127.0.0.1:5555"] or not any(e.startswith("127.") for e in everywhere)
