@@ -51,8 +51,11 @@ as the name is out and chat pairs are shown as they come. Only the *outbox* is
 held back until the handshake is over, because a chat line sent right behind
 the name would be taken for the password by a room that asks for one. The
 handshake counts as over at ``*welcome``, at the first ordinary chat pair, or
--- when we have no password to give and the server has said nothing at all --
-after :data:`LEGACY_GRACE` seconds (then it is a server that speaks no events).
+when the server has said nothing at all for :data:`LEGACY_GRACE` seconds after
+the name: then it is a server that speaks no events (a desktopchat room answers
+a name within milliseconds, and once it has sent any event the client waits
+for the welcome however long it takes). A password given for a server that
+never asks for one is simply not sent.
 
 Outbox and exactly-once
 =======================
@@ -445,8 +448,7 @@ class _Session:
                 self.announced = True
                 client._connected = True
                 client._post(ev.Connected(client.host, client.port, client.name))
-                if client.password is None:
-                    self.grace_deadline = time.monotonic() + LEGACY_GRACE
+                self.grace_deadline = time.monotonic() + LEGACY_GRACE
             if client._phase != "ready":
                 return False
             while True:
