@@ -128,8 +128,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     applog.install_excepthook(_show_crash_dialog if console_less or not args.serve else None)
     if args.serve:
         return _serve(args)
-    # GUI path (no arguments, --join, --host): wired up by the window work.
-    raise NotImplementedError("wired up by the GUI work")
+    return _window(args, parser)
 
 
 #: Environment variable holding the room password for --serve (never argv).
@@ -207,6 +206,28 @@ def _serve(args: argparse.Namespace) -> int:
             signal.signal(sig, handler)
     log.info("room closed")
     return 0
+
+
+def _window(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
+    """Open the chat window (no arguments, ``--join`` or ``--host``); return the exit code.
+
+    The password (``--password-file`` or ``$DESKTOPCHAT_PASSWORD``) is the room's
+    password with ``--host`` and the one to give with ``--join``; an unreadable
+    password file is a usage error (exit 2) before any window opens.
+    """
+    password: str | None = None
+    if args.password_file is not None:
+        try:
+            with open(args.password_file, encoding="utf-8") as file:
+                password = file.readline().rstrip("\r\n") or None
+        except (OSError, UnicodeDecodeError) as exc:
+            parser.error(f"cannot read the password file {args.password_file}: {exc}")
+    else:
+        password = os.environ.get(PASSWORD_ENV) or None
+
+    from desktopchat.gui import run
+
+    return run(join=args.join, name=args.name, host_port=args.host, password=password)
 
 
 if __name__ == "__main__":

@@ -23,3 +23,7 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     for item in items:
         if "gui" in item.keywords:
             item.add_marker(skip)
+
+
+# --- GUI fixtures (window engineer): tk_root fails a test whose Tk callback raised.
+from guitools import tk_root  # noqa: E402, F401

@@ -1,0 +1,120 @@
+"""Everything that imports tkinter, and nothing else does.
+
+:func:`run` is what ``python -m desktopchat`` (without ``--serve``) calls: it
+creates the root window, sets the icon, builds the :class:`~.app.ChatApp`,
+starts whichever flow the command line asked for, and runs the Tk main loop
+until the window is closed. It returns the process exit code (0).
+
+Start-up flows:
+
+* nothing                -> the login dialog over the empty window
+  (cancelling it closes the app);
+* ``--join H:P``          -> the login dialog pre-filled with H:P;
+* ``--join H:P --name N`` -> straight into the room (a bad name or a failed
+  connection brings the login dialog up with the reason);
+* ``--host [PORT]``       -> hosting at once with ``--name`` or the saved name;
+  without a usable name, or when the port is taken, the Host dialog opens
+  pre-filled so the user can fix it.
+
+Modules: ``app`` (window and session), ``transcript``, ``userlist``,
+``inputbox``, ``menus``, ``pump`` (queue drain), ``icon``, ``textwindow``;
+``login`` and ``host`` are the dialogs.
+"""
+
+from __future__ import annotations
+
+import gc
+import logging
+import tkinter as tk
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from desktopchat.gui.app import ChatApp
+
+__all__ = ["run"]
+
+log = logging.getLogger(__name__)
+
+
+def run(
+    *,
+    join: tuple[str, int] | None = None,
+    name: str | None = None,
+    host_port: int | None = None,
+    password: str | None = None,
+) -> int:
+    """Open the chat window for the given start-up flow; return the exit code."""
+    # Imported here so ``import desktopchat.gui`` stays cheap for --serve and tests.
+    from desktopchat.gui.app import ChatApp
+    from desktopchat.gui.icon import set_app_icon
+    from desktopchat.settings import load_settings
+
+    settings = load_settings()
+    root = tk.Tk(className="desktopchat")
+    _install_error_hook(root)
+    set_app_icon(root)
+    app = ChatApp(root, settings)
+    root.after_idle(start_flow, app, join, name, host_port, password)
+    try:
+        root.mainloop()
+    finally:
+        app.quit()  # no-op after a normal close; stops threads if mainloop died
+    # Free the Tcl interpreter on this (its own) thread: collected later from a
+    # lingering thread, Tcl would abort the process on exit.
+    del app, root
+    gc.collect()
+    return 0
+
+
+def start_flow(
+    app: ChatApp,
+    join: tuple[str, int] | None,
+    name: str | None,
+    host_port: int | None,
+    password: str | None,
+) -> None:
+    """Begin the flow the command line asked for (see the module docstring)."""
+    from desktopchat.gui.host import HostValues
+    from desktopchat.gui.login import LoginValues
+    from desktopchat.protocol import InvalidName, validate_name
+
+    saved = app.settings
+    if host_port is not None:
+        values = HostValues(name=name or saved.name, port=host_port, password=password or "")
+        try:
+            values = HostValues(
+                name=validate_name(values.name), port=values.port, password=values.password
+            )
+        except InvalidName:
+            app.host_room(values)
+            return
+        error = app.start_hosting(values)
+        if error is not None:
+            app.transcript.add_error(error)
+            app.transcript.flush()
+            app.set_status(f"failed: {error}")
+            app.host_room(values)
+        return
+    if join is not None:
+        host, port = join
+        initial = LoginValues(
+            name=name or saved.name, host=host, port=port, password=password or ""
+        )
+        if name is not None:
+            try:
+                checked = validate_name(name)
+            except InvalidName as exc:
+                app.show_login(str(exc), initial, quit_on_cancel=True)
+                return
+            app.join(host, port, checked, password)
+            return
+        app.show_login(None, initial, quit_on_cancel=True)
+        return
+    app.show_login(None, None, quit_on_cancel=True)
+
+
+def _install_error_hook(root: tk.Tk) -> None:
+    """Route exceptions raised in Tk callbacks to the log and the error dialog."""
+    from desktopchat.gui.crash import route_tk_errors
+
+    route_tk_errors(root)

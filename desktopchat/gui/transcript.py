@@ -1,0 +1,311 @@
+"""The chat transcript: a read-only Text with timestamps, colours and bounded scrollback.
+
+Role: render what happened in the room, one logical line per entry. The app
+calls the ``add_*`` methods as events arrive; they only *queue* the line, and
+:meth:`Transcript.flush` inserts everything queued with a single ``Text.insert``
+call (the pump calls it once per tick), so a flood costs one Tcl round trip per
+batch rather than one per message.
+
+Invariants and decisions:
+
+* The widget is read-only for the user (``state="disabled"``), but text can
+  still be selected and copied (Ctrl+C) and searched by eye; only ``flush``
+  and ``clear`` enable it for a moment.
+* Every line starts with a ``[HH:MM]`` timestamp in local time.
+* A sender's name has one colour for the life of the name: the CRC-32 of its
+  case-folded form picks from :data:`PALETTE` (``hash()`` is salted per process,
+  CRC-32 is not, so alice is the same colour tomorrow). The palette holds only
+  colours readable on a white background.
+* Own lines are distinct (bold name, faint blue band); private messages have a
+  yellow band and say ``→ bob (private)`` (sent) or ``bob (private)`` (received);
+  ``/me`` reads ``* bob waves``; joins, leaves and notices are grey italics.
+* Scrollback is capped at ``max_lines`` logical lines (default 5,000): the
+  oldest lines are deleted from the top after each flush, so memory is bounded.
+* Auto-scroll only when the view was already at the bottom before the insert;
+  someone reading older lines is not yanked down.
+* Messages typed while disconnected are shown at once with a "(queued)" marker;
+  :meth:`Transcript.settle_queued` removes the markers when the client is back
+  (the client's outbox sends them), :meth:`Transcript.fail_queued` turns them
+  into "(not sent)" when the client gave up for good.
+* Any Unicode (emoji included) is inserted as-is; Tk 8.6 renders what its fonts
+  have and draws boxes for the rest, it never raises for text.
+"""
+
+from __future__ import annotations
+
+import time
+import tkinter as tk
+import zlib
+from collections.abc import Sequence
+from tkinter import font as tkfont
+from tkinter import ttk
+
+from desktopchat.protocol import name_key
+
+__all__ = ["DEFAULT_MAX_LINES", "PALETTE", "Transcript", "name_colour"]
+
+#: Lines kept before the oldest are dropped: a day of busy chat, a few MB of Tk memory.
+DEFAULT_MAX_LINES = 5000
+
+#: Name colours, all with good contrast on white (WCAG AA for normal text).
+PALETTE: tuple[str, ...] = (
+    "#1f5fbf",  # blue
+    "#b3261e",  # red
+    "#2e7d32",  # green
+    "#8e24aa",  # purple
+    "#c15500",  # dark orange
+    "#00796b",  # teal
+    "#ad1457",  # magenta
+    "#5d4037",  # brown
+    "#3949ab",  # indigo
+    "#6d6d00",  # olive
+    "#0277bd",  # sky
+    "#6a1b9a",  # violet
+)
+
+#: Foreground of event lines (joins, leaves, notices).
+EVENT_COLOUR = "#6b6b6b"
+#: Band behind our own lines and behind private lines.
+OWN_BACKGROUND = "#eef4ff"
+PRIVATE_BACKGROUND = "#fff4c2"
+ERROR_COLOUR = "#b00020"
+
+# One segment = (text, tags); a line is a sequence of segments.
+Segment = tuple[str, tuple[str, ...]]
+
+
+def name_colour(name: str) -> str:
+    """Return the stable palette colour for ``name`` (case-insensitive)."""
+    return PALETTE[zlib.crc32(name_key(name).encode("utf-8")) % len(PALETTE)]
+
+
+def _stamp() -> str:
+    return time.strftime("[%H:%M] ")
+
+
+class Transcript(ttk.Frame):
+    """Read-only, scrolled, bounded transcript of the room."""
+
+    def __init__(
+        self,
+        master: tk.Misc,
+        *,
+        text_font: tkfont.Font,
+        max_lines: int = DEFAULT_MAX_LINES,
+    ) -> None:
+        super().__init__(master)
+        self.max_lines = max_lines
+        self._font = text_font
+        self._bold = tkfont.Font(font=text_font)
+        self._bold.configure(weight="bold")
+        self._italic = tkfont.Font(font=text_font)
+        self._italic.configure(slant="italic")
+        self.text = tk.Text(
+            self,
+            wrap="word",
+            state="disabled",
+            font=text_font,
+            background="white",
+            foreground="black",
+            relief="flat",
+            borderwidth=0,
+            padx=6,
+            pady=4,
+            spacing1=1,
+            spacing3=1,
+            takefocus=False,
+            undo=False,
+            cursor="xterm",
+        )
+        self.scrollbar = ttk.Scrollbar(self, orient="vertical", command=self.text.yview)
+        self.text.configure(yscrollcommand=self.scrollbar.set)
+        self.text.grid(row=0, column=0, sticky="nsew")
+        self.scrollbar.grid(row=0, column=1, sticky="ns")
+        self.rowconfigure(0, weight=1)
+        self.columnconfigure(0, weight=1)
+        self._pending: list[object] = []  # flat (text, tags, text, tags, ...) for one insert
+        self._pending_lines = 0
+        self._name_tags: set[str] = set()
+        self._configure_tags()
+        # Read-only but copyable: Ctrl+C works through the class binding; make
+        # the widget focusable by click so a selection can be copied.
+        self.text.bind("<Button-1>", lambda _e: self.text.focus_set(), add=True)
+
+    # --- styling ------------------------------------------------------------
+
+    def _configure_tags(self) -> None:
+        t = self.text
+        t.tag_configure("time", foreground="#8a8a8a")
+        t.tag_configure("name", font=self._bold)
+        t.tag_configure("own", background=OWN_BACKGROUND)
+        t.tag_configure("ownname", foreground="#0b3d91", font=self._bold)
+        t.tag_configure("private", background=PRIVATE_BACKGROUND)
+        t.tag_configure("privmark", foreground="#7a5c00", font=self._bold)
+        t.tag_configure("action", font=self._italic)
+        t.tag_configure("event", foreground=EVENT_COLOUR, font=self._italic)
+        t.tag_configure("error", foreground=ERROR_COLOUR, font=self._italic)
+        t.tag_configure("queued", foreground="#9a9a9a", font=self._italic)
+        t.tag_configure("notsent", foreground=ERROR_COLOUR, font=self._italic)
+
+    def sync_fonts(self) -> None:
+        """Follow a size change of the main font (View ▸ Larger/Smaller text)."""
+        size = self._font.cget("size")
+        self._bold.configure(size=size)
+        self._italic.configure(size=size)
+
+    def _name_tag(self, name: str) -> str:
+        colour = name_colour(name)
+        tag = "c" + colour[1:]
+        if tag not in self._name_tags:
+            self.text.tag_configure(tag, foreground=colour)
+            self._name_tags.add(tag)
+        return tag
+
+    # --- queueing lines -----------------------------------------------------
+
+    def _queue(self, segments: Sequence[Segment], line_tags: tuple[str, ...] = ()) -> None:
+        pending = self._pending
+        pending.append(_stamp())
+        pending.append(("time", *line_tags))
+        for text, tags in segments:
+            pending.append(text)
+            pending.append((*tags, *line_tags))
+        pending.append("\n")
+        pending.append(line_tags)
+        self._pending_lines += 1
+
+    def add_message(
+        self, sender: str, text: str, *, own: bool = False, queued: bool = False
+    ) -> None:
+        """Queue ``sender: text`` (own=True for what we typed)."""
+        if own:
+            segs: list[Segment] = [(sender, ("ownname",)), (": " + text, ())]
+            if queued:
+                segs.append(self._queued_marker())
+            self._queue(segs, ("own",))
+        else:
+            self._queue([(sender, ("name", self._name_tag(sender))), (": " + text, ())])
+
+    def add_private(self, peer: str, text: str, *, outgoing: bool, queued: bool = False) -> None:
+        """Queue a private message: ``→ peer (private): text`` or ``peer (private): text``."""
+        if outgoing:
+            segs: list[Segment] = [
+                ("→ ", ("privmark",)),
+                (peer, ("name", self._name_tag(peer))),
+                (" (private)", ("privmark",)),
+                (": " + text, ()),
+            ]
+            if queued:
+                segs.append(self._queued_marker())
+        else:
+            segs = [
+                (peer, ("name", self._name_tag(peer))),
+                (" (private)", ("privmark",)),
+                (": " + text, ()),
+            ]
+        self._queue(segs, ("private",))
+
+    def add_action(
+        self, sender: str, text: str, *, own: bool = False, queued: bool = False
+    ) -> None:
+        """Queue ``* sender text`` (a ``/me`` action)."""
+        name_tags = ("ownname",) if own else ("name", self._name_tag(sender))
+        segs: list[Segment] = [("* ", ("action",)), (sender, name_tags), (" " + text, ("action",))]
+        if queued:
+            segs.append(self._queued_marker())
+        self._queue(segs, ("own",) if own else ())
+
+    def add_event(self, text: str) -> None:
+        """Queue a grey italic room event (join, leave, notice, status change)."""
+        self._queue([(text, ("event",))])
+
+    def add_error(self, text: str) -> None:
+        """Queue a red italic line (the server complained, a send failed...)."""
+        self._queue([(text, ("error",))])
+
+    def _queued_marker(self) -> Segment:
+        return ("  (queued)", ("queued", "queuedmark"))
+
+    # --- applying -----------------------------------------------------------
+
+    @property
+    def pending(self) -> int:
+        """Lines queued but not yet inserted."""
+        return self._pending_lines
+
+    def flush(self) -> None:
+        """Insert every queued line at once, trim the top, keep the view sensible."""
+        if not self._pending:
+            return
+        t = self.text
+        at_bottom = self.at_bottom()
+        args, self._pending, self._pending_lines = self._pending, [], 0
+        t.configure(state="normal")
+        try:
+            t.insert("end-1c", *args)  # type: ignore[arg-type]
+            self._trim()
+        finally:
+            t.configure(state="disabled")
+        if at_bottom:
+            t.see("end")
+
+    def _trim(self) -> None:
+        lines = self.line_count()
+        excess = lines - self.max_lines
+        if excess > 0:
+            self.text.delete("1.0", f"{excess + 1}.0")
+
+    def at_bottom(self) -> bool:
+        """True when the last line is in view (then new lines scroll into view)."""
+        return self.text.yview()[1] >= 0.999
+
+    def line_count(self) -> int:
+        """Logical lines held (a message with newlines counts each)."""
+        # The Text always ends with one newline of its own; "end-1c" is after
+        # our last "\n", on an empty last line.
+        return int(self.text.index("end-1c").split(".")[0]) - 1
+
+    def settle_queued(self) -> None:
+        """Remove the "(queued)" markers: the client is sending the outbox."""
+        self.flush()
+        self._delete_tagged("queuedmark")
+
+    def fail_queued(self) -> None:
+        """Turn "(queued)" markers into "(not sent)": the client gave up for good."""
+        self.flush()
+        t = self.text
+        ranges = t.tag_ranges("queuedmark")
+        if not ranges:
+            return
+        t.configure(state="normal")
+        try:
+            for i in range(len(ranges) - 2, -1, -2):
+                start, end = ranges[i], ranges[i + 1]
+                t.delete(start, end)
+                t.insert(start, "  (not sent)", ("notsent",))
+        finally:
+            t.configure(state="disabled")
+
+    def _delete_tagged(self, tag: str) -> None:
+        t = self.text
+        ranges = t.tag_ranges(tag)
+        if not ranges:
+            return
+        t.configure(state="normal")
+        try:
+            for i in range(len(ranges) - 2, -1, -2):
+                t.delete(ranges[i], ranges[i + 1])
+        finally:
+            t.configure(state="disabled")
+
+    def clear(self) -> None:
+        """Forget everything shown and queued."""
+        self._pending, self._pending_lines = [], 0
+        self.text.configure(state="normal")
+        self.text.delete("1.0", "end")
+        self.text.configure(state="disabled")
+
+    def get_text(self) -> str:
+        """Return the transcript as plain text (what Save transcript writes)."""
+        self.flush()
+        return self.text.get("1.0", "end-1c")

@@ -1,0 +1,142 @@
+"""The user list: who is in the room, sorted, with ourselves marked.
+
+Role: a Listbox fed by the app from ``UserList``/``Joined``/``Left``/
+``NickChanged`` events. Against the tutorial's server, which sends none of
+those, the app adds every name it sees talking (:meth:`UserPanel.seen`), plus
+our own name, so the list is still useful (it just never shrinks there).
+
+Invariants: names are unique case-insensitively (``protocol.name_key``), the
+list is sorted case-insensitively with our own name first and marked
+" (you)"; double-clicking (or Return on) a name calls ``on_pick(name)``.
+"""
+
+from __future__ import annotations
+
+import tkinter as tk
+from collections.abc import Callable, Iterable
+from tkinter import font as tkfont
+from tkinter import ttk
+
+from desktopchat.protocol import name_key
+
+__all__ = ["UserPanel"]
+
+_YOU = " (you)"
+
+
+class UserPanel(ttk.Frame):
+    """A titled, scrolled Listbox of names."""
+
+    def __init__(
+        self,
+        master: tk.Misc,
+        *,
+        on_pick: Callable[[str], None],
+        list_font: tkfont.Font,
+    ) -> None:
+        super().__init__(master)
+        self._on_pick = on_pick
+        self._names: dict[str, str] = {}  # name_key -> name as shown
+        self._own: str | None = None
+        self.header = ttk.Label(self, text="In the room", anchor="w", padding=(4, 2))
+        self.listbox = tk.Listbox(
+            self,
+            activestyle="none",
+            exportselection=False,
+            font=list_font,
+            width=16,
+            relief="flat",
+            borderwidth=0,
+            highlightthickness=0,
+            background="#f7f7f7",
+        )
+        self.scrollbar = ttk.Scrollbar(self, orient="vertical", command=self.listbox.yview)
+        self.listbox.configure(yscrollcommand=self.scrollbar.set)
+        self.header.grid(row=0, column=0, columnspan=2, sticky="ew")
+        self.listbox.grid(row=1, column=0, sticky="nsew")
+        self.scrollbar.grid(row=1, column=1, sticky="ns")
+        self.rowconfigure(1, weight=1)
+        self.columnconfigure(0, weight=1)
+        self.listbox.bind("<Double-Button-1>", self._picked)
+        self.listbox.bind("<Return>", self._picked)
+
+    # --- model --------------------------------------------------------------
+
+    def names(self) -> list[str]:
+        """Names in display order (without the " (you)" marker)."""
+        return self._ordered()
+
+    def set_own(self, name: str | None) -> None:
+        """Set (or forget) our own name; it is always in the list while set."""
+        if self._own is not None:
+            self._names.pop(name_key(self._own), None)
+        self._own = name
+        if name is not None:
+            self._names[name_key(name)] = name
+        self._render()
+
+    def set_names(self, names: Iterable[str]) -> None:
+        """Replace the whole list (a ``*users`` event)."""
+        self._names = {name_key(n): n for n in names}
+        if self._own is not None:
+            self._names.setdefault(name_key(self._own), self._own)
+        self._render()
+
+    def add(self, name: str) -> None:
+        """Someone joined."""
+        if name_key(name) not in self._names:
+            self._names[name_key(name)] = name
+            self._render()
+
+    def seen(self, name: str) -> None:
+        """Someone talked: make sure they are listed (tutorial servers send no joins)."""
+        self.add(name)
+
+    def remove(self, name: str) -> None:
+        """Someone left."""
+        if self._own is not None and name_key(name) == name_key(self._own):
+            return
+        if self._names.pop(name_key(name), None) is not None:
+            self._render()
+
+    def rename(self, old: str, new: str) -> None:
+        """Someone changed name (maybe us: then the own marker follows)."""
+        if self._own is not None and name_key(old) == name_key(self._own):
+            self._own = new
+        self._names.pop(name_key(old), None)
+        self._names[name_key(new)] = new
+        self._render()
+
+    def clear(self) -> None:
+        """Empty the list (we left the room)."""
+        self._names = {}
+        if self._own is not None:
+            self._names[name_key(self._own)] = self._own
+        self._render()
+
+    # --- view ---------------------------------------------------------------
+
+    def _ordered(self) -> list[str]:
+        own_key = name_key(self._own) if self._own is not None else None
+        others = sorted((n for k, n in self._names.items() if k != own_key), key=name_key)
+        return ([self._own] if self._own is not None else []) + others
+
+    def _render(self) -> None:
+        lb = self.listbox
+        lb.delete(0, "end")
+        for i, name in enumerate(self._ordered()):
+            own = self._own is not None and name_key(name) == name_key(self._own)
+            lb.insert("end", name + _YOU if own else name)
+            if own:
+                lb.itemconfigure(i, foreground="#0b3d91")
+        count = len(self._names)
+        self.header.configure(text=f"In the room ({count})" if count else "In the room")
+
+    def _picked(self, _event: tk.Event[tk.Listbox]) -> str:
+        selection: tuple[int, ...] = self.listbox.curselection()  # type: ignore[no-untyped-call]
+        if selection:
+            names = self._ordered()
+            index = int(selection[0])
+            if index < len(names):
+                self._on_pick(names[index])
+        return "break"

@@ -1,0 +1,116 @@
+"""Helpers for tests that drive real Tk windows (under Xvfb via pytest-xvfb).
+
+* :func:`tk_root` (a fixture, exported through conftest): a real ``tk.Tk`` whose
+  ``report_callback_exception`` records instead of printing; the test FAILS at
+  teardown if any Tk callback raised (Porcupine's conftest habit), and the root
+  is destroyed.
+* :func:`wait_until`: poll a condition while pumping ``root.update()`` until a
+  deadline; never a bare sleep standing in for synchronisation.
+* :func:`press_return` / :func:`type_and_send`: deliver real key events to the
+  input (``focus_force`` + ``update`` first: keys reach a widget only then).
+* :class:`TkErrors`: the recorded callback exceptions.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import gc
+import time
+import tkinter as tk
+import traceback
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from types import TracebackType
+
+import pytest
+
+
+@dataclass
+class TkErrors:
+    """Exceptions raised inside Tk callbacks during a test."""
+
+    errors: list[str] = field(default_factory=list)
+
+    def record(
+        self, exc: type[BaseException], value: BaseException, tb: TracebackType | None
+    ) -> None:
+        self.errors.append("".join(traceback.format_exception(exc, value, tb)))
+
+
+def install_error_recorder(root: tk.Tk) -> TkErrors:
+    """Make ``root`` record callback exceptions; return the recorder."""
+    recorder = TkErrors()
+    root.report_callback_exception = recorder.record  # type: ignore[method-assign]
+    return recorder
+
+
+@pytest.fixture
+def tk_root() -> Iterator[tk.Tk]:
+    """A real Tk root; the test fails if any Tk callback raised while it lived."""
+    root = tk.Tk()
+    recorder = install_error_recorder(root)
+    root.tk_errors = recorder  # type: ignore[attr-defined]
+    try:
+        yield root
+    finally:
+        # TclError: the test destroyed the root already (e.g. Quit).
+        with contextlib.suppress(tk.TclError):
+            root.update()
+        with contextlib.suppress(tk.TclError):
+            root.destroy()
+        # Free the Tcl interpreter HERE, on the main thread: if a reference cycle
+        # kept it alive, a garbage collection later triggered on a network thread
+        # would delete it there and Tcl aborts the process ("wrong thread").
+        del root
+        gc.collect()
+    if recorder.errors:
+        pytest.fail("a Tk callback raised:\n" + "\n".join(recorder.errors), pytrace=False)
+
+
+def pump(root: tk.Misc, seconds: float) -> None:
+    """Run the Tk event loop for ``seconds`` (for "nothing else happens" checks)."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        root.update()
+        time.sleep(0.002)
+
+
+def wait_until(
+    root: tk.Misc,
+    condition: Callable[[], object],
+    timeout: float = 5.0,
+    what: str = "",
+) -> None:
+    """Pump ``root.update()`` until ``condition()`` is true; AssertionError after ``timeout``."""
+    deadline = time.monotonic() + timeout
+    while True:
+        root.update()
+        if condition():
+            return
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out after {timeout} s waiting for {what or condition}")
+        time.sleep(0.002)  # yield the CPU to the network threads between polls
+
+
+def press_return(widget: tk.Misc, *, shift: bool = False) -> None:
+    """Send a real Return key press to ``widget`` (focused first)."""
+    widget.focus_force()
+    widget.update()
+    sequence = "<Shift-Return>" if shift else "<Return>"
+    widget.event_generate(sequence, when="now")
+    widget.update()
+
+
+def press_key(widget: tk.Misc, keysym: str) -> None:
+    """Send one key press (e.g. "Up", "Down") to ``widget`` (focused first)."""
+    widget.focus_force()
+    widget.update()
+    widget.event_generate(f"<KeyPress-{keysym}>", when="now")
+    widget.update()
+
+
+def type_text(widget: tk.Text, text: str) -> None:
+    """Put ``text`` into a Text at the cursor, as typing would."""
+    widget.focus_force()
+    widget.update()
+    widget.insert("insert", text)

@@ -1,0 +1,448 @@
+"""The chat window against a real RoomServer on 127.0.0.1, with real Tk widgets.
+
+Each test drives ChatApp the way a user does (typing, Return, menus) and checks
+what a raw-socket participant receives and what the window shows. The
+``tk_root`` fixture fails any test in which a Tk callback raised.
+"""
+
+from __future__ import annotations
+
+import socket
+import threading
+import time
+import tkinter as tk
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from guitools import press_key, press_return, type_text, wait_until
+from relay import RawClient, Relay
+
+from desktopchat import protocol
+from desktopchat.gui.app import APP_TITLE, ChatApp
+from desktopchat.gui.login import LoginDialog
+from desktopchat.server import RoomServer
+from desktopchat.settings import Settings
+
+pytestmark = pytest.mark.gui
+
+EMOJI = "héllo 👋🏽 世界"
+
+
+@pytest.fixture
+def room() -> Iterator[RoomServer]:
+    server = RoomServer("127.0.0.1", 0)
+    server.start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def saved() -> list[Settings]:
+    return []
+
+
+@pytest.fixture
+def app(
+    tk_root: tk.Tk, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, saved: list[Settings]
+) -> Iterator[ChatApp]:
+    monkeypatch.setenv("DESKTOPCHAT_HOME", str(tmp_path))
+    chat = ChatApp(tk_root, Settings(), save=saved.append)
+    tk_root.geometry("800x500+0+0")
+    tk_root.update()
+    yield chat
+    chat.quit()
+    assert not [t for t in threading.enumerate() if t.name.startswith("desktopchat-")]
+
+
+def transcript(chat: ChatApp) -> str:
+    return chat.transcript.get_text()
+
+
+def join(chat: ChatApp, server: RoomServer, name: str = "ann") -> None:
+    host, port = server.address
+    chat.join(host, port, name)
+    wait_until(chat.root, lambda: chat.status.startswith("connected"), what="connected")
+    wait_until(chat.root, lambda: "Welcome" in transcript(chat), what="the welcome")
+
+
+def send_with_enter(chat: ChatApp, text: str) -> None:
+    type_text(chat.input, text)
+    press_return(chat.input)
+
+
+def test_message_typed_and_sent_with_enter_reaches_a_raw_client(
+    app: ChatApp, room: RoomServer
+) -> None:
+    with RawClient(room.address, "bob") as bob:
+        join(app, room)
+        send_with_enter(app, "hello bob")
+        assert bob.expect("ann") == "hello bob"
+        assert app.input.get_text() == ""
+        assert "ann: hello bob" in transcript(app)
+        assert "(queued)" not in transcript(app)
+
+
+def test_message_from_raw_client_appears_with_its_sender(app: ChatApp, room: RoomServer) -> None:
+    join(app, room)
+    with RawClient(room.address, "bob") as bob:
+        bob.send("hi ann")
+        wait_until(app.root, lambda: "bob: hi ann" in transcript(app), what="bob's line")
+    text = app.transcript.text
+    start = text.search("bob: hi ann", "1.0")
+    tags = text.tag_names(start)
+    assert "name" in tags and any(t.startswith("c") and len(t) == 7 for t in tags), tags
+    assert "bob" in app.userlist.names()
+
+
+def test_emoji_round_trip_both_ways(app: ChatApp, room: RoomServer) -> None:
+    with RawClient(room.address, "bob") as bob:
+        join(app, room)
+        send_with_enter(app, EMOJI)
+        assert bob.expect("ann") == EMOJI
+        bob.send(f"{EMOJI} back")
+        wait_until(app.root, lambda: f"bob: {EMOJI} back" in transcript(app), what="emoji back")
+    assert f"ann: {EMOJI}" in transcript(app)
+
+
+def test_user_list_follows_joins_and_leaves(app: ChatApp, room: RoomServer) -> None:
+    join(app, room)
+    assert app.userlist.names() == ["ann"]
+    bob = RawClient(room.address, "bob")
+    carol = RawClient(room.address, "carol")
+    wait_until(app.root, lambda: app.userlist.names() == ["ann", "bob", "carol"], what="joins")
+    assert "bob joined" in transcript(app)
+    bob.close()
+    wait_until(app.root, lambda: app.userlist.names() == ["ann", "carol"], what="bob leaves")
+    assert "bob left" in transcript(app)
+    assert app.userlist.listbox.get(0) == "ann (you)"
+    carol.close()
+    wait_until(app.root, lambda: app.userlist.names() == ["ann"], what="carol leaves")
+
+
+def test_flood_of_5000_is_all_drained_while_the_window_keeps_handling_events(
+    app: ChatApp, room: RoomServer
+) -> None:
+    app.transcript.max_lines = 10_000  # keep every line so all can be counted
+    join(app, room)
+    beats: list[float] = []
+
+    def heartbeat() -> None:
+        beats.append(time.monotonic())
+        app.root.after(5, heartbeat)
+
+    app.root.after(5, heartbeat)
+    total = 5000
+    payload = b"".join(protocol.encode_frame(f"flood {i}") for i in range(total))
+    with RawClient(room.address, "bob") as bob:
+        wait_until(app.root, lambda: "bob" in app.userlist.names(), what="bob joined")
+        threading.Thread(target=bob.sock.sendall, args=(payload,), daemon=True).start()
+        wait_until(app.root, lambda: "flood 0\n" in transcript(app), timeout=10, what="first")
+        first_seen = len(beats)
+        wait_until(
+            app.root, lambda: f"flood {total - 1}\n" in transcript(app), timeout=30, what="last"
+        )
+        during = len(beats) - first_seen
+    lines = [line for line in transcript(app).splitlines() if "bob: flood " in line]
+    assert [line.rsplit(" ", 1)[1] for line in lines] == [str(i) for i in range(total)]
+    assert app.pump.handled >= total
+    # 5,000 events at 200 per tick is at least 25 ticks; the heartbeat runs between them.
+    assert during >= 3, f"heartbeat fired only {during} times during the drain"
+
+
+def test_scrollback_is_capped_and_drops_the_oldest(app: ChatApp) -> None:
+    app.transcript.max_lines = 50
+    for i in range(120):
+        app.transcript.add_message("bob", f"line {i}")
+    app.transcript.flush()
+    lines = transcript(app).splitlines()
+    assert len(lines) == 50
+    assert lines[0].endswith("line 70") and lines[-1].endswith("line 119")
+
+
+def test_auto_scroll_only_when_already_at_the_bottom(app: ChatApp) -> None:
+    t = app.transcript
+    for i in range(200):
+        t.add_message("bob", f"line {i}")
+    t.flush()
+    app.root.update()
+    assert t.at_bottom()
+    t.text.yview_moveto(0.0)  # the user scrolls up to read
+    app.root.update()
+    t.add_message("bob", "while reading")
+    t.flush()
+    app.root.update()
+    assert t.text.yview()[0] == 0.0, "the view jumped while the user was reading"
+    t.text.yview_moveto(1.0)
+    app.root.update()
+    t.add_message("bob", "at the bottom")
+    t.flush()
+    app.root.update()
+    assert t.at_bottom()
+
+
+def test_shift_return_adds_a_line_and_up_down_recall_history(
+    app: ChatApp, room: RoomServer
+) -> None:
+    with RawClient(room.address, "bob") as bob:
+        join(app, room)
+        type_text(app.input, "first line")
+        press_return(app.input, shift=True)
+        type_text(app.input, "second line")
+        assert app.input.get_text() == "first line\nsecond line"
+        press_return(app.input)
+        assert bob.expect("ann") == "first line\nsecond line"
+        send_with_enter(app, "another")
+        assert bob.expect("ann") == "another"
+    type_text(app.input, "draft")
+    press_key(app.input, "Up")
+    assert app.input.get_text() == "another"
+    press_key(app.input, "Up")
+    assert app.input.get_text() == "first line\nsecond line"
+    app.input.mark_set("insert", "end-1c")  # last line: Down goes forward again
+    press_key(app.input, "Down")
+    assert app.input.get_text() == "another"
+    press_key(app.input, "Down")
+    assert app.input.get_text() == "draft"
+
+
+def test_too_big_message_stays_in_the_input_with_the_reason(app: ChatApp, room: RoomServer) -> None:
+    join(app, room)
+    big = "x" * (protocol.DEFAULT_MAX_PAYLOAD + 1)
+    send_with_enter(app, big)
+    assert app.input.get_text() == big
+    assert "Not sent (still in the input box)" in transcript(app)
+    assert f"ann: {big[:20]}" not in transcript(app)
+
+
+def test_typing_while_not_in_a_room_keeps_the_text(app: ChatApp) -> None:
+    send_with_enter(app, "anyone?")
+    assert app.input.get_text() == "anyone?"
+    assert "Not in a room" in transcript(app)
+
+
+def test_messages_typed_while_disconnected_are_queued_then_sent(
+    app: ChatApp, room: RoomServer
+) -> None:
+    join(app, room)
+    port = room.address[1]
+    room.stop()
+    wait_until(app.root, lambda: not app.online, what="disconnected")
+    send_with_enter(app, "sent during the outage")
+    assert "ann: sent during the outage  (queued)" in transcript(app)
+    assert app.input.get_text() == ""
+    again = RoomServer("127.0.0.1", port)
+    again.start()
+    try:
+        wait_until(app.root, lambda: app.online, timeout=15, what="reconnected")
+        wait_until(app.root, lambda: "(queued)" not in transcript(app), what="markers gone")
+        # The room's history replays the message to a newcomer: it was delivered.
+        with RawClient(again.address, "bob") as bob:
+            assert bob.expect("ann") == "sent during the outage"
+    finally:
+        again.stop()
+
+
+def test_private_message_and_action_are_rendered_as_such(app: ChatApp, room: RoomServer) -> None:
+    with RawClient(room.address, "bob") as bob:
+        join(app, room)
+        bob.send("/msg ann psst")
+        bob.send("/me waves")
+        wait_until(app.root, lambda: "* bob waves" in transcript(app), what="action")
+        assert "bob (private): psst" in transcript(app)
+        send_with_enter(app, "/msg bob hush")
+        assert bob.expect("@ann") == "hush"
+        send_with_enter(app, "/me nods")
+        assert bob.expect("*action") == "ann nods"
+    text = transcript(app)
+    assert "→ bob (private): hush" in text
+    assert "* ann nods" in text
+    line = app.transcript.text.search("bob (private): psst", "1.0")
+    assert "private" in app.transcript.text.tag_names(line)
+
+
+def test_double_click_on_a_name_starts_a_private_message(app: ChatApp, room: RoomServer) -> None:
+    join(app, room)
+    with RawClient(room.address, "bob"):
+        wait_until(app.root, lambda: "bob" in app.userlist.names(), what="bob listed")
+        lb = app.userlist.listbox
+        index = app.userlist.names().index("bob")
+        lb.see(index)
+        app.root.update()
+        x, y, _w, h = lb.bbox(index)
+        for _ in range(2):  # two quick clicks in one place make Tk's double-click
+            lb.event_generate("<ButtonPress-1>", x=x + 2, y=y + h // 2)
+            lb.event_generate("<ButtonRelease-1>", x=x + 2, y=y + h // 2)
+        app.root.update()
+    assert app.input.get_text() == "/msg bob "
+    assert app.root.focus_get() is app.input
+
+
+def test_unread_count_in_the_title_while_unfocused(
+    app: ChatApp, room: RoomServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    join(app, room)
+    host, port = room.address
+    assert app.root.title() == f"{APP_TITLE} — {host}:{port}"
+    monkeypatch.setattr(app, "_has_focus", lambda: False)
+    with RawClient(room.address, "bob") as bob:
+        for i in range(3):
+            bob.send(f"m{i}")
+        wait_until(app.root, lambda: "bob: m2" in transcript(app), what="three messages")
+    assert app.root.title() == f"(3) {APP_TITLE} — {host}:{port}"
+    app.root.event_generate("<FocusIn>")
+    app.root.update()
+    assert app.root.title() == f"{APP_TITLE} — {host}:{port}"
+
+
+def test_login_validation_in_the_flow(app: ChatApp, room: RoomServer) -> None:
+    app.show_login()
+    app.root.update()
+    dialog = app.dialog
+    assert isinstance(dialog, LoginDialog)
+    host, port = room.address
+    for entry, value in (
+        (dialog.name_entry, "bad name"),
+        (dialog.address_entry, f"{host}:{port}"),
+    ):
+        entry.delete(0, "end")
+        entry.insert(0, value)
+    dialog.ok()
+    app.root.update()
+    assert dialog.winfo_exists() and dialog.error_text
+    assert app.client is None, "an invalid name reached the network"
+    dialog.name_entry.delete(0, "end")
+    dialog.name_entry.insert(0, "ann")
+    press_return(dialog.name_entry)
+    wait_until(app.root, lambda: app.status.startswith("connected"), what="connected")
+    assert app.dialog is None
+    assert app.settings.name == "ann" and app.settings.port == port
+
+
+def test_name_taken_brings_the_login_dialog_back_with_the_reason(
+    app: ChatApp, room: RoomServer
+) -> None:
+    with RawClient(room.address, "bob"):
+        host, port = room.address
+        app.join(host, port, "Bob")
+        wait_until(app.root, lambda: isinstance(app.dialog, LoginDialog), what="dialog back")
+    dialog = app.dialog
+    assert isinstance(dialog, LoginDialog)
+    assert "taken" in dialog.error_text.lower()
+    assert dialog.name_entry.get() == "Bob"
+    assert dialog.address_entry.get() == f"{host}:{port}"
+    assert app.status.startswith("failed:")
+    dialog.cancel()
+    app.root.update()
+    assert app.client is None and not app.closed
+
+
+def test_refused_connection_brings_the_login_dialog_back(app: ChatApp) -> None:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]  # bound, not listening: connect is refused
+        app.join("127.0.0.1", port, "ann")
+        wait_until(app.root, lambda: isinstance(app.dialog, LoginDialog), what="dialog back")
+    dialog = app.dialog
+    assert isinstance(dialog, LoginDialog)
+    assert "refused" in dialog.error_text.lower()
+    assert "failed" in app.status
+
+
+def test_tutorial_server_user_list_is_built_from_names_seen_talking(app: ChatApp) -> None:
+    with Relay() as relay:
+        host, port = relay.address
+        app.join(host, port, "ann")
+        wait_until(app.root, lambda: app.status.startswith("connected"), what="connected")
+        with RawClient(relay.address, "bob") as bob:
+            bob.send("hello from the tutorial")
+            wait_until(
+                app.root, lambda: "bob: hello from the tutorial" in transcript(app), what="line"
+            )
+            assert app.userlist.names() == ["ann", "bob"]
+            send_with_enter(app, "hi bob")
+            assert bob.expect("ann") == "hi bob"
+
+
+def test_leave_room_tells_the_others_and_empties_the_list(app: ChatApp, room: RoomServer) -> None:
+    with RawClient(room.address, "bob") as bob:
+        join(app, room)
+        wait_until(app.root, lambda: "bob" in app.userlist.names(), what="bob listed")
+        app.leave_room()
+        assert bob.expect("*leave") == "ann"
+    assert app.client is None
+    assert app.userlist.names() == []
+    assert app.status.startswith("not connected")
+    assert app.root.title() == APP_TITLE
+
+
+def test_menus_come_from_one_table_and_accelerators_work(app: ChatApp) -> None:
+    room_menu = app.menus["Room"]
+    labels = [
+        room_menu.entrycget(i, "label")
+        for i in range(room_menu.index("end") + 1)
+        if room_menu.type(i) == "command"
+    ]
+    assert labels == ["Host room…", "Join room…", "Leave room", "Save transcript…", "Quit"]
+    assert room_menu.entrycget(room_menu.index("Quit"), "accelerator") == "Ctrl+Q"
+    view = app.menus["View"]
+    assert view.entrycget(0, "accelerator") == "Ctrl+="
+    assert view.entrycget(1, "accelerator") == "Ctrl+-"
+    assert [app.menus["Help"].entrycget(i, "label") for i in (0, 1)] == ["Protocol", "About"]
+    size = app.text_font.cget("size")
+    app.input.focus_force()
+    app.root.update()
+    app.input.event_generate("<Control-equal>", when="now")
+    app.root.update()
+    assert app.text_font.cget("size") == size + 1
+    app.input.event_generate("<Control-minus>", when="now")
+    app.input.event_generate("<Control-minus>", when="now")
+    app.root.update()
+    assert app.text_font.cget("size") == size - 1 == app.settings.font_size
+    assert app.input.get_text() == "", "the shortcut typed into the input"
+
+
+def test_ctrl_q_quits_and_saves_the_settings(app: ChatApp, room: RoomServer, saved: list) -> None:
+    join(app, room, "zoë")
+    app.larger_text()
+    app.input.focus_force()
+    app.root.update()
+    app.input.event_generate("<Control-q>", when="now")
+    assert app.closed
+    assert len(saved) == 1
+    settings = saved[0]
+    assert settings.name == "zoë" and settings.font_size == Settings().font_size + 1
+    assert settings.geometry.startswith("800x500")
+    with pytest.raises(tk.TclError):
+        app.root.winfo_exists()
+    assert not [t for t in threading.enumerate() if t.name == "desktopchat-client"]
+
+
+def test_save_transcript_writes_utf8(app: ChatApp, tmp_path: Path) -> None:
+    app.transcript.add_message("bob", EMOJI)
+    out = tmp_path / "log.txt"
+    assert app.write_transcript(out)
+    assert f"bob: {EMOJI}" in out.read_text(encoding="utf-8")
+
+
+def test_help_protocol_opens_a_text_window(app: ChatApp) -> None:
+    before = set(app.root.winfo_children())
+    app.show_protocol()
+    app.root.update()
+    new = [w for w in app.root.winfo_children() if w not in before and isinstance(w, tk.Toplevel)]
+    assert len(new) == 1 and "protocol" in new[0].title()
+    new[0].destroy()
+
+
+def test_colours_are_stable_and_case_insensitive() -> None:
+    from desktopchat.gui.transcript import PALETTE, name_colour
+
+    assert name_colour("Bob") == name_colour("bob") in PALETTE
+    assert len({name_colour(n) for n in ("ann", "bob", "carol", "dave", "eve", "zoë")}) > 2
+
+
+def test_pump_is_cancelled_on_quit(app: ChatApp) -> None:
+    assert app.pump.running
+    app.quit()
+    assert not app.pump.running
+    assert app.pump._after_id is None, "a pump tick is still scheduled"
