@@ -1,0 +1,359 @@
+"""The shipped artefacts: the wheel and the executable built from ``build.spec``.
+
+These build things, so they are ``slow``; they still run in CI. The executable
+is built once per module (about 15-20 s) into a temporary dist/work path and
+then started the way a user starts it: from a fresh empty directory, with a
+minimal environment (PATH, HOME pointing at a temporary directory, the display).
+"""
+
+from __future__ import annotations
+
+import ctypes
+import ctypes.util
+import os
+import queue
+import re
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+import zipfile
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from desktopchat import __version__
+from desktopchat.protocol import PairDecoder, encode_frame
+
+pytestmark = pytest.mark.slow
+
+REPO = Path(__file__).resolve().parent.parent
+ICON_PNGS = [f"icon-{n}.png" for n in (16, 32, 48, 64, 128, 256)]
+BUILD_TIMEOUT = 600
+#: Generous: a one-file start unpacks ~10 MB, slower on a loaded CI machine.
+START_TIMEOUT = 60
+
+
+# --- the wheel ------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    out = tmp_path_factory.mktemp("wheel")
+    subprocess.run(
+        [sys.executable, "-m", "pip", "wheel", str(REPO), "--no-deps",
+         "-w", str(out), "-q"],
+        check=True,
+        timeout=BUILD_TIMEOUT,
+    )  # fmt: skip
+    (built,) = out.glob("desktopchat-*.whl")
+    return built
+
+
+def test_wheel_ships_the_assets_inside_the_package(wheel: Path) -> None:
+    with zipfile.ZipFile(wheel) as zf:
+        names = set(zf.namelist())
+    for name in [*ICON_PNGS, "desktopchat.ico"]:
+        assert f"desktopchat/assets/{name}" in names
+    assert not any(n.startswith("assets/") for n in names), "assets must not be top-level"
+
+
+def test_installed_wheel_finds_its_own_icon(wheel: Path, tmp_path: Path) -> None:
+    target = tmp_path / "site"
+    subprocess.run(
+        [sys.executable, "-m", "pip", "install", "--no-deps", "--target", str(target), "-q",
+         str(wheel)],
+        check=True,
+        timeout=BUILD_TIMEOUT,
+    )  # fmt: skip
+    # -S: no site-packages, so the editable checkout cannot answer instead.
+    code = (
+        "import sys; sys.path.insert(0, sys.argv[1]);"
+        "from desktopchat import resources;"
+        "print(resources.assets_dir()); print(resources.icon_paths()[0])"
+    )
+    proc = subprocess.run(
+        [sys.executable, "-S", "-c", code, str(target)],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=60,
+    )
+    assets, largest = proc.stdout.split("\n")[:2]
+    assert Path(assets) == target / "desktopchat" / "assets"
+    assert Path(largest) == target / "desktopchat" / "assets" / "icon-256.png"
+
+
+# --- the executable -------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def exe(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The one-file executable, built with the repository's build.spec."""
+    base = tmp_path_factory.mktemp("pyinstaller")
+    proc = subprocess.run(
+        [sys.executable, "-m", "PyInstaller", str(REPO / "build.spec"), "--noconfirm",
+         "--distpath", str(base / "dist"), "--workpath", str(base / "build")],
+        cwd=base,
+        capture_output=True,
+        text=True,
+        timeout=BUILD_TIMEOUT,
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stderr[-4000:]
+    built = base / "dist" / ("desktopchat.exe" if sys.platform == "win32" else "desktopchat")
+    assert built.is_file()
+    return built
+
+
+@pytest.fixture
+def user_env(tmp_path: Path) -> Iterator[tuple[Path, dict[str, str]]]:
+    """A fresh empty working directory and a minimal environment with HOME in it."""
+    cwd = tmp_path / "cwd"
+    home = tmp_path / "home"
+    cwd.mkdir()
+    home.mkdir()
+    env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "HOME": str(home)}
+    for name in ("DISPLAY", "XAUTHORITY"):
+        if name in os.environ:
+            env[name] = os.environ[name]
+    yield cwd, env
+
+
+def _log_file(env: dict[str, str]) -> Path:
+    # Where paths.log_dir() puts it with only HOME set (no XDG_*, no DESKTOPCHAT_HOME).
+    return Path(env["HOME"]) / ".local" / "state" / "desktopchat" / "log" / "desktopchat.log"
+
+
+def _line_reader(stream: object) -> queue.Queue[str]:
+    lines: queue.Queue[str] = queue.Queue()
+
+    def pump() -> None:
+        for line in stream:  # type: ignore[attr-defined]
+            lines.put(line)
+
+    threading.Thread(target=pump, daemon=True).start()
+    return lines
+
+
+def _wait_for_line(lines: queue.Queue[str], pattern: str, timeout: float) -> re.Match[str]:
+    deadline = time.monotonic() + timeout
+    seen: list[str] = []
+    while (left := deadline - time.monotonic()) > 0:
+        try:
+            line = lines.get(timeout=left)
+        except queue.Empty:
+            break
+        seen.append(line)
+        if match := re.search(pattern, line):
+            return match
+    raise AssertionError(f"no line matching {pattern!r}; got: {''.join(seen)!r}")
+
+
+def test_exe_prints_its_version(exe: Path, user_env: tuple[Path, dict[str, str]]) -> None:
+    cwd, env = user_env
+    proc = subprocess.run(
+        [str(exe), "--version"], cwd=cwd, env=env, capture_output=True, text=True,
+        timeout=START_TIMEOUT,
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.strip() == f"desktopchat {__version__}"
+    assert list(cwd.iterdir()) == [], "the executable must not litter the current directory"
+
+
+class _Peer:
+    """A raw-socket chat client: the tutorial's console client, more or less."""
+
+    def __init__(self, port: int, name: str) -> None:
+        self.sock = socket.create_connection(("127.0.0.1", port), timeout=10)
+        self.decoder = PairDecoder()
+        self.backlog: list[tuple[str, str]] = []
+        self.sock.sendall(encode_frame(name))
+
+    def say(self, text: str) -> None:
+        self.sock.sendall(encode_frame(text))
+
+    def until(self, wanted: tuple[str, str] | str) -> list[tuple[str, str]]:
+        """Read pairs until ``wanted`` (a pair, or a sender) arrives; return all read."""
+        got: list[tuple[str, str]] = []
+        while True:
+            while self.backlog:
+                pair = self.backlog.pop(0)
+                got.append(pair)
+                if pair == wanted or pair[0] == wanted:
+                    return got
+            data = self.sock.recv(65536)
+            assert data, f"server closed the connection; got {got}"
+            self.decoder.receive_data(data)
+            self.backlog.extend(self.decoder)
+
+    def close(self) -> None:
+        self.sock.close()
+
+
+def test_exe_serves_a_room_and_stops_on_sigterm(
+    exe: Path, user_env: tuple[Path, dict[str, str]]
+) -> None:
+    cwd, env = user_env
+    proc = subprocess.Popen(
+        [str(exe), "--serve", "--bind", "127.0.0.1", "--port", "0"],
+        cwd=cwd,
+        env=env,
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        lines = _line_reader(proc.stderr)
+        port = int(_wait_for_line(lines, r"listening on 127\.0\.0\.1:(\d+)", START_TIMEOUT)[1])
+        alice = _Peer(port, "alice")
+        alice.until("*welcome")
+        bob = _Peer(port, "bob")
+        bob.until("*welcome")
+        alice.until(("*join", "bob"))
+        bob.say("hello from a raw socket")
+        assert alice.until("bob")[-1] == ("bob", "hello from a raw socket")
+        alice.close()
+        bob.close()
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(timeout=30) == 0
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    log_text = _log_file(env).read_text(encoding="utf-8")
+    assert "frozen=True" in log_text and f"127.0.0.1:{port}" in log_text
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="closes POSIX descriptors 1 and 2")
+def test_exe_without_console_logs_to_the_file(
+    exe: Path, user_env: tuple[Path, dict[str, str]]
+) -> None:
+    """Like a double-clicked windowed app: no stdout/stderr at all. Nothing may crash."""
+    cwd, env = user_env
+
+    def no_console() -> None:
+        os.close(1)
+        os.close(2)
+
+    proc = subprocess.Popen(
+        [str(exe), "--serve", "--bind", "127.0.0.1", "--port", "0"],
+        cwd=cwd,
+        env=env,
+        stdin=subprocess.DEVNULL,
+        preexec_fn=no_console,
+    )
+    log_file = _log_file(env)
+    try:
+        deadline = time.monotonic() + START_TIMEOUT
+        match = None
+        while match is None and time.monotonic() < deadline and proc.poll() is None:
+            time.sleep(0.05)
+            if log_file.exists():
+                match = re.search(r"listening on 127\.0\.0\.1:(\d+)", log_file.read_text())
+        assert match, f"no listening line in the log (exit {proc.poll()})"
+        carol = _Peer(int(match[1]), "carol")
+        assert carol.until("*welcome")
+        carol.close()
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(timeout=30) == 0
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    assert "room closed" in log_file.read_text(encoding="utf-8")
+
+
+# --- the executable's window (Xvfb) ---------------------------------------------
+
+
+def _net_wm_icon_sizes(window_id: int) -> list[tuple[int, int]]:
+    """Read _NET_WM_ICON of an X window (via libX11; xprop is not always installed)."""
+    lib = ctypes.util.find_library("X11")
+    assert lib, "libX11 not found"
+    x11 = ctypes.CDLL(lib)
+    x11.XOpenDisplay.restype = ctypes.c_void_p
+    x11.XOpenDisplay.argtypes = [ctypes.c_char_p]
+    x11.XInternAtom.restype = ctypes.c_ulong
+    x11.XInternAtom.argtypes = [ctypes.c_void_p, ctypes.c_char_p, ctypes.c_int]
+    x11.XGetWindowProperty.argtypes = [
+        ctypes.c_void_p, ctypes.c_ulong, ctypes.c_ulong, ctypes.c_long, ctypes.c_long,
+        ctypes.c_int, ctypes.c_ulong, ctypes.POINTER(ctypes.c_ulong),
+        ctypes.POINTER(ctypes.c_int), ctypes.POINTER(ctypes.c_ulong),
+        ctypes.POINTER(ctypes.c_ulong), ctypes.POINTER(ctypes.POINTER(ctypes.c_ulong)),
+    ]  # fmt: skip
+    x11.XFree.argtypes = [ctypes.c_void_p]
+    x11.XCloseDisplay.argtypes = [ctypes.c_void_p]
+    display = x11.XOpenDisplay(None)
+    assert display, "cannot open the X display"
+    try:
+        atom = x11.XInternAtom(display, b"_NET_WM_ICON", 0)
+        actual_type, actual_format = ctypes.c_ulong(), ctypes.c_int()
+        nitems, after = ctypes.c_ulong(), ctypes.c_ulong()
+        data = ctypes.POINTER(ctypes.c_ulong)()
+        status = x11.XGetWindowProperty(
+            display, window_id, atom, 0, 1 << 24, 0, 0,  # AnyPropertyType
+            ctypes.byref(actual_type), ctypes.byref(actual_format), ctypes.byref(nitems),
+            ctypes.byref(after), ctypes.byref(data),
+        )  # fmt: skip
+        assert status == 0
+        # Format-32 data comes back as C longs: width, height, width*height pixels, ...
+        values = [data[i] for i in range(nitems.value)] if data else []
+        if data:
+            x11.XFree(data)
+    finally:
+        x11.XCloseDisplay(display)
+    sizes = []
+    i = 0
+    while i + 1 < len(values):
+        width, height = values[i], values[i + 1]
+        sizes.append((width, height))
+        i += 2 + width * height
+    return sizes
+
+
+@pytest.mark.gui
+def test_exe_opens_the_login_window_with_the_icon_and_closes_cleanly(
+    exe: Path, user_env: tuple[Path, dict[str, str]]
+) -> None:
+    cwd, env = user_env
+    proc = subprocess.Popen(
+        [str(exe), "-vv"],
+        cwd=cwd,
+        env=env,
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    try:
+        # No em dash in the pattern: xdotool matches WM_NAME, where Tk stores it
+        # as mangled Latin-1 (the real title is "desktopchat — Join a room").
+        found = subprocess.run(
+            ["xdotool", "search", "--sync", "--onlyvisible", "--name",
+             "^desktopchat.*Join a room$"],
+            capture_output=True, text=True, timeout=START_TIMEOUT,
+        )  # fmt: skip
+        assert found.returncode == 0, f"no login window (exit {proc.poll()})"
+        window = int(found.stdout.split()[0])
+        sizes = _net_wm_icon_sizes(window)
+        assert (256, 256) in sizes and (16, 16) in sizes, sizes
+        # Escape is Cancel, and cancelling the first login closes the app.
+        subprocess.run(
+            ["xdotool", "windowfocus", "--sync", str(window), "key", "Escape"],
+            check=True,
+            timeout=30,
+        )
+        out, _ = proc.communicate(timeout=30)
+        assert proc.returncode == 0, out
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.communicate()
+    log_text = _log_file(env).read_text(encoding="utf-8")
+    assert "frozen=True" in log_text
+    assert "CRITICAL" not in log_text and "Traceback" not in log_text, log_text
