@@ -1,0 +1,129 @@
+"""Host room from the window, in process: the embedded server, its address, leaving.
+
+A raw-socket participant joins the room the app hosts and chats with the host;
+leaving the room (or quitting) must stop the server, so the port refuses
+connections afterwards, and leave no thread behind.
+"""
+
+from __future__ import annotations
+
+import socket
+import threading
+import tkinter as tk
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from guitools import press_return, type_text, wait_until
+from relay import RawClient
+
+from desktopchat import events as ev
+from desktopchat.gui.app import ChatApp
+from desktopchat.gui.host import HostDialog, HostValues
+from desktopchat.settings import Settings
+
+pytestmark = pytest.mark.gui
+
+
+@pytest.fixture
+def app(tk_root: tk.Tk, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[ChatApp]:
+    monkeypatch.setenv("DESKTOPCHAT_HOME", str(tmp_path))
+    chat = ChatApp(tk_root, Settings(), save=lambda _s: None)
+    tk_root.update()
+    yield chat
+    chat.quit()
+    assert not [t for t in threading.enumerate() if t.name.startswith("desktopchat-")]
+
+
+def transcript(chat: ChatApp) -> str:
+    return chat.transcript.get_text()
+
+
+def refused(port: int) -> bool:
+    try:
+        socket.create_connection(("127.0.0.1", port), timeout=2).close()
+    except ConnectionRefusedError:
+        return True
+    return False
+
+
+def hosted_port(chat: ChatApp) -> int:
+    assert chat.server is not None
+    return int(chat.server.address[1])
+
+
+def test_host_room_a_raw_client_joins_and_chats_and_leave_closes_the_port(app: ChatApp) -> None:
+    assert app.start_hosting(HostValues(name="ann", port=0, password="")) is None
+    port = hosted_port(app)
+    wait_until(app.root, lambda: app.status.startswith("connected"), what="host joined")
+    assert app.status == f"connected to 127.0.0.1:{port} as ann"
+    assert app.hosting_status.startswith("hosting on ")
+    assert f":{port}" in app.hosting_status
+    assert "Others can join with: python -m desktopchat --join " in transcript(app)
+    assert f":{port}\n" in transcript(app)
+
+    with RawClient(("127.0.0.1", port), "bob") as bob:
+        wait_until(app.root, lambda: "bob" in app.userlist.names(), what="bob joined")
+        bob.send("hi host 👋")
+        wait_until(app.root, lambda: "bob: hi host 👋" in transcript(app), what="bob's line")
+        type_text(app.input, "welcome bob")
+        press_return(app.input)
+        assert bob.expect("ann") == "welcome bob"
+        app.leave_room()
+        assert bob.expect(ev.INFO) == ev.ROOM_CLOSED
+    assert app.server is None and app.client is None
+    assert app.hosting_status == ""
+    assert refused(port)
+
+
+def test_host_room_dialog_starts_hosting(app: ChatApp) -> None:
+    app.host_room(HostValues(name="ann", port=0, password="sesame"))
+    app.root.update()
+    dialog = app.dialog
+    assert isinstance(dialog, HostDialog)
+    press_return(dialog.port_entry)
+    assert app.dialog is None, dialog.error_text if dialog.winfo_exists() else ""
+    port = hosted_port(app)
+    wait_until(app.root, lambda: app.status.startswith("connected"), what="host joined")
+    # The room has the password: a raw client without it is refused.
+    with RawClient(("127.0.0.1", port), "mallory") as mallory:
+        assert mallory.recv_pair() == (ev.AUTH, "password required")
+
+
+def test_port_in_use_is_reported_in_the_dialog(app: ChatApp) -> None:
+    with socket.socket() as busy:
+        busy.bind(("0.0.0.0", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        app.host_room(HostValues(name="ann", port=port, password=""))
+        app.root.update()
+        dialog = app.dialog
+        assert isinstance(dialog, HostDialog)
+        dialog.ok()
+        app.root.update()
+        assert dialog.winfo_exists()
+        assert "already in use" in dialog.error_text
+        assert app.server is None and app.client is None
+        dialog.cancel()
+
+
+def test_quit_while_hosting_stops_the_server_and_every_thread(app: ChatApp) -> None:
+    assert app.start_hosting(HostValues(name="ann", port=0, password="")) is None
+    port = hosted_port(app)
+    wait_until(app.root, lambda: app.status.startswith("connected"), what="host joined")
+    with RawClient(("127.0.0.1", port), "bob") as bob:
+        app.quit()
+        assert bob.expect(ev.INFO) == ev.ROOM_CLOSED
+    assert refused(port)
+    assert not [t for t in threading.enumerate() if t.name.startswith("desktopchat-")]
+
+
+def test_joining_another_room_while_hosting_closes_the_hosted_one(app: ChatApp) -> None:
+    assert app.start_hosting(HostValues(name="ann", port=0, password="")) is None
+    first = hosted_port(app)
+    assert app.start_hosting(HostValues(name="ann", port=0, password="")) is None
+    second = hosted_port(app)
+    assert first != second
+    assert refused(first)
+    wait_until(app.root, lambda: app.status.startswith("connected"), what="joined again")
+    assert app.address == ("127.0.0.1", second)
