@@ -114,3 +114,66 @@ def type_text(widget: tk.Text, text: str) -> None:
     widget.focus_force()
     widget.update()
     widget.insert("insert", text)
+
+
+def send_wm_delete(window_id: int, display_name: str | None = None) -> None:
+    """Ask an X window to close as a window manager's close button does.
+
+    Sends the ICCCM ``WM_PROTOCOLS``/``WM_DELETE_WINDOW`` client message (what
+    Tk's ``wm protocol WM_DELETE_WINDOW`` handler receives). Needed because
+    there is no window manager under Xvfb and ``xdotool windowclose`` destroys
+    the window instead of asking it to close.
+    """
+    import ctypes
+    import ctypes.util
+    import os
+
+    class ClientMessage(ctypes.Structure):
+        _fields_ = [
+            ("type", ctypes.c_int),
+            ("serial", ctypes.c_ulong),
+            ("send_event", ctypes.c_int),
+            ("display", ctypes.c_void_p),
+            ("window", ctypes.c_ulong),
+            ("message_type", ctypes.c_ulong),
+            ("format", ctypes.c_int),
+            ("data", ctypes.c_long * 5),
+        ]
+
+    class XEvent(ctypes.Union):
+        _fields_ = [("xclient", ClientMessage), ("pad", ctypes.c_long * 24)]
+
+    libname = ctypes.util.find_library("X11")
+    if libname is None:
+        raise RuntimeError("libX11 not found")
+    xlib = ctypes.CDLL(libname)
+    xlib.XOpenDisplay.restype = ctypes.c_void_p
+    xlib.XOpenDisplay.argtypes = [ctypes.c_char_p]
+    xlib.XInternAtom.restype = ctypes.c_ulong
+    xlib.XInternAtom.argtypes = [ctypes.c_void_p, ctypes.c_char_p, ctypes.c_int]
+    xlib.XSendEvent.argtypes = [
+        ctypes.c_void_p,
+        ctypes.c_ulong,
+        ctypes.c_int,
+        ctypes.c_long,
+        ctypes.POINTER(XEvent),
+    ]
+    xlib.XFlush.argtypes = [ctypes.c_void_p]
+    xlib.XCloseDisplay.argtypes = [ctypes.c_void_p]
+    name = display_name or os.environ.get("DISPLAY", "")
+    display = xlib.XOpenDisplay(name.encode())
+    if not display:
+        raise RuntimeError(f"cannot open display {name!r}")
+    try:
+        event = XEvent()
+        event.xclient.type = 33  # ClientMessage
+        event.xclient.window = window_id
+        event.xclient.message_type = xlib.XInternAtom(display, b"WM_PROTOCOLS", 0)
+        event.xclient.format = 32
+        event.xclient.data[0] = xlib.XInternAtom(display, b"WM_DELETE_WINDOW", 0)
+        event.xclient.data[1] = 0  # CurrentTime
+        if not xlib.XSendEvent(display, window_id, 0, 0, ctypes.byref(event)):
+            raise RuntimeError("XSendEvent failed")
+        xlib.XFlush(display)
+    finally:
+        xlib.XCloseDisplay(display)

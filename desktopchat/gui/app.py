@@ -312,8 +312,9 @@ class ChatApp:
         self.userlist.set_own(name)
         self.userlist.clear()
         self.set_status(f"connecting to {host}:{port}…")
-        if self.server is None:  # what the login dialog shows if this attempt fails
+        if self.server is None:  # a room elsewhere: remember it, and show it again on failure
             self._last_login = LoginValues(name, host, port, password or "")
+            self.settings = replace(self.settings, name=name, host=host, port=port)
         self.client = self._client_factory(host, port, name, password or None, events=queue.Queue())
         self.client.start()
         self._update_title()

@@ -1,0 +1,148 @@
+"""End to end: ``python -m desktopchat`` started as a user would, driven with xdotool.
+
+The app runs as a subprocess on the pytest-xvfb display, with its settings in
+a temporary DESKTOPCHAT_HOME. Keys are real X key events (xdotool type/key);
+closing uses the Quit accelerator or the ICCCM WM_DELETE_WINDOW message a
+window manager's close button sends. Every run must end with exit code 0.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+from guitools import send_wm_delete
+from relay import RawClient
+
+from desktopchat import events as ev
+from desktopchat.server import RoomServer
+
+pytestmark = [
+    pytest.mark.gui,
+    pytest.mark.skipif(shutil.which("xdotool") is None, reason="needs xdotool"),
+]
+
+TITLE = "desktopchat"
+
+Launcher = Callable[..., "subprocess.Popen[str]"]
+
+
+@pytest.fixture
+def room() -> Iterator[RoomServer]:
+    server = RoomServer("127.0.0.1", 0)
+    server.start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def launch(tmp_path: Path) -> Iterator[Launcher]:
+    """Start ``python -m desktopchat ARGS``; kill whatever is left at the end."""
+    procs: list[subprocess.Popen[str]] = []
+
+    def start(*args: str) -> subprocess.Popen[str]:
+        env = dict(os.environ, DESKTOPCHAT_HOME=str(tmp_path))
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "desktopchat", *args],
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        procs.append(proc)
+        return proc
+
+    yield start
+    for proc in procs:
+        if proc.poll() is None:
+            proc.kill()
+        proc.communicate(timeout=10)
+
+
+def xdotool(*args: str, timeout: float = 20) -> str:
+    done = subprocess.run(
+        ["xdotool", *args], capture_output=True, text=True, timeout=timeout, check=True
+    )
+    return done.stdout
+
+
+def window_id() -> int:
+    """The app's main window, waiting until it is mapped."""
+    out = xdotool("search", "--sync", "--onlyvisible", "--name", TITLE)
+    return int(out.split()[0])
+
+
+def focus_and_type(text: str) -> None:
+    xdotool(
+        "search", "--sync", "--onlyvisible", "--name", TITLE, "windowfocus", "--sync", "type", text
+    )
+
+
+def saved_settings(home: Path) -> dict[str, object]:
+    data = json.loads((home / "config" / "settings.json").read_text(encoding="utf-8"))
+    assert isinstance(data, dict)
+    return data
+
+
+def test_join_type_return_and_quit_with_ctrl_q(
+    room: RoomServer, launch: Launcher, tmp_path: Path
+) -> None:
+    host, port = room.address
+    with RawClient(room.address, "bob") as bob:
+        proc = launch("--join", f"{host}:{port}", "--name", "tester")
+        assert bob.expect(ev.JOIN, timeout=15) == "tester"
+        focus_and_type("hello")
+        xdotool("key", "Return")
+        assert bob.expect("tester") == "hello"
+        xdotool("key", "ctrl+q")
+        assert proc.wait(timeout=15) == 0, proc.stderr.read()
+        assert bob.expect(ev.LEAVE) == "tester"
+    settings = saved_settings(tmp_path)
+    assert settings["name"] == "tester" and settings["port"] == port
+
+
+def test_close_button_ends_the_process_with_exit_code_0(room: RoomServer, launch: Launcher) -> None:
+    host, port = room.address
+    with RawClient(room.address, "bob") as bob:
+        proc = launch("--join", f"{host}:{port}", "--name", "tester")
+        assert bob.expect(ev.JOIN, timeout=15) == "tester"
+        send_wm_delete(window_id())
+        assert proc.wait(timeout=15) == 0, proc.stderr.read()
+        assert bob.expect(ev.LEAVE) == "tester"
+
+
+def test_host_at_once_then_quit_closes_the_room(launch: Launcher) -> None:
+    proc = launch("--host", "0", "--name", "ann")
+    wid = window_id()
+    deadline = time.monotonic() + 15
+    while not (match := re.search(r"127\.0\.0\.1:(\d+)", xdotool("getwindowname", str(wid)))):
+        assert time.monotonic() < deadline, "the title never showed the hosted room"
+        assert proc.poll() is None, proc.stderr.read()
+        time.sleep(0.05)  # polling another process's window title
+    port = int(match.group(1))
+    with RawClient(("127.0.0.1", port), "bob") as bob:
+        bob.send("hi ann")
+        focus_and_type("hi bob")
+        xdotool("key", "Return")
+        assert bob.expect("ann") == "hi bob"
+        xdotool("key", "ctrl+q")
+        assert bob.expect(ev.INFO) == ev.ROOM_CLOSED
+    assert proc.wait(timeout=15) == 0, proc.stderr.read()
+    with pytest.raises(ConnectionRefusedError):
+        socket.create_connection(("127.0.0.1", port), timeout=2).close()
+
+
+def test_bad_join_argument_is_a_usage_error(launch: Launcher) -> None:
+    proc = launch("--join", "nohost")
+    _out, err = proc.communicate(timeout=15)
+    assert proc.returncode == 2
+    assert "usage:" in err and "HOST:PORT" in err
