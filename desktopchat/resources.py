@@ -47,7 +47,8 @@ def _candidates() -> list[Path]:
         found.append(Path(bundle) / "assets")
     found.append(_PACKAGE_DIR / "assets")
     found.append(_PACKAGE_DIR.parent / "assets")
-    return found
+    # Frozen, the package's parent *is* the bundle root: name each place once.
+    return list(dict.fromkeys(found))
 
 
 def assets_dir() -> Path:
