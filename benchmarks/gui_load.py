@@ -1,0 +1,278 @@
+"""Benchmark (run by hand): is the chat window responsive under a flood, and quick to start?
+
+    python benchmarks/gui_load.py [--rate 2000] [--seconds 5] [--starts 5] [--out FILE]
+
+Measures, on the display in $DISPLAY (or a private Xvfb it starts when there
+is none):
+
+1. **Event-loop lag under load.** A real RoomServer on 127.0.0.1 and a real
+   ChatApp joined to it; a raw-socket client floods the room at ``--rate``
+   messages/s for ``--seconds`` s, paced every 10 ms. An ``after(10)``
+   heartbeat on the Tk thread records how late each tick fires: the lag is the
+   time the event loop could not serve the user. Also: messages displayed per
+   second and whether every message was displayed (counted as lines flushed
+   into the transcript, which keeps only its last 5,000).
+2. **Start-up time.** ``python -m desktopchat`` as a subprocess (settings in a
+   temporary DESKTOPCHAT_HOME): the time from spawning until the main window
+   is mapped, polled with ``xdotool search --onlyvisible`` every few ms
+   (``--sync`` would poll only twice a second).
+
+Targets (issue 3): max lag <= 50 ms, every message displayed, start <= 0.3 s.
+Results go to stdout and, with ``--out``, to a Markdown file.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import shutil
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import tkinter as tk
+from pathlib import Path
+
+from desktopchat import protocol
+from desktopchat.gui.app import ChatApp
+from desktopchat.server import RoomServer
+from desktopchat.settings import Settings
+
+HEARTBEAT_MS = 10
+TARGET_LAG_MS = 50.0
+TARGET_START_S = 0.3
+
+
+def ensure_display() -> subprocess.Popen[bytes] | None:
+    """Start a private Xvfb when $DISPLAY is unset; return it (or None)."""
+    if os.environ.get("DISPLAY"):
+        return None
+    read_fd, write_fd = os.pipe()
+    xvfb = subprocess.Popen(
+        ["Xvfb", "-displayfd", str(write_fd), "-screen", "0", "1280x800x24", "-nolisten", "tcp"],
+        pass_fds=(write_fd,),
+        stderr=subprocess.DEVNULL,
+    )
+    os.close(write_fd)
+    with os.fdopen(read_fd) as pipe:
+        number = pipe.readline().strip()
+    os.environ["DISPLAY"] = f":{number}"
+    return xvfb
+
+
+def flood(address: tuple[str, int], rate: int, seconds: float, joined: threading.Event) -> int:
+    """Send ``rate`` messages/s for ``seconds`` from a raw client; return how many were sent."""
+    sock = socket.create_connection(address)
+    sock.sendall(protocol.encode_frame("flooder"))
+    joined.set()
+    tick = 0.010
+    per_tick = max(1, round(rate * tick))
+    sent = 0
+    start = time.monotonic()
+    total = int(rate * seconds)
+    while sent < total:
+        batch = min(per_tick, total - sent)
+        sock.sendall(b"".join(protocol.encode_frame(f"flood {sent + i}") for i in range(batch)))
+        sent += batch
+        delay = start + (sent / rate) - time.monotonic()
+        if delay > 0:
+            time.sleep(delay)
+    # Stay connected until the window has everything (closing early is fine for
+    # the server, but keep the test about display, not about leaving).
+    time.sleep(0.5)
+    sock.close()
+    return sent
+
+
+def measure_flood(rate: int, seconds: float) -> dict[str, float]:
+    server = RoomServer("127.0.0.1", 0)
+    server.start()
+    root = tk.Tk()
+    root.geometry("900x600+0+0")
+    app = ChatApp(root, Settings(), save=lambda _s: None)
+    displayed = 0  # flood messages flushed into the Text
+    queued = 0  # flood messages added since the last flush
+    first_at = last_at = 0.0
+    transcript = app.transcript
+    original_add = transcript.add_message
+    original_flush = transcript.flush
+
+    def counting_add(sender: str, text: str, *, own: bool = False, queued_: bool = False) -> None:
+        nonlocal queued
+        if sender == "flooder":
+            queued += 1
+        original_add(sender, text, own=own, queued=queued_)
+
+    def counting_flush() -> None:
+        nonlocal displayed, queued, first_at, last_at
+        lines, queued = queued, 0
+        original_flush()
+        if lines:
+            now = time.monotonic()
+            if not first_at:
+                first_at = now
+            last_at = now
+            displayed += lines
+
+    transcript.add_message = counting_add  # type: ignore[method-assign]
+    transcript.flush = counting_flush  # type: ignore[method-assign]
+    host, port = server.address
+    app.join(host, port, "viewer")
+    deadline = time.monotonic() + 10
+    while not app.online and time.monotonic() < deadline:
+        root.update()
+
+    lags: list[float] = []
+    last_beat = time.monotonic()
+    running = True
+
+    def heartbeat() -> None:
+        nonlocal last_beat
+        now = time.monotonic()
+        lags.append(max(0.0, (now - last_beat) * 1000 - HEARTBEAT_MS))
+        last_beat = now
+        if running:
+            root.after(HEARTBEAT_MS, heartbeat)
+
+    joined = threading.Event()
+    result: dict[str, int] = {}
+    flooder = threading.Thread(
+        target=lambda: result.setdefault("sent", flood(server.address, rate, seconds, joined)),
+        daemon=True,
+    )
+    total = int(rate * seconds)
+    flooder.start()
+    while not joined.is_set():
+        root.update()
+    last_beat = time.monotonic()
+    root.after(HEARTBEAT_MS, heartbeat)
+    deadline = time.monotonic() + seconds + 30
+    while displayed < total and time.monotonic() < deadline:
+        root.update()
+        time.sleep(0.001)  # like an idle event loop: do not spin the CPU the server needs
+    running = False
+    flooder.join()
+    shown_lines = [ln for ln in transcript.get_text().splitlines() if "flooder: flood " in ln]
+    last_ok = bool(shown_lines) and shown_lines[-1].endswith(f"flood {total - 1}")
+    app.quit()
+    server.stop()
+    flood_lines = displayed
+    span = max(last_at - first_at, 1e-9)
+    lags_sorted = sorted(lags)
+    return {
+        "sent": float(result.get("sent", 0)),
+        "displayed": float(flood_lines),
+        "last_shown": float(last_ok),
+        "rate": flood_lines / span,
+        "max_lag": max(lags) if lags else 0.0,
+        "p99_lag": lags_sorted[int(len(lags_sorted) * 0.99) - 1] if lags else 0.0,
+        "mean_lag": statistics.fmean(lags) if lags else 0.0,
+        "beats": float(len(lags)),
+    }
+
+
+def measure_start(runs: int) -> list[float]:
+    if shutil.which("xdotool") is None:
+        return []
+    times: list[float] = []
+    for _ in range(runs):
+        with tempfile.TemporaryDirectory() as home:
+            env = dict(os.environ, DESKTOPCHAT_HOME=home)
+            start = time.monotonic()
+            proc = subprocess.Popen(
+                [sys.executable, "-m", "desktopchat"],
+                env=env,
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+            )
+            try:
+                while True:
+                    found = subprocess.run(
+                        ["xdotool", "search", "--onlyvisible", "--name", "^desktopchat$"],
+                        capture_output=True,
+                        text=True,
+                    )
+                    if found.stdout.strip():
+                        times.append(time.monotonic() - start)
+                        break
+                    if proc.poll() is not None or time.monotonic() - start > 20:
+                        raise RuntimeError("the window never appeared")
+                    time.sleep(0.003)
+            finally:
+                proc.kill()
+                proc.wait()
+    return times
+
+
+def measure_interpreter(runs: int) -> list[float]:
+    """Seconds for a bare ``python -c pass``: the floor under any start-up time."""
+    times: list[float] = []
+    for _ in range(runs):
+        start = time.monotonic()
+        subprocess.run([sys.executable, "-c", "pass"], check=True)
+        times.append(time.monotonic() - start)
+    return times
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--rate", type=int, default=2000, help="messages per second")
+    parser.add_argument("--seconds", type=float, default=5.0, help="flood duration")
+    parser.add_argument("--starts", type=int, default=5, help="start-up runs")
+    parser.add_argument("--out", type=Path, help="write a Markdown report here")
+    args = parser.parse_args()
+    xvfb = ensure_display()
+    try:
+        flood_result = measure_flood(args.rate, args.seconds)
+        starts = measure_start(args.starts)
+        bare = measure_interpreter(args.starts)
+    finally:
+        if xvfb is not None:
+            xvfb.terminate()
+            xvfb.wait()
+    total = int(args.rate * args.seconds)
+    lag_ok = flood_result["max_lag"] <= TARGET_LAG_MS
+    all_ok = flood_result["displayed"] >= total and bool(flood_result["last_shown"])
+    start_median = statistics.median(starts) if starts else float("nan")
+    start_ok = start_median <= TARGET_START_S
+    lines = [
+        "# GUI benchmark (benchmarks/gui_load.py)",
+        "",
+        f"Machine: {platform.platform()}, Python {platform.python_version()}, "
+        f"Tk {tk.TkVersion}, {os.cpu_count()} CPUs; display {os.environ.get('DISPLAY')} (Xvfb).",
+        f"Run: {time.strftime('%Y-%m-%d %H:%M')}, `python benchmarks/gui_load.py "
+        f"--rate {args.rate} --seconds {args.seconds:g}`.",
+        "",
+        "| measure | result | target |",
+        "|---|---|---|",
+        f"| flood sent | {int(flood_result['sent'])} messages ({args.rate}/s for "
+        f"{args.seconds:g} s) | |",
+        f"| displayed | {int(flood_result['displayed'])} / {total}, last one shown: "
+        f"{'yes' if flood_result['last_shown'] else 'no'} | all "
+        f"{'✓' if all_ok else '✗'} |",
+        f"| display rate | {flood_result['rate']:.0f} messages/s | keeps up with {args.rate}/s |",
+        f"| event-loop lag, max | {flood_result['max_lag']:.1f} ms | ≤ {TARGET_LAG_MS:g} ms "
+        f"{'✓' if lag_ok else '✗'} |",
+        f"| event-loop lag, p99 / mean | {flood_result['p99_lag']:.1f} / "
+        f"{flood_result['mean_lag']:.1f} ms ({int(flood_result['beats'])} heartbeats of "
+        f"{HEARTBEAT_MS} ms) | |",
+        f"| start to window mapped, median of {len(starts)} | {start_median:.3f} s "
+        f"(min {min(starts, default=float('nan')):.3f}, max "
+        f"{max(starts, default=float('nan')):.3f}) | ≤ {TARGET_START_S:g} s "
+        f"{'✓' if start_ok else '✗'} |",
+        f"| for scale: bare `python -c pass`, median | {statistics.median(bare):.3f} s | |",
+        "",
+    ]
+    report = "\n".join(lines)
+    print(report)
+    if args.out is not None:
+        args.out.write_text(report, encoding="utf-8")
+    return 0 if (lag_ok and all_ok and start_ok) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
