@@ -44,6 +44,7 @@ from __future__ import annotations
 import contextlib
 import errno
 import logging
+import math
 import queue
 import time
 import tkinter as tk
@@ -96,10 +97,6 @@ DEFAULT_GEOMETRY = "880x580"
 
 ClientFactory = Callable[..., ChatClient]
 ServerFactory = Callable[..., RoomServer]
-
-
-def _fmt_delay(seconds: float) -> str:
-    return f"{seconds:.1f}" if seconds < 1 else f"{round(seconds)}"
 
 
 class ChatApp:
@@ -161,6 +158,12 @@ class ChatApp:
         style = ttk.Style(root)
         if "clam" in style.theme_names():
             style.theme_use("clam")
+        # Plain Tk toplevels (dialogs) get the theme's background, so no strip of
+        # a different grey shows around ttk frames.
+        background = style.lookup("TFrame", "background")
+        if background:
+            root.configure(background=background)
+            root.option_add("*Toplevel.background", background)
         # The status bar is packed first so it keeps its line when the window shrinks.
         status = ttk.Frame(root, relief="sunken", padding=(6, 2))
         status.pack(fill="x", side="bottom")
@@ -253,14 +256,15 @@ class ChatApp:
         self._countdown_tick()
 
     def _countdown_tick(self) -> None:
-        left = max(0.0, self._countdown_until - time.monotonic())
-        self.status_label.configure(text=f"reconnecting in {_fmt_delay(left)} s…")
-        if left > 0:
-            self._countdown_id = self.root.after(
-                min(1000, int(left * 1000) + 1), self._countdown_tick
-            )
-        else:
+        left = self._countdown_until - time.monotonic()
+        if left <= 0.05:
+            self.status_label.configure(text="reconnecting…")
             self._countdown_id = None
+            return
+        self.status_label.configure(text=f"reconnecting in {math.ceil(left)} s…")
+        # Wake when the shown whole number of seconds changes.
+        next_change = left - (math.ceil(left) - 1)
+        self._countdown_id = self.root.after(max(1, int(next_change * 1000)), self._countdown_tick)
 
     def _stop_countdown(self) -> None:
         if self._countdown_id is not None:
@@ -305,7 +309,8 @@ class ChatApp:
     def join(self, host: str, port: int, name: str, password: str | None = None) -> None:
         """Leave any room we are in (keeping a hosted server) and join host:port."""
         self._close_client()
-        self.transcript.add_event(f"Connecting to {host}:{port} as {name}…")
+        if self.server is None:  # when hosting, the hosting lines say enough
+            self.transcript.add_event(f"Connecting to {host}:{port} as {name}…")
         self.own_name = name
         self.address = (host, port)
         self.online = False
@@ -430,6 +435,7 @@ class ChatApp:
                 t.add_error(text)
             case Disconnected(reason=reason):
                 self.online = False
+                self.userlist.clear()  # stale now; the next *users refills it
                 t.add_event(f"Disconnected: {reason}")
                 self.set_status(f"disconnected: {reason}")
             case Reconnecting(delay=delay):

@@ -11,7 +11,8 @@ Invariants and decisions:
 * The widget is read-only for the user (``state="disabled"``), but text can
   still be selected and copied (Ctrl+C) and searched by eye; only ``flush``
   and ``clear`` enable it for a moment.
-* Every line starts with a ``[HH:MM]`` timestamp in local time.
+* Every line starts with a ``[HH:MM]`` timestamp in local time; a long
+  message wraps with a hanging indent, so the times stay in one column.
 * A sender's name has one colour for the life of the name: the CRC-32 of its
   case-folded form picks from :data:`PALETTE` (``hash()`` is salted per process,
   CRC-32 is not, so alice is the same colour tomorrow). The palette holds only
@@ -146,12 +147,18 @@ class Transcript(ttk.Frame):
         t.tag_configure("error", foreground=ERROR_COLOUR, font=self._italic)
         t.tag_configure("queued", foreground="#9a9a9a", font=self._italic)
         t.tag_configure("notsent", foreground=ERROR_COLOUR, font=self._italic)
+        self._set_hanging_indent()
 
     def sync_fonts(self) -> None:
         """Follow a size change of the main font (View ▸ Larger/Smaller text)."""
         size = self._font.cget("size")
         self._bold.configure(size=size)
         self._italic.configure(size=size)
+        self._set_hanging_indent()
+
+    def _set_hanging_indent(self) -> None:
+        # Wrapped lines of a message start under its text, not under the time.
+        self.text.tag_configure("line", lmargin2=self._font.measure("[00:00] "))
 
     def _name_tag(self, name: str) -> str:
         colour = name_colour(name)
@@ -165,6 +172,7 @@ class Transcript(ttk.Frame):
 
     def _queue(self, segments: Sequence[Segment], line_tags: tuple[str, ...] = ()) -> None:
         pending = self._pending
+        line_tags = ("line", *line_tags)
         pending.append(_stamp())
         pending.append(("time", *line_tags))
         for text, tags in segments:
