@@ -146,3 +146,27 @@ def test_bad_join_argument_is_a_usage_error(launch: Launcher) -> None:
     _out, err = proc.communicate(timeout=15)
     assert proc.returncode == 2
     assert "usage:" in err and "HOST:PORT" in err
+
+
+def test_sigterm_closes_the_window_cleanly(room: RoomServer, launch: Launcher) -> None:
+    host, port = room.address
+    with RawClient(room.address, "bob") as bob:
+        proc = launch("--join", f"{host}:{port}", "--name", "tester")
+        assert bob.expect(ev.JOIN, timeout=15) == "tester"
+        window_id()  # mapped: the main loop is running
+        proc.terminate()
+        assert proc.wait(timeout=15) == 0, proc.stderr.read()
+        assert bob.expect(ev.LEAVE) == "tester"
+
+
+def test_no_arguments_opens_the_login_dialog_and_escape_exits(
+    room: RoomServer, launch: Launcher
+) -> None:
+    proc = launch()
+    # The em dash in the title is mangled in WM_NAME: match around it.
+    xdotool(
+        "search", "--sync", "--onlyvisible", "--name", "^desktopchat.*Join a room$",
+        "windowfocus", "--sync",
+    )  # fmt: skip
+    xdotool("key", "Escape")
+    assert proc.wait(timeout=15) == 0, proc.stderr.read()

@@ -25,7 +25,10 @@ from __future__ import annotations
 
 import gc
 import logging
+import signal
+import threading
 import tkinter as tk
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -55,10 +58,13 @@ def run(
     set_app_icon(root)
     app = ChatApp(root, settings)
     root.after_idle(start_flow, app, join, name, host_port, password)
+    previous = _quit_on_sigterm(app)
     try:
         root.mainloop()
     finally:
         app.quit()  # no-op after a normal close; stops threads if mainloop died
+        if previous is not None:
+            signal.signal(signal.SIGTERM, previous)
     # Free the Tcl interpreter on this (its own) thread: collected later from a
     # lingering thread, Tcl would abort the process on exit.
     del app, root
@@ -111,6 +117,26 @@ def start_flow(
         app.show_login(None, initial, quit_on_cancel=True)
         return
     app.show_login(None, None, quit_on_cancel=True)
+
+
+def _quit_on_sigterm(app: ChatApp) -> signal.Handlers | Callable[..., object] | int | None:
+    """Make SIGTERM close the window like Quit (settings saved, exit code 0).
+
+    Python runs the handler on the main thread the next time it gets control;
+    the pump's ``after()`` tick guarantees that within ~50 ms even when idle.
+    Returns the previous handler (None where SIGTERM cannot be caught).
+    """
+    if threading.current_thread() is not threading.main_thread():
+        return None
+
+    def on_sigterm(_signum: int, _frame: object) -> None:
+        log.info("SIGTERM: closing the window")
+        app.root.after(0, app.quit)
+
+    try:
+        return signal.signal(signal.SIGTERM, on_sigterm)
+    except (ValueError, OSError):  # not supported on this platform
+        return None
 
 
 def _install_error_hook(root: tk.Tk) -> None:

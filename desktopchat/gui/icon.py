@@ -31,5 +31,6 @@ def set_app_icon(root: tk.Tk) -> list[tk.PhotoImage]:
         return []
     if images:
         root.iconphoto(True, *images)
+        log.debug("icon loaded from %s", resources.assets_dir())
     root._desktopchat_icons = images  # type: ignore[attr-defined]  # keep them alive
     return images
