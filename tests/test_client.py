@@ -1,0 +1,271 @@
+"""ChatClient against the real RoomServer and against a tutorial-style relay.
+
+Real sockets on 127.0.0.1 port 0, the client's real network thread, a raw
+socket client as the other participant. Events are read from the client's
+queue with timeouts (``EventLog``), never with sleeps.
+"""
+
+from __future__ import annotations
+
+import socket
+import time
+from collections.abc import Callable, Iterator
+
+import pytest
+from relay import EventLog, RawClient, Relay, wait_until
+
+from desktopchat import events as ev
+from desktopchat.client import ChatClient
+from desktopchat.server import RoomServer
+
+MakeClient = Callable[..., ChatClient]
+
+
+@pytest.fixture
+def room() -> Iterator[RoomServer]:
+    with RoomServer("127.0.0.1", 0) as server:
+        yield server
+
+
+@pytest.fixture
+def make_client() -> Iterator[MakeClient]:
+    made: list[ChatClient] = []
+
+    def make(address: tuple[str, int], name: str = "ann", **kwargs: object) -> ChatClient:
+        c = ChatClient(address[0], address[1], name, **kwargs)  # type: ignore[arg-type]
+        made.append(c)
+        return c
+
+    yield make
+    for c in made:
+        c.close()
+        assert c._thread is None or not c._thread.is_alive()
+
+
+def _join(c: ChatClient) -> EventLog:
+    log = EventLog(c.events)
+    c.start()
+    log.wait_for(ev.Connected)
+    log.wait_for(ev.Welcome)
+    return log
+
+
+def _raw(address: tuple[str, int], name: str) -> RawClient:
+    """A raw participant that has been welcomed into a RoomServer room."""
+    raw = RawClient(address, name)
+    raw.expect(ev.WELCOME)
+    return raw
+
+
+def _thread_ends(c: ChatClient) -> None:
+    assert c._thread is not None
+    c._thread.join(2.0)
+    assert not c._thread.is_alive(), "network thread still running"
+
+
+# --- the real room server -------------------------------------------------------------
+
+
+def test_chat_both_ways_with_a_raw_client(room: RoomServer, make_client: MakeClient) -> None:
+    c = make_client(room.address, "ann")
+    log = _join(c)
+    with _raw(room.address, "bob") as bob:
+        log.wait_for(ev.Joined, lambda e: e.name == "bob")
+        c.send("hello bob 😀")
+        assert bob.expect("ann") == "hello bob 😀"
+        bob.send("hi ann")
+        assert log.wait_for(ev.ChatMessage) == ev.ChatMessage("bob", "hi ann")
+
+
+def test_user_list_join_and_leave(room: RoomServer, make_client: MakeClient) -> None:
+    with _raw(room.address, "bob"):
+        c = make_client(room.address, "ann")
+        log = _join(c)
+        users = log.wait_for(ev.UserList)
+        assert sorted(users.names) == ["ann", "bob"]
+        cy = _raw(room.address, "cy")
+        assert log.wait_for(ev.Joined) == ev.Joined("cy")
+        cy.close()
+        assert log.wait_for(ev.Left) == ev.Left("cy")
+
+
+def test_private_messages_both_ways(room: RoomServer, make_client: MakeClient) -> None:
+    c = make_client(room.address, "ann")
+    log = _join(c)
+    with _raw(room.address, "bob") as bob, _raw(room.address, "cy") as cy:
+        log.wait_for(ev.Joined, lambda e: e.name == "cy")
+        bob.send("/msg ann just for you")
+        assert log.wait_for(ev.PrivateMessage) == ev.PrivateMessage("bob", "just for you")
+        c.send("/msg bob psst")
+        assert bob.expect("@ann") == "psst"
+        # cy saw neither: the next thing cy hears is a public line.
+        bob.send("public")
+        sender, text = cy.recv_pair()
+        while sender.startswith("*"):
+            sender, text = cy.recv_pair()
+        assert (sender, text) == ("bob", "public")
+
+
+def test_name_taken_fails_without_reconnect_loop(room: RoomServer, make_client: MakeClient) -> None:
+    with _raw(room.address, "bob"):
+        c = make_client(room.address, "BOB")  # names compare case-insensitively
+        log = EventLog(c.events)
+        c.start()
+        failed = log.wait_for(ev.Failed)
+        assert failed.reason
+        _thread_ends(c)
+        after = log.drain()
+        assert not any(isinstance(e, ev.Reconnecting | ev.Disconnected) for e in after), after
+        assert sum(isinstance(e, ev.Connected) for e in log.seen) == 1
+        assert not c.connected
+
+
+def test_wrong_password_fails(make_client: MakeClient) -> None:
+    with RoomServer("127.0.0.1", 0, password="right") as server:
+        c = make_client(server.address, "ann", password="wrong")
+        log = EventLog(c.events)
+        c.start()
+        assert log.wait_for(ev.Failed).reason
+        _thread_ends(c)
+        assert not any(isinstance(e, ev.Reconnecting | ev.Welcome) for e in log.seen + log.drain())
+
+
+def test_missing_password_fails_with_a_clear_reason(make_client: MakeClient) -> None:
+    with RoomServer("127.0.0.1", 0, password="right") as server:
+        c = make_client(server.address, "ann")
+        log = EventLog(c.events)
+        c.start()
+        assert log.wait_for(ev.Failed).reason == "This room needs a password"
+        _thread_ends(c)
+
+
+def test_right_password_gets_welcome_and_chats(make_client: MakeClient) -> None:
+    with RoomServer("127.0.0.1", 0, password="right") as server:
+        c = make_client(server.address, "ann", password="right")
+        c.send("typed while the handshake runs")
+        log = _join(c)
+        with RawClient(server.address, "bob") as bob:
+            bob.expect(ev.AUTH)
+            bob.send("right")
+            bob.expect(ev.WELCOME)
+            log.wait_for(ev.Joined)
+            c.send("hello")
+            texts = []
+            while not texts or texts[-1] != "hello":
+                texts.append(bob.expect("ann"))
+            # The held message went out as chat (history or live), never as a password.
+            assert "hello" in texts
+
+
+def test_restart_on_same_port_reconnects_and_delivers_outage_messages_once(
+    make_client: MakeClient,
+) -> None:
+    first = RoomServer("127.0.0.1", 0)
+    first.start()
+    port = first.address[1]
+    c = make_client(("127.0.0.1", port), "ann")
+    log = _join(c)
+    first.stop()
+    assert log.wait_for(ev.Disconnected).reason
+    outage = [f"during the outage {i}" for i in range(5)]
+    for text in outage:
+        c.send(text)
+    assert c.pending == len(outage)
+    # It keeps trying by itself while the room is down: a retry failed and backed off.
+    log.wait_for(ev.Reconnecting, lambda e: e.delay > 0.5)
+
+    with RoomServer("127.0.0.1", port) as second, _raw(second.address, "bob") as bob:
+        log.wait_for(ev.Connected)
+        log.wait_for(ev.Welcome)
+        c.send("done")
+        # Live or replayed as history, each line arrives once and in order.
+        got: list[str] = []
+        while not got or got[-1] != "done":
+            got.append(bob.expect("ann", timeout=10))
+        assert got == [*outage, "done"]
+        assert c.pending == 0
+
+
+def test_close_ends_thread_quickly_while_connected(
+    room: RoomServer, make_client: MakeClient
+) -> None:
+    c = make_client(room.address, "ann")
+    log = _join(c)
+    with _raw(room.address, "bob") as bob:
+        log.wait_for(ev.Joined)
+        started = time.monotonic()
+        c.close()
+        assert time.monotonic() - started < 1.0
+        _thread_ends(c)
+        assert bob.expect(ev.LEAVE) == "ann"
+
+
+# --- a server that sends no events (like the tutorial's) ------------------------------
+
+
+def test_relay_without_events_chats_both_ways(make_client: MakeClient) -> None:
+    with Relay() as relay, RawClient(relay.address, "bob") as bob:
+        c = make_client(relay.address, "ann")
+        log = EventLog(c.events)
+        c.start()
+        log.wait_for(ev.Connected)
+        wait_until(lambda: sorted(relay.names) == ["ann", "bob"], what="both named")
+        c.send("hello from ann")
+        assert bob.recv_pair() == ("ann", "hello from ann")
+        bob.send("hello from bob")
+        assert log.wait_for(ev.ChatMessage) == ev.ChatMessage("bob", "hello from bob")
+        c.send("second")
+        assert bob.recv_pair() == ("ann", "second")
+        assert not any(isinstance(e, ev.Welcome | ev.Failed) for e in log.seen)
+
+
+# --- close() while connecting -----------------------------------------------------------
+
+
+@pytest.fixture
+def blackhole() -> Iterator[tuple[str, int]]:
+    """An address whose TCP connect hangs: a listener with a full backlog."""
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(0)
+    address = listener.getsockname()[:2]
+    fillers = []
+    for _ in range(16):
+        probe = socket.socket()
+        fillers.append(probe)
+        probe.settimeout(0.3)
+        try:
+            probe.connect(address)
+        except TimeoutError:
+            break
+    else:
+        pytest.fail("could not fill the listen backlog")
+    yield address
+    for s in fillers:
+        s.close()
+    listener.close()
+
+
+def test_close_interrupts_a_hanging_connect(
+    blackhole: tuple[str, int], make_client: MakeClient
+) -> None:
+    c = make_client(blackhole, "ann", connect_timeout=30.0)
+    log = EventLog(c.events)
+    c.start()
+    wait_until(lambda: c._phase == "connecting", what="connecting")
+    started = time.monotonic()
+    c.close()
+    assert time.monotonic() - started < 1.0
+    _thread_ends(c)
+    assert log.drain() == []
+
+
+def test_connect_timeout_on_first_attempt_fails(
+    blackhole: tuple[str, int], make_client: MakeClient
+) -> None:
+    c = make_client(blackhole, "ann", connect_timeout=0.3)
+    log = EventLog(c.events)
+    c.start()
+    assert log.wait_for(ev.Failed).reason == (
+        f"Could not connect to {blackhole[0]}:{blackhole[1]}: timed out"
+    )
