@@ -272,35 +272,42 @@ class RoomServer:
     # --- the loop ------------------------------------------------------------------------
 
     def _loop(self) -> None:
-        select = self._selector.select
         while not self._stop_requested:
-            timeout = self._timeout()
-            if self._sent_since_trim >= TRIM_AFTER_BYTES and timeout != 0.0:
-                ready = select(0.0)
-                if not ready:  # about to go idle after heavy output
-                    self._sent_since_trim = 0
-                    _release_free_memory()
-                    ready = select(timeout)
-            else:
+            self._pass()
+
+    def _pass(self) -> None:
+        """One loop pass: wait for readiness, do bounded work, flush output once."""
+        select = self._selector.select
+        timeout = self._timeout()
+        if self._sent_since_trim >= TRIM_AFTER_BYTES and timeout != 0.0:
+            ready = select(0.0)
+            if not ready:  # about to go idle after heavy output
+                self._sent_since_trim = 0
+                _release_free_memory()
                 ready = select(timeout)
-            for key, mask in ready:
-                data = key.data
-                if data is _LISTENER:
-                    self._accept()
-                elif data is _WAKEUP:
-                    self._drain_wakeup()
-                else:
-                    conn: Connection = data
-                    if mask & selectors.EVENT_WRITE:
-                        self._touched.add(conn)
-                    if mask & selectors.EVENT_READ and conn.state != _CLOSED:
-                        self._on_readable(conn)
-            if self._backlog:
-                for conn in list(self._backlog):
-                    self._process(conn)
-            if self._deadlines:
-                self._expire()
-            self._flush_touched()
+        else:
+            ready = select(timeout)
+        # Frames left over from earlier passes; a client that fills its budget
+        # during this pass joins the backlog for the next one, not this one.
+        backlog = list(self._backlog)
+        for key, mask in ready:
+            data = key.data
+            if data is _LISTENER:
+                self._accept()
+            elif data is _WAKEUP:
+                self._drain_wakeup()
+            else:
+                conn: Connection = data
+                if mask & selectors.EVENT_WRITE:
+                    self._touched.add(conn)
+                if mask & selectors.EVENT_READ and conn.state != _CLOSED:
+                    self._on_readable(conn)
+        for conn in backlog:
+            if conn.state < _CLOSING:
+                self._process(conn)
+        if self._deadlines:
+            self._expire()
+        self._flush_touched()
 
     def _timeout(self) -> float | None:
         if self._backlog or self._stop_requested:
