@@ -458,3 +458,24 @@ def test_pump_is_cancelled_on_quit(app: ChatApp) -> None:
     app.quit()
     assert not app.pump.running
     assert app.pump._after_id is None, "a pump tick is still scheduled"
+
+
+def test_reading_older_lines_survives_a_full_scrollback(app: ChatApp) -> None:
+    t = app.transcript
+    assert t.max_lines == 5000
+    for i in range(5000):
+        t.add_message("bob", f"old {i}")
+    t.flush()
+    app.root.update()
+    t.text.yview_scroll(-1, "units")  # one line up from the bottom of 5,000 lines
+    app.root.update()
+    assert not t.at_bottom()
+    t.text.yview("100.0")  # reading "old 99"
+    app.root.update()
+    reading = t.text.get("@0,0 linestart", "@0,0 lineend")
+    for i in range(50):  # trims 50 lines from the top
+        t.add_message("bob", f"new {i}")
+    t.flush()
+    app.root.update()
+    assert t.line_count() == 5000
+    assert t.text.get("@0,0 linestart", "@0,0 lineend") == reading

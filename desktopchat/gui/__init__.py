@@ -116,7 +116,10 @@ def start_flow(
             return
         app.show_login(None, initial, quit_on_cancel=True)
         return
-    app.show_login(None, None, quit_on_cancel=True)
+    initial = LoginValues(
+        name=name or saved.name, host=saved.host, port=saved.port, password=password or ""
+    )
+    app.show_login(None, initial, quit_on_cancel=True)
 
 
 def _quit_on_sigterm(app: ChatApp) -> signal.Handlers | Callable[..., object] | int | None:

@@ -456,7 +456,7 @@ class ChatApp:
 
     def _failed(self, reason: str) -> None:
         self.online = False
-        self.transcript.add_error(f"Could not stay in the room: {reason}")
+        self.transcript.add_error(reason)
         self.transcript.fail_queued()
         self.set_status(f"failed: {reason}")
         client, self.client = self.client, None

@@ -258,14 +258,20 @@ class Transcript(ttk.Frame):
             t.see("end")
 
     def _trim(self) -> None:
-        lines = self.line_count()
-        excess = lines - self.max_lines
+        # Deleting lines above the view keeps the view on the same text (Tk
+        # anchors it to the content), so someone reading older lines is not moved.
+        excess = self.line_count() - self.max_lines
         if excess > 0:
             self.text.delete("1.0", f"{excess + 1}.0")
 
     def at_bottom(self) -> bool:
-        """True when the last line is in view (then new lines scroll into view)."""
-        return self.text.yview()[1] >= 0.999
+        """True when the end is in view (then new lines scroll into view).
+
+        Exactly 1.0: with 5,000 lines, one line scrolled up is already 0.9998.
+        An unmapped widget reports (0.0, 1.0), so the first lines count as "at
+        the bottom" and the view follows them.
+        """
+        return self.text.yview()[1] >= 1.0
 
     def line_count(self) -> int:
         """Logical lines held (a message with newlines counts each)."""
