@@ -39,6 +39,7 @@ import errno
 import heapq
 import itertools
 import logging
+import os
 import selectors
 import socket
 import sys
@@ -80,10 +81,11 @@ RECV_SIZE = 64 * 1024
 FRAMES_PER_PASS = 64
 
 #: Out-buffer limit (bytes still unsent after a flush) before a client counts
-#: as too slow and is dropped. 4 MiB is 4x the history replay cap plus a full
-#: ``*users`` list, so a newcomer's join burst never trips it, while 1,000 slow
-#: clients still cost at most a few GiB in the worst case. Raised automatically
-#: to 16 maximum-size messages when ``max_message`` is configured larger.
+#: as too slow and is dropped. 4 MiB holds a newcomer's whole join burst (the
+#: 1 MiB history replay cap plus a 64 KiB ``*users`` list) with room for ~20
+#: maximum-size messages on top, so only a client that really stopped reading
+#: trips it, and it bounds what one such client can cost. With a larger
+#: ``max_message`` the limit grows to the history cap plus 16 maximum-size pairs.
 OUTBUF_LIMIT = 4 * 1024 * 1024
 
 #: Largest frame accepted before the handshake is done: names are at most 32
@@ -113,6 +115,7 @@ _NAME, _PASSWORD, _CHAT, _CLOSING, _CLOSED = range(5)
 
 _ROOM_CLOSED_PAIR = encode_pair(events.INFO, events.ROOM_CLOSED)
 _AUTH_PAIR = encode_pair(events.AUTH, "password required")
+_FULL_PAIR = encode_pair(events.ERROR, "The room is full: the server cannot take more connections.")
 
 # Selector key data for the two non-client sockets.
 _LISTENER = "listener"
@@ -167,7 +170,7 @@ class RoomServer:
         self._max_message = max_message
         self._handshake_timeout = handshake_timeout
         pair_max = 2 * (protocol.HEADER_LENGTH + max(max_message, MAX_SERVER_TEXT))
-        self._outbuf_limit = max(OUTBUF_LIMIT, 2 * HISTORY_MAX_BYTES + 16 * pair_max)
+        self._outbuf_limit = max(OUTBUF_LIMIT, HISTORY_MAX_BYTES + 16 * pair_max)
 
         listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         try:
@@ -198,6 +201,9 @@ class RoomServer:
         self._deadlines: list[tuple[float, int, Connection]] = []
         self._seq = itertools.count()
         self._sent_since_trim = 0
+        # A descriptor held in reserve for refusing connections when we run out.
+        self._spare_fd: int | None = _open_spare()
+        self._next_full_warning = 0.0
 
         # Re-entrant: stop() may run in a signal handler on the serving thread.
         self._lock = threading.RLock()
@@ -330,7 +336,9 @@ class RoomServer:
             except (BlockingIOError, InterruptedError):
                 return
             except OSError as exc:
-                # EMFILE and friends: log and leave the rest in the backlog.
+                if exc.errno in (errno.EMFILE, errno.ENFILE):
+                    self._refuse_one()
+                    continue
                 log.error("cannot accept a connection: %s", exc)
                 return
             sock.setblocking(False)
@@ -342,6 +350,32 @@ class RoomServer:
             self._selector.register(sock, selectors.EVENT_READ, conn)
             self._set_deadline(conn, self._handshake_timeout)
             log.debug("connection from %s", conn.label())
+
+    def _refuse_one(self) -> None:
+        """Out of file descriptors: turn one pending connection away.
+
+        Left in the listen queue it would keep the listener readable and the
+        loop spinning. The spare descriptor is given up for a moment so the
+        connection can be accepted, told the room is full, and closed.
+        """
+        now = time.monotonic()
+        if now >= self._next_full_warning:
+            self._next_full_warning = now + 10.0
+            log.warning("out of file descriptors: turning new connections away")
+        if self._spare_fd is None:
+            raise OSError(errno.EMFILE, "no spare descriptor left")
+        os.close(self._spare_fd)
+        self._spare_fd = None
+        try:
+            sock, _ = self._listener.accept()
+        except OSError:
+            pass
+        else:
+            with contextlib.suppress(OSError):
+                sock.send(_FULL_PAIR)
+            sock.close()
+        finally:
+            self._spare_fd = _open_spare()
 
     def _on_readable(self, conn: Connection) -> None:
         if conn in self._backlog:
@@ -562,6 +596,9 @@ class RoomServer:
             self._close(conn)
         for sock in (self._listener, self._wake_r, self._wake_w):
             sock.close()
+        if self._spare_fd is not None:
+            os.close(self._spare_fd)
+            self._spare_fd = None
         self._selector.close()
 
 
@@ -585,6 +622,13 @@ _MALLOC_TRIM = _find_malloc_trim()
 def _release_free_memory() -> None:
     if _MALLOC_TRIM is not None:
         _MALLOC_TRIM(0)
+
+
+def _open_spare() -> int | None:
+    try:
+        return os.open(os.devnull, os.O_RDONLY)
+    except OSError:
+        return None
 
 
 def _shutdown_write(sock: socket.socket) -> None:
