@@ -357,3 +357,12 @@ def test_join_addresses() -> None:
         assert port == "5555"
         socket.inet_aton(ip)
     assert everywhere == ["127.0.0.1:5555"] or not any(e.startswith("127.") for e in everywhere)
+
+
+def test_accepted_sockets_have_nagle_off(server: RoomServer) -> None:
+    alice, _bob = joined(server, "alice", "bob")
+    conns = list(server._conns)
+    assert len(conns) == 2
+    for conn in conns:
+        assert conn.sock.getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY)
+        assert not conn.sock.getblocking()
