@@ -360,7 +360,7 @@ def test_join_addresses() -> None:
 
 
 def test_accepted_sockets_have_nagle_off(server: RoomServer) -> None:
-    alice, _bob = joined(server, "alice", "bob")
+    _peers = joined(server, "alice", "bob")
     conns = list(server._conns)
     assert len(conns) == 2
     for conn in conns:
