@@ -183,7 +183,7 @@ def test_restart_on_same_port_reconnects_and_delivers_outage_messages_once(
         while not got or got[-1] != "done":
             got.append(bob.expect("ann", timeout=10))
         assert got == [*outage, "done"]
-        assert c.pending == 0
+        wait_until(lambda: c.pending == 0, what="outbox emptied")
 
 
 def test_close_ends_thread_quickly_while_connected(
