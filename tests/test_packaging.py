@@ -362,3 +362,36 @@ def test_exe_opens_the_login_window_with_the_icon_and_closes_cleanly(
     log_text = _log_file(env).read_text(encoding="utf-8")
     assert "frozen=True" in log_text
     assert "CRITICAL" not in log_text and "Traceback" not in log_text, log_text
+
+
+@pytest.mark.gui
+def test_exe_takes_the_icon_from_its_bundle_and_exits_0_on_sigterm(
+    exe: Path, user_env: tuple[Path, dict[str, str]]
+) -> None:
+    cwd, env = user_env
+    proc = subprocess.Popen(
+        [str(exe), "-vv"],
+        cwd=cwd,
+        env=env,
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        found = subprocess.run(
+            ["xdotool", "search", "--sync", "--onlyvisible", "--name", "^desktopchat"],
+            capture_output=True, text=True, timeout=START_TIMEOUT,
+        )  # fmt: skip
+        assert found.returncode == 0, f"no window (exit {proc.poll()})"
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(timeout=30) == 0
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    match = re.search(r"icon loaded from (\S+)", _log_file(env).read_text(encoding="utf-8"))
+    assert match, "no 'icon loaded from' line at -vv"
+    icon_dir = Path(match[1])
+    # The one-file bundle unpacks into a _MEIxxxx directory; never the source checkout.
+    assert icon_dir.name == "assets" and icon_dir.parent.name.startswith("_MEI"), icon_dir
+    assert REPO not in icon_dir.parents
