@@ -179,14 +179,14 @@ class ChatApp:
         self.transcript = Transcript(self.panes, text_font=self.text_font)
         self.userlist = UserPanel(self.panes, on_pick=self.start_private, list_font=self.list_font)
         self.panes.add(self.transcript, weight=5)
-        self.panes.add(self.userlist, weight=1)
+        self.panes.add(self.userlist, weight=0)  # extra width goes to the transcript
 
         entry_row = ttk.Frame(outer, padding=(0, 6, 0, 6))
         entry_row.pack(fill="x", side="bottom")
         self.panes.pack(fill="both", expand=True)
         self.input = InputBox(entry_row, on_submit=self.send_text, text_font=self.text_font)
         self.input.pack(side="left", fill="x", expand=True)
-        self.send_button = ttk.Button(entry_row, text="Send", command=self.input.submit)
+        self.send_button = ttk.Button(entry_row, text="Send", width=6, command=self.input.submit)
         self.send_button.pack(side="left", padx=(6, 0), fill="y")
 
     def menu_table(self) -> MenuTable:

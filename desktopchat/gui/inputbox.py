@@ -43,6 +43,7 @@ class InputBox(tk.Text):
     ) -> None:
         super().__init__(
             master,
+            width=20,  # the layout stretches it; a small request keeps narrow windows tidy
             height=height,
             wrap="word",
             undo=True,

@@ -103,6 +103,10 @@ class Transcript(ttk.Frame):
         self._italic.configure(slant="italic")
         self.text = tk.Text(
             self,
+            # Small requested size: the window's geometry decides, and the user
+            # list beside it keeps its natural width when the window is narrow.
+            width=30,
+            height=8,
             wrap="word",
             state="disabled",
             font=text_font,
