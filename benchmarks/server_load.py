@@ -288,7 +288,7 @@ def talk(name: str, n_clients: int, per_sender: int, senders: int) -> Result:
         driver.run(lambda: len(latencies) >= expected)
         seconds, cpu = time.perf_counter() - t0, server.cpu() - cpu0
         return Result(
-            name, len(latencies), seconds, latencies, cpu, note="sent as fast as possible"
+            name, len(latencies), seconds, latencies, cpu, note="sent flat out: latency = queueing"
         )
     finally:
         server.close()
@@ -319,7 +319,12 @@ def light() -> Result:
                 driver.run(functools.partial(arrived, latencies, goal))
         seconds, cpu = time.perf_counter() - t0, server.cpu() - cpu0
         return Result(
-            "light (5 x 50)", len(latencies), seconds, latencies, cpu, note="one at a time"
+            "light (5 x 50)",
+            len(latencies),
+            seconds,
+            latencies,
+            cpu,
+            note="one at a time; CPU: 10 ms ticks",
         )
     finally:
         server.close()
@@ -333,8 +338,10 @@ def idle(n: int = 10_000) -> Result:
     try:
         time.sleep(0.2)
         rss0 = server.rss()
+        t_join = time.perf_counter()
         for start in range(0, n, 500):
             join_all(driver, [f"idle{i}" for i in range(start, min(n, start + 500))], raw=True)
+        join_seconds = time.perf_counter() - t_join
         settle(driver, 1.0)
         rss1 = server.rss()
         sender = join_all(driver, ["speaker"], raw=True)[0]
@@ -360,7 +367,10 @@ def idle(n: int = 10_000) -> Result:
             got,
             cpu,
             rss_per_client=(rss1 - rss0) / n,
-            note=f"server RSS {rss0 / 2**20:.1f} -> {rss1 / 2**20:.1f} MiB",
+            note=(
+                f"server RSS {rss0 / 2**20:.1f} -> {rss1 / 2**20:.1f} MiB; "
+                f"{n:,} joined (batches of 500) in {join_seconds:.1f} s; one send per delivery"
+            ),
         )
     finally:
         server.close()
