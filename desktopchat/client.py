@@ -395,7 +395,8 @@ class _Session:
         self.decoder = protocol.PairDecoder(client.max_message)
         # Handshake bytes (name, password); always written before any outbox frame.
         self.control = bytearray(protocol.encode_frame(client.name, client.max_message))
-        # Bytes of outbox[0] already written on *this* connection.
+        # Bytes of outbox[0] already written on *this* connection; per session,
+        # so a frame cut by a drop is resent whole on the next connection.
         self.offset = 0
         self.announced = False  # Connected posted
         self.welcomed = False
@@ -466,9 +467,9 @@ class _Session:
         except (BlockingIOError, InterruptedError):
             return True
         except OSError as exc:
-            # A partly written frame stays at the head of the outbox and goes out
-            # whole on the next connection (the server cannot have delivered it).
-            self.offset = 0
+            # A partly written frame stays at the head of the outbox; the next
+            # connection's _Session starts it again from byte 0 (the server cannot
+            # have delivered a truncated frame).
             raise _Dropped(self.closing_reason or _describe(exc)) from exc
 
     def _last_flush(self) -> None:

@@ -106,6 +106,24 @@ def test_private_messages_both_ways(room: RoomServer, make_client: MakeClient) -
         assert (sender, text) == ("bob", "public")
 
 
+def test_nick_action_and_command_error(room: RoomServer, make_client: MakeClient) -> None:
+    c = make_client(room.address, "ann")
+    log = _join(c)
+    with _raw(room.address, "bob") as bob:
+        log.wait_for(ev.Joined)
+        c.send("/nick anna")
+        assert log.wait_for(ev.NickChanged) == ev.NickChanged("ann", "anna")
+        assert c.name == "anna"
+        assert bob.expect(ev.NICK) == "ann anna"
+        bob.send("/me waves")
+        assert log.wait_for(ev.Action) == ev.Action("bob", "waves")
+        c.send("/nosuchcommand")
+        assert log.wait_for(ev.ServerError).text  # non-fatal after the welcome
+        c.send("still here")
+        assert bob.expect("anna") == "still here"
+        assert not any(isinstance(e, ev.Disconnected | ev.Failed) for e in log.seen)
+
+
 def test_name_taken_fails_without_reconnect_loop(room: RoomServer, make_client: MakeClient) -> None:
     with _raw(room.address, "bob"):
         c = make_client(room.address, "BOB")  # names compare case-insensitively
@@ -166,7 +184,8 @@ def test_restart_on_same_port_reconnects_and_delivers_outage_messages_once(
     c = make_client(("127.0.0.1", port), "ann")
     log = _join(c)
     first.stop()
-    assert log.wait_for(ev.Disconnected).reason
+    assert log.wait_for(ev.Info).text == ev.ROOM_CLOSED
+    assert log.wait_for(ev.Disconnected).reason == ev.ROOM_CLOSED
     outage = [f"during the outage {i}" for i in range(5)]
     for text in outage:
         c.send(text)
