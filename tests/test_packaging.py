@@ -240,18 +240,15 @@ def test_exe_without_console_logs_to_the_file(
 ) -> None:
     """Like a double-clicked windowed app: no stdout/stderr at all. Nothing may crash."""
     cwd, env = user_env
-
-    def no_console() -> None:
-        os.close(1)
-        os.close(2)
-
+    # The shell closes descriptors 1 and 2, then becomes the program: Python
+    # starts with sys.stdout and sys.stderr set to None.
     proc = subprocess.Popen(
-        [str(exe), "--serve", "--bind", "127.0.0.1", "--port", "0"],
+        ["/bin/sh", "-c", 'exec "$@" >&- 2>&-', "sh",
+         str(exe), "--serve", "--bind", "127.0.0.1", "--port", "0"],
         cwd=cwd,
         env=env,
         stdin=subprocess.DEVNULL,
-        preexec_fn=no_console,
-    )
+    )  # fmt: skip
     log_file = _log_file(env)
     try:
         deadline = time.monotonic() + START_TIMEOUT
