@@ -48,7 +48,8 @@ __all__ = ["DEFAULT_MAX_LINES", "PALETTE", "Transcript", "name_colour"]
 #: Lines kept before the oldest are dropped: a day of busy chat, a few MB of Tk memory.
 DEFAULT_MAX_LINES = 5000
 
-#: Name colours, all with good contrast on white (WCAG AA for normal text).
+#: Name colours: hues far enough apart to tell at a glance, all with good
+#: contrast on white (WCAG AA for normal text). Our own name is black instead.
 PALETTE: tuple[str, ...] = (
     "#1f5fbf",  # blue
     "#b3261e",  # red
@@ -58,12 +59,12 @@ PALETTE: tuple[str, ...] = (
     "#00796b",  # teal
     "#ad1457",  # magenta
     "#5d4037",  # brown
-    "#3949ab",  # indigo
-    "#6d6d00",  # olive
-    "#0277bd",  # sky
-    "#6a1b9a",  # violet
+    "#0277bd",  # sky blue
+    "#5e35b1",  # deep purple
 )
 
+#: Our own name: not in the palette, so it never looks like someone else's.
+OWN_NAME_COLOUR = "#000000"
 #: Foreground of event lines (joins, leaves, notices).
 EVENT_COLOUR = "#6b6b6b"
 #: Band behind our own lines and behind private lines.
@@ -143,7 +144,7 @@ class Transcript(ttk.Frame):
         t.tag_configure("time", foreground="#8a8a8a")
         t.tag_configure("name", font=self._bold)
         t.tag_configure("own", background=OWN_BACKGROUND)
-        t.tag_configure("ownname", foreground="#0b3d91", font=self._bold)
+        t.tag_configure("ownname", foreground=OWN_NAME_COLOUR, font=self._bold)
         t.tag_configure("private", background=PRIVATE_BACKGROUND)
         t.tag_configure("privmark", foreground="#7a5c00", font=self._bold)
         t.tag_configure("action", font=self._italic)

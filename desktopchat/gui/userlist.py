@@ -7,7 +7,8 @@ our own name, so the list is still useful (it just never shrinks there).
 
 Invariants: names are unique case-insensitively (``protocol.name_key``), the
 list is sorted case-insensitively with our own name first and marked
-" (you)"; double-clicking (or Return on) a name calls ``on_pick(name)``.
+" (you)"; each name has its transcript colour; double-clicking (or Return
+on) a name calls ``on_pick(name)``.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from collections.abc import Callable, Iterable
 from tkinter import font as tkfont
 from tkinter import ttk
 
+from desktopchat.gui.transcript import OWN_NAME_COLOUR, name_colour
 from desktopchat.protocol import name_key
 
 __all__ = ["UserPanel"]
@@ -44,7 +46,7 @@ class UserPanel(ttk.Frame):
             activestyle="none",
             exportselection=False,
             font=list_font,
-            width=16,
+            width=14,
             relief="flat",
             borderwidth=0,
             highlightthickness=0,
@@ -127,8 +129,8 @@ class UserPanel(ttk.Frame):
         for i, name in enumerate(self._ordered()):
             own = self._own is not None and name_key(name) == name_key(self._own)
             lb.insert("end", name + _YOU if own else name)
-            if own:
-                lb.itemconfigure(i, foreground="#0b3d91")
+            # The same colour as the name in the transcript (ours is black there too).
+            lb.itemconfigure(i, foreground=OWN_NAME_COLOUR if own else name_colour(name))
         count = len(self._names)
         self.header.configure(text=f"In the room ({count})" if count else "In the room")
 
