@@ -20,8 +20,9 @@ Threads and invariants
   thread within a second even in the middle of a TCP connect to a host that
   never answers. (Resolving a host *name* with ``getaddrinfo`` cannot be
   interrupted; the thread is a daemon so a stuck lookup never blocks exit.)
-* After :meth:`close` returns, nothing more is posted, except possibly a final
-  ``Disconnected("closed")`` when the thread was stuck in a name lookup.
+* :meth:`close` posts ``Disconnected("closed")`` if a connection was open
+  (after giving the outbox one last non-blocking write); once it returns,
+  nothing more is ever posted, even by a thread that outlived the timeout.
 
 Session
 =======
