@@ -53,7 +53,7 @@ from dataclasses import replace
 from pathlib import Path
 from tkinter import filedialog, messagebox, ttk
 from tkinter import font as tkfont
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from desktopchat import __version__
 from desktopchat.client import ChatClient
@@ -83,8 +83,10 @@ from desktopchat.gui.textwindow import protocol_text, show_text_window
 from desktopchat.gui.transcript import Transcript
 from desktopchat.gui.userlist import UserPanel
 from desktopchat.protocol import LocalProtocolError, name_key
-from desktopchat.server import RoomServer, join_addresses
 from desktopchat.settings import FONT_SIZE_RANGE, Settings, save_settings
+
+if TYPE_CHECKING:  # imported when hosting starts: joining a room never needs it
+    from desktopchat.server import RoomServer
 
 __all__ = ["APP_TITLE", "ChatApp"]
 
@@ -96,7 +98,7 @@ APP_TITLE = "desktopchat"
 DEFAULT_GEOMETRY = "880x580"
 
 ClientFactory = Callable[..., ChatClient]
-ServerFactory = Callable[..., RoomServer]
+ServerFactory = Callable[..., "RoomServer"]
 
 
 class ChatApp:
@@ -108,7 +110,7 @@ class ChatApp:
         settings: Settings | None = None,
         *,
         client_factory: ClientFactory = ChatClient,
-        server_factory: ServerFactory = RoomServer,
+        server_factory: ServerFactory | None = None,
         save: Callable[[Settings], None] = save_settings,
     ) -> None:
         self.root = root
@@ -361,11 +363,14 @@ class ChatApp:
         This is the Host dialog's ``start`` callback: the dialog stays open and
         shows the text when the port cannot be used.
         """
+        from desktopchat.server import RoomServer, join_addresses
+
         password = values.password or None
+        factory = self._server_factory or RoomServer
         if self.server is not None and int(self.server.address[1]) == values.port:
             self.leave()  # re-hosting on our own port: free it first
         try:
-            server = self._server_factory("0.0.0.0", values.port, password=password)
+            server = factory("0.0.0.0", values.port, password=password)
         except OSError as exc:
             log.info("cannot host on port %s: %s", values.port, exc)
             if exc.errno == errno.EADDRINUSE:
