@@ -392,3 +392,57 @@ def test_exe_takes_the_icon_from_its_bundle_and_exits_0_on_sigterm(
     # The one-file bundle unpacks into a _MEIxxxx directory; never the source checkout.
     assert icon_dir.name == "assets" and icon_dir.parent.name.startswith("_MEI"), icon_dir
     assert REPO not in icon_dir.parents
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+@pytest.mark.gui
+def test_exe_hosts_and_joins_a_room(exe: Path, tmp_path: Path) -> None:
+    """Two copies of the executable: one ``--host``, one ``--join``; a raw socket watches."""
+    port = _free_port()
+    procs: list[subprocess.Popen[bytes]] = []
+
+    def start(*args: str) -> None:
+        home = tmp_path / f"home{len(procs)}"
+        home.mkdir()
+        env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "HOME": str(home)}
+        env.update({k: os.environ[k] for k in ("DISPLAY", "XAUTHORITY") if k in os.environ})
+        procs.append(
+            subprocess.Popen(
+                [str(exe), *args],
+                cwd=home,
+                env=env,
+                stdin=subprocess.DEVNULL,
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+            )
+        )
+
+    try:
+        start("--host", str(port), "--name", "hostess")
+        deadline = time.monotonic() + START_TIMEOUT
+        while True:  # the hosting window binds its port once it is up
+            try:
+                watcher = _Peer(port, "watcher")
+                break
+            except OSError:
+                assert procs[0].poll() is None, "the hosting executable exited"
+                assert time.monotonic() < deadline, "the hosting executable never listened"
+                time.sleep(0.1)
+        users = watcher.until("*users")[-1][1].split()
+        assert "hostess" in users
+        start("--join", f"127.0.0.1:{port}", "--name", "joiner")
+        watcher.until(("*join", "joiner"))
+        watcher.close()
+        for proc in reversed(procs):
+            proc.send_signal(signal.SIGTERM)
+            assert proc.wait(timeout=30) == 0
+    finally:
+        for proc in procs:
+            if proc.poll() is None:
+                proc.kill()
+                proc.wait()
