@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import ctypes
 import ctypes.util
+import importlib.util
 import os
 import queue
 import re
@@ -43,8 +44,10 @@ START_TIMEOUT = 60
 @pytest.fixture(scope="module")
 def wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
     out = tmp_path_factory.mktemp("wheel")
+    # Reuse an installed hatchling (no network needed); else pip fetches it.
+    isolation = [] if importlib.util.find_spec("hatchling") is None else ["--no-build-isolation"]
     subprocess.run(
-        [sys.executable, "-m", "pip", "wheel", str(REPO), "--no-deps",
+        [sys.executable, "-m", "pip", "wheel", str(REPO), "--no-deps", *isolation,
          "-w", str(out), "-q"],
         check=True,
         timeout=BUILD_TIMEOUT,
