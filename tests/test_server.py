@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import errno
+import select
 import socket
 import threading
 import time
@@ -11,7 +12,7 @@ from collections.abc import Iterator
 import pytest
 from serverkit import Peer, TutorialPeer, wait_until
 
-from desktopchat import events
+from desktopchat import events, protocol
 from desktopchat.room import HELP_TEXT, HISTORY_MAX_BYTES
 from desktopchat.server import RoomServer, join_addresses
 
@@ -107,12 +108,13 @@ def test_empty_message_is_relayed(server: RoomServer) -> None:
 
 
 def test_pairs_arrive_whole_in_one_send(server: RoomServer) -> None:
-    # With Nagle off and one send per pair, a reader that waits briefly then
-    # does one recv gets the whole pair, never a header alone.
+    # The tutorial's client reads as soon as the socket is readable. Written in
+    # one send with Nagle off, a pair arrives whole, so that first read has it all.
     alice, bob = joined(server, "alice", "bob")
-    alice.send("ping")
-    wait_until(lambda: len(bob.sock.recv(65536, socket.MSG_PEEK)) >= 29)
-    assert bob.sock.recv(65536) == b"5         alice4         ping"
+    for text in ("ping", "x" * 5000, "é" * 100):
+        alice.send(text)
+        assert select.select([bob.sock], [], [], 5)[0]
+        assert bob.sock.recv(1 << 20) == protocol.encode_pair("alice", text)
 
 
 # --- commands -----------------------------------------------------------------------
