@@ -52,11 +52,12 @@ def show_text_window(
     """Open a read-only window showing ``text``; return it."""
     win = tk.Toplevel(master)
     win.title(title)
-    win.geometry("680x520")
     frame = ttk.Frame(win, padding=4)
     frame.pack(fill="both", expand=True)
     body = tk.Text(
         frame,
+        width=84,  # the docs are wrapped near 80 columns
+        height=30,
         wrap="word",
         font=text_font if text_font is not None else "TkFixedFont",
         background="white",
