@@ -670,8 +670,9 @@ def join_addresses(server_address: tuple[str, int]) -> list[str]:
 
 
 def _lan_ipv4() -> set[str]:
-    found: set[str] = set()
-    found.update(_interface_addresses())
+    found = {a for a in _interface_addresses() if not a.startswith("127.")}
+    if found:
+        return found  # complete, and no name lookup that could hang on DNS
     try:
         infos = socket.getaddrinfo(socket.gethostname(), None, socket.AF_INET)
         found.update(str(info[4][0]) for info in infos)
