@@ -115,3 +115,13 @@ def test_host_on_a_busy_port_says_so_and_opens_the_host_dialog(app: ChatApp) -> 
         assert dialog.port_entry.get() == str(port)
         assert app.status.startswith("failed:") and "already in use" in app.status
         assert app.server is None
+
+
+def test_a_start_up_dialog_replaced_by_another_does_not_close_the_app(app: ChatApp) -> None:
+    start_flow(app, None, None, None, None)
+    app.root.update()
+    assert isinstance(app.dialog, LoginDialog)
+    app.host_room()  # replaces the login dialog; that is not the user cancelling
+    app.root.update()
+    assert isinstance(app.dialog, HostDialog)
+    assert not app.closed

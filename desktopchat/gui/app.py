@@ -525,11 +525,13 @@ class ChatApp:
         self.dialog = dialog
 
         def on_destroy(event: tk.Event[tk.Misc]) -> None:
-            if event.widget is dialog:
-                if self.dialog is dialog:
-                    self.dialog = None
-                if not self.closed:
-                    done(getattr(dialog, "result", None))
+            # Only the user's OK/Cancel counts: a dialog the app closed itself
+            # (another one replaced it, or the window is closing) reports nothing.
+            if event.widget is not dialog or self.dialog is not dialog:
+                return
+            self.dialog = None
+            if not self.closed:
+                done(getattr(dialog, "result", None))
 
         dialog.bind("<Destroy>", on_destroy, add=True)
 
