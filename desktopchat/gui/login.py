@@ -346,6 +346,19 @@ class FormDialog(tk.Toplevel, Generic[T]):
         self.geometry(f"+{max(x, 0)}+{max(y, 0)}")
         self.deiconify()
         self.lift()
+        if self._over_master and not owner.winfo_ismapped():
+            # A window manager maps the owner after us and stacks it on top, hiding
+            # the dialog (seen with openbox): lift again once the owner appears.
+            # The binding stays but fires once (tkinter's unbind(seq, funcid)
+            # would drop the app's own <Map> bindings too).
+            pending = [True]
+
+            def relift(event: tk.Event[tk.Misc]) -> None:
+                if event.widget is owner and pending and self.winfo_exists():
+                    pending.clear()
+                    self.lift()
+
+            owner.bind("<Map>", relift, add="+")
         self._try_grab()
 
     def _try_grab(self) -> None:
