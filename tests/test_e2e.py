@@ -49,6 +49,15 @@ def launch(tmp_path: Path) -> Iterator[Launcher]:
     """Start ``python -m desktopchat ARGS``; kill whatever is left at the end."""
     procs: list[subprocess.Popen[str]] = []
 
+    # A small window in the top-left corner and the pointer parked in the opposite
+    # one: with no window manager, X gives focus to whatever is under the pointer,
+    # and the tests want to decide when the app gets the keyboard.
+    config = tmp_path / "config"
+    config.mkdir(exist_ok=True)
+    (config / "settings.json").write_text('{"geometry": "520x360+0+0"}', encoding="utf-8")
+    width, height = (int(v) for v in xdotool("getdisplaygeometry").split())
+    xdotool("mousemove", str(width - 1), str(height - 1))
+
     def start(*args: str) -> subprocess.Popen[str]:
         env = dict(os.environ, DESKTOPCHAT_HOME=str(tmp_path))
         proc = subprocess.Popen(
@@ -81,10 +90,27 @@ def window_id() -> int:
     return int(out.split()[0])
 
 
+def wait_title(wid: int, condition: Callable[[str], bool], what: str) -> str:
+    """Poll the window's title until ``condition`` holds; return it."""
+    deadline = time.monotonic() + 15
+    while not condition(title := xdotool("getwindowname", str(wid)).strip()):
+        assert time.monotonic() < deadline, f"title {title!r} never showed {what}"
+        time.sleep(0.02)  # polling another process's window title
+    return title
+
+
 def focus_and_type(text: str) -> None:
-    xdotool(
-        "search", "--sync", "--onlyvisible", "--name", TITLE, "windowfocus", "--sync", "type", text
-    )
+    """Focus the app and type ``text`` once the app itself has seen the focus.
+
+    Call with an unread message pending: the "(1) " prefix in the title goes
+    away on the app's <FocusIn>, which proves Tk routed the keyboard to the
+    window before the first key is typed (else it could be dropped).
+    """
+    wid = window_id()
+    wait_title(wid, lambda t: t.startswith("(1) "), "the unread count")
+    xdotool("windowfocus", "--sync", str(wid))
+    wait_title(wid, lambda t: not t.startswith("("), "the unread count reset on focus")
+    xdotool("type", text)
 
 
 def saved_settings(home: Path) -> dict[str, object]:
@@ -100,6 +126,7 @@ def test_join_type_return_and_quit_with_ctrl_q(
     with RawClient(room.address, "bob") as bob:
         proc = launch("--join", f"{host}:{port}", "--name", "tester")
         assert bob.expect(ev.JOIN, timeout=15) == "tester"
+        bob.send("are you there?")  # unread while the window has no focus
         focus_and_type("hello")
         xdotool("key", "Return")
         assert bob.expect("tester") == "hello"
@@ -159,8 +186,8 @@ def test_sigterm_closes_the_window_cleanly(room: RoomServer, launch: Launcher) -
         assert bob.expect(ev.LEAVE) == "tester"
 
 
-def test_no_arguments_opens_the_login_dialog_and_escape_exits(
-    room: RoomServer, launch: Launcher
+def test_no_arguments_opens_the_login_dialog_escape_keeps_the_window_ctrl_q_exits(
+    launch: Launcher,
 ) -> None:
     proc = launch()
     # The em dash in the title is mangled in WM_NAME: match around it.
@@ -169,4 +196,8 @@ def test_no_arguments_opens_the_login_dialog_and_escape_exits(
         "windowfocus", "--sync",
     )  # fmt: skip
     xdotool("key", "Escape")
+    main = window_id()  # still there: Cancel does not close the app
+    assert proc.poll() is None
+    xdotool("windowfocus", "--sync", str(main))
+    xdotool("key", "ctrl+q")
     assert proc.wait(timeout=15) == 0, proc.stderr.read()

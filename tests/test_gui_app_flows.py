@@ -69,13 +69,18 @@ def test_join_with_an_invalid_name_opens_the_dialog_with_the_reason(
     assert app.client is None
 
 
-def test_cancelling_the_start_up_dialog_closes_the_app(app: ChatApp) -> None:
+def test_cancelling_the_start_up_dialog_leaves_the_window_to_host_from(app: ChatApp) -> None:
     start_flow(app, None, None, None, None)
     app.root.update()
     dialog = app.dialog
     assert isinstance(dialog, LoginDialog)
     dialog.cancel()
-    wait_until(app.root, lambda: app.closed, what="the app closing")
+    app.root.update()
+    assert not app.closed and app.root.winfo_exists()
+    assert app.status.startswith("not connected")
+    app.host_room()
+    app.root.update()
+    assert isinstance(app.dialog, HostDialog)
 
 
 def test_cancelling_join_room_from_the_menu_keeps_the_window(app: ChatApp) -> None:

@@ -8,7 +8,7 @@ until the window is closed. It returns the process exit code (0).
 Start-up flows:
 
 * nothing                -> the login dialog over the empty window
-  (cancelling it closes the app);
+  (Cancel leaves the window open: Room ▸ Host room… is one click away);
 * ``--join H:P``          -> the login dialog pre-filled with H:P;
 * ``--join H:P --name N`` -> straight into the room (a bad name or a failed
   connection brings the login dialog up with the reason);
@@ -110,16 +110,16 @@ def start_flow(
             try:
                 checked = validate_name(name)
             except InvalidName as exc:
-                app.show_login(str(exc), initial, quit_on_cancel=True)
+                app.show_login(str(exc), initial)
                 return
             app.join(host, port, checked, password)
             return
-        app.show_login(None, initial, quit_on_cancel=True)
+        app.show_login(None, initial)
         return
     initial = LoginValues(
         name=name or saved.name, host=saved.host, port=saved.port, password=password or ""
     )
-    app.show_login(None, initial, quit_on_cancel=True)
+    app.show_login(None, initial)
 
 
 def _quit_on_sigterm(app: ChatApp) -> signal.Handlers | Callable[..., object] | int | None:

@@ -14,8 +14,9 @@ per tick. ``send()`` never blocks.
 Decisions (where the issue is silent):
 
 * The main window is shown at once with the login dialog over it (a withdrawn
-  root would drop keys and look like nothing started). Cancelling the login
-  dialog at start-up closes the app; cancelling it from the menu does nothing.
+  root would drop keys and look like nothing started). Cancelling it leaves
+  the empty window open, so someone who wants to host reaches Room ▸ Host
+  room…; the close button or Ctrl+Q quits.
 * Dialogs are watched with a ``<Destroy>`` binding instead of
   ``wait_window``: no nested event loop, so the pump keeps running under a
   dialog and tests can drive it.
@@ -551,8 +552,6 @@ class ChatApp:
         self,
         error: str | None = None,
         initial: LoginValues | None = None,
-        *,
-        quit_on_cancel: bool = False,
     ) -> None:
         """Open the login dialog; on Connect, join that room."""
         if self.closed:
@@ -562,8 +561,6 @@ class ChatApp:
 
         def done(result: LoginValues | None) -> None:
             if result is None:
-                if quit_on_cancel and self.client is None:
-                    self.root.after_idle(self.quit)
                 return
             self._last_login = result
             self.settings = replace(
