@@ -479,3 +479,13 @@ def test_reading_older_lines_survives_a_full_scrollback(app: ChatApp) -> None:
     app.root.update()
     assert t.line_count() == 5000
     assert t.text.get("@0,0 linestart", "@0,0 lineend") == reading
+
+
+def test_later_lines_of_a_multi_line_message_are_indented_under_the_text(app: ChatApp) -> None:
+    t = app.transcript
+    t.add_message("bob", "first\nsecond")
+    t.flush()
+    second = t.text.search("second", "1.0")
+    assert "cont" in t.text.tag_names(second)
+    assert "cont" not in t.text.tag_names(t.text.search("first", "1.0"))
+    assert int(t.text.tag_cget("cont", "lmargin1")) == t._font.measure("[00:00] ") > 0

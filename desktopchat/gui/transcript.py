@@ -163,7 +163,9 @@ class Transcript(ttk.Frame):
 
     def _set_hanging_indent(self) -> None:
         # Wrapped lines of a message start under its text, not under the time.
-        self.text.tag_configure("line", lmargin2=self._font.measure("[00:00] "))
+        indent = self._font.measure("[00:00] ")
+        self.text.tag_configure("line", lmargin2=indent)
+        self.text.tag_configure("cont", lmargin1=indent, lmargin2=indent)
 
     def _name_tag(self, name: str) -> str:
         colour = name_colour(name)
@@ -180,9 +182,17 @@ class Transcript(ttk.Frame):
         line_tags = ("line", *line_tags)
         pending.append(_stamp())
         pending.append(("time", *line_tags))
+        cont: tuple[str, ...] = ()
         for text, tags in segments:
+            if not cont and "\n" in text:
+                # A message typed with Shift+Enter: its later lines are indented
+                # like wrapped ones, under the text rather than under the time.
+                head, _, rest = text.partition("\n")
+                pending.append(head + "\n")
+                pending.append((*tags, *line_tags))
+                cont, text = ("cont",), rest
             pending.append(text)
-            pending.append((*tags, *line_tags))
+            pending.append((*tags, *line_tags, *cont))
         pending.append("\n")
         pending.append(line_tags)
         self._pending_lines += 1
