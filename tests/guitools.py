@@ -14,7 +14,10 @@
 from __future__ import annotations
 
 import contextlib
+import ctypes
+import ctypes.util
 import gc
+import os
 import time
 import tkinter as tk
 import traceback
@@ -116,33 +119,9 @@ def type_text(widget: tk.Text, text: str) -> None:
     widget.insert("insert", text)
 
 
-def send_wm_delete(window_id: int, display_name: str | None = None) -> None:
-    """Ask an X window to close as a window manager's close button does.
-
-    Sends the ICCCM ``WM_PROTOCOLS``/``WM_DELETE_WINDOW`` client message (what
-    Tk's ``wm protocol WM_DELETE_WINDOW`` handler receives). Needed because
-    there is no window manager under Xvfb and ``xdotool windowclose`` destroys
-    the window instead of asking it to close.
-    """
-    import ctypes
-    import ctypes.util
-    import os
-
-    class ClientMessage(ctypes.Structure):
-        _fields_ = [
-            ("type", ctypes.c_int),
-            ("serial", ctypes.c_ulong),
-            ("send_event", ctypes.c_int),
-            ("display", ctypes.c_void_p),
-            ("window", ctypes.c_ulong),
-            ("message_type", ctypes.c_ulong),
-            ("format", ctypes.c_int),
-            ("data", ctypes.c_long * 5),
-        ]
-
-    class XEvent(ctypes.Union):
-        _fields_ = [("xclient", ClientMessage), ("pad", ctypes.c_long * 24)]
-
+@contextlib.contextmanager
+def _xlib(display_name: str | None = None) -> Iterator[tuple[ctypes.CDLL, int]]:
+    """Open the X display with libX11 through ctypes; yield (library, display)."""
     libname = ctypes.util.find_library("X11")
     if libname is None:
         raise RuntimeError("libX11 not found")
@@ -151,21 +130,54 @@ def send_wm_delete(window_id: int, display_name: str | None = None) -> None:
     xlib.XOpenDisplay.argtypes = [ctypes.c_char_p]
     xlib.XInternAtom.restype = ctypes.c_ulong
     xlib.XInternAtom.argtypes = [ctypes.c_void_p, ctypes.c_char_p, ctypes.c_int]
-    xlib.XSendEvent.argtypes = [
-        ctypes.c_void_p,
-        ctypes.c_ulong,
-        ctypes.c_int,
-        ctypes.c_long,
-        ctypes.POINTER(XEvent),
-    ]
+    xlib.XSetInputFocus.argtypes = [ctypes.c_void_p, ctypes.c_ulong, ctypes.c_int, ctypes.c_ulong]
     xlib.XFlush.argtypes = [ctypes.c_void_p]
+    xlib.XSync.argtypes = [ctypes.c_void_p, ctypes.c_int]
     xlib.XCloseDisplay.argtypes = [ctypes.c_void_p]
     name = display_name or os.environ.get("DISPLAY", "")
     display = xlib.XOpenDisplay(name.encode())
     if not display:
         raise RuntimeError(f"cannot open display {name!r}")
     try:
-        event = XEvent()
+        yield xlib, display
+    finally:
+        xlib.XCloseDisplay(display)
+
+
+class _ClientMessage(ctypes.Structure):
+    _fields_ = [
+        ("type", ctypes.c_int),
+        ("serial", ctypes.c_ulong),
+        ("send_event", ctypes.c_int),
+        ("display", ctypes.c_void_p),
+        ("window", ctypes.c_ulong),
+        ("message_type", ctypes.c_ulong),
+        ("format", ctypes.c_int),
+        ("data", ctypes.c_long * 5),
+    ]
+
+
+class _XEvent(ctypes.Union):
+    _fields_ = [("xclient", _ClientMessage), ("pad", ctypes.c_long * 24)]
+
+
+def send_wm_delete(window_id: int, display_name: str | None = None) -> None:
+    """Ask an X window to close as a window manager's close button does.
+
+    Sends the ICCCM ``WM_PROTOCOLS``/``WM_DELETE_WINDOW`` client message (what
+    Tk's ``wm protocol WM_DELETE_WINDOW`` handler receives). Needed because
+    there is no window manager under Xvfb and ``xdotool windowclose`` destroys
+    the window instead of asking it to close.
+    """
+    with _xlib(display_name) as (xlib, display):
+        xlib.XSendEvent.argtypes = [
+            ctypes.c_void_p,
+            ctypes.c_ulong,
+            ctypes.c_int,
+            ctypes.c_long,
+            ctypes.POINTER(_XEvent),
+        ]
+        event = _XEvent()
         event.xclient.type = 33  # ClientMessage
         event.xclient.window = window_id
         event.xclient.message_type = xlib.XInternAtom(display, b"WM_PROTOCOLS", 0)
@@ -175,5 +187,19 @@ def send_wm_delete(window_id: int, display_name: str | None = None) -> None:
         if not xlib.XSendEvent(display, window_id, 0, 0, ctypes.byref(event)):
             raise RuntimeError("XSendEvent failed")
         xlib.XFlush(display)
-    finally:
-        xlib.XCloseDisplay(display)
+
+
+@contextlib.contextmanager
+def no_input_focus(display_name: str | None = None) -> Iterator[None]:
+    """Give the keyboard to no window at all (X focus None) while in the block.
+
+    A fresh X server starts with focus "PointerRoot": keys go to whatever is
+    under the pointer, so a window that maps under it gets the keyboard by
+    itself. Tests that decide when an app gets the focus run inside this.
+    The connection stays open meanwhile: an X server with no client left
+    resets itself, focus included.
+    """
+    with _xlib(display_name) as (xlib, display):
+        xlib.XSetInputFocus(display, 0, 0, 0)  # None, RevertToNone, CurrentTime
+        xlib.XSync(display, 0)
+        yield

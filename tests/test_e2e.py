@@ -12,6 +12,7 @@ import json
 import os
 import re
 import shutil
+import signal
 import socket
 import subprocess
 import sys
@@ -20,7 +21,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
-from guitools import send_wm_delete
+from guitools import no_input_focus, send_wm_delete
 from relay import RawClient
 
 from desktopchat import events as ev
@@ -49,15 +50,6 @@ def launch(tmp_path: Path) -> Iterator[Launcher]:
     """Start ``python -m desktopchat ARGS``; kill whatever is left at the end."""
     procs: list[subprocess.Popen[str]] = []
 
-    # A small window in the top-left corner and the pointer parked in the opposite
-    # one: with no window manager, X gives focus to whatever is under the pointer,
-    # and the tests want to decide when the app gets the keyboard.
-    config = tmp_path / "config"
-    config.mkdir(exist_ok=True)
-    (config / "settings.json").write_text('{"geometry": "520x360+0+0"}', encoding="utf-8")
-    width, height = (int(v) for v in xdotool("getdisplaygeometry").split())
-    xdotool("mousemove", str(width - 1), str(height - 1))
-
     def start(*args: str) -> subprocess.Popen[str]:
         env = dict(os.environ, DESKTOPCHAT_HOME=str(tmp_path))
         proc = subprocess.Popen(
@@ -70,7 +62,10 @@ def launch(tmp_path: Path) -> Iterator[Launcher]:
         procs.append(proc)
         return proc
 
-    yield start
+    # No window has the keyboard until a test focuses one: a fresh X server's
+    # focus follows the pointer, and the app's window would map under it.
+    with no_input_focus():
+        yield start
     for proc in procs:
         if proc.poll() is None:
             proc.kill()
@@ -201,3 +196,16 @@ def test_no_arguments_opens_the_login_dialog_escape_keeps_the_window_ctrl_q_exit
     xdotool("windowfocus", "--sync", str(main))
     xdotool("key", "ctrl+q")
     assert proc.wait(timeout=15) == 0, proc.stderr.read()
+
+
+def test_ctrl_c_in_the_terminal_closes_the_window_cleanly(
+    room: RoomServer, launch: Launcher
+) -> None:
+    host, port = room.address
+    with RawClient(room.address, "bob") as bob:
+        proc = launch("--join", f"{host}:{port}", "--name", "tester")
+        assert bob.expect(ev.JOIN, timeout=15) == "tester"
+        window_id()
+        proc.send_signal(signal.SIGINT)
+        assert proc.wait(timeout=15) == 0, proc.stderr.read()
+        assert bob.expect(ev.LEAVE) == "tester"

@@ -23,13 +23,15 @@ Modules: ``app`` (window and session), ``transcript``, ``userlist``,
 
 from __future__ import annotations
 
+import contextlib
 import gc
 import logging
 import signal
 import threading
 import tkinter as tk
 from collections.abc import Callable
-from typing import TYPE_CHECKING
+from types import FrameType
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from desktopchat.gui.app import ChatApp
@@ -58,13 +60,13 @@ def run(
     set_app_icon(root)
     app = ChatApp(root, settings)
     root.after_idle(start_flow, app, join, name, host_port, password)
-    previous = _quit_on_sigterm(app)
+    previous = _quit_on_signals(app)
     try:
         root.mainloop()
     finally:
         app.quit()  # no-op after a normal close; stops threads if mainloop died
-        if previous is not None:
-            signal.signal(signal.SIGTERM, previous)
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
     # Free the Tcl interpreter on this (its own) thread: collected later from a
     # lingering thread, Tcl would abort the process on exit.
     del app, root
@@ -122,24 +124,30 @@ def start_flow(
     app.show_login(None, initial)
 
 
-def _quit_on_sigterm(app: ChatApp) -> signal.Handlers | Callable[..., object] | int | None:
-    """Make SIGTERM close the window like Quit (settings saved, exit code 0).
+_Handler = Callable[[int, FrameType | None], Any] | int | None
 
-    Python runs the handler on the main thread the next time it gets control;
-    the pump's ``after()`` tick guarantees that within ~50 ms even when idle.
-    Returns the previous handler (None where SIGTERM cannot be caught).
+
+def _quit_on_signals(app: ChatApp) -> dict[int, _Handler]:
+    """Make SIGTERM and Ctrl+C (SIGINT) close the window like Quit (exit code 0).
+
+    Without this, Ctrl+C in the terminal would surface as a KeyboardInterrupt
+    inside some Tk callback, i.e. as the crash dialog. Python runs the handler
+    on the main thread the next time it gets control; the pump's ``after()``
+    tick guarantees that within ~50 ms even when idle. Returns the previous
+    handlers, to restore.
     """
+    previous: dict[int, _Handler] = {}
     if threading.current_thread() is not threading.main_thread():
-        return None
+        return previous
 
-    def on_sigterm(_signum: int, _frame: object) -> None:
-        log.info("SIGTERM: closing the window")
+    def on_signal(signum: int, _frame: FrameType | None) -> None:
+        log.info("%s: closing the window", signal.Signals(signum).name)
         app.root.after(0, app.quit)
 
-    try:
-        return signal.signal(signal.SIGTERM, on_sigterm)
-    except (ValueError, OSError):  # not supported on this platform
-        return None
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        with contextlib.suppress(ValueError, OSError):  # not supported on this platform
+            previous[signum] = signal.signal(signum, on_signal)
+    return previous
 
 
 def _install_error_hook(root: tk.Tk) -> None:
