@@ -26,8 +26,13 @@ Decisions (where the issue is silent):
   they turn into "(not sent)". A message the client refuses (too big) stays in
   the input with the reason in the transcript.
 * ``/me TEXT`` and ``/msg NAME TEXT`` are echoed locally as an action and as a
-  "→ NAME (private)" line; other commands (``/who``, ``/nick``) are not
-  echoed, their answers are.
+  "→ NAME (private)" line; ``//text`` is shown as "/text" (the server's escape);
+  other commands (``/who``, ``/nick``) are not echoed, their answers are.
+* One room at a time: joining another room or hosting ends the current one
+  (and a hosted server with it).
+* The user list follows ``*users``/``*join``/``*leave``/``*nick``; against the
+  tutorial's server (no events) it is built from ourselves plus every name
+  seen talking. It is emptied (but for us) on a disconnect, being stale.
 * A final failure (refused, name taken, wrong password) brings the login
   dialog back with the reason and the last values; when we host the room,
   it only shows in the status bar and the transcript.
