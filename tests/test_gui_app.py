@@ -489,3 +489,11 @@ def test_later_lines_of_a_multi_line_message_are_indented_under_the_text(app: Ch
     assert "cont" in t.text.tag_names(second)
     assert "cont" not in t.text.tag_names(t.text.search("first", "1.0"))
     assert int(t.text.tag_cget("cont", "lmargin1")) == t._font.measure("[00:00] ") > 0
+
+
+def test_double_slash_sends_a_message_starting_with_a_slash(app: ChatApp, room: RoomServer) -> None:
+    with RawClient(room.address, "bob") as bob:
+        join(app, room)
+        send_with_enter(app, "//shrug")
+        assert bob.expect("ann") == "/shrug"
+    assert "ann: /shrug" in transcript(app)
