@@ -267,6 +267,11 @@ def test_password_room() -> None:
         wrong.send("guess")
         assert wrong.closed_with_error() == "Wrong password."
         assert sync(alice) == "alice"
+        eager = Peer(srv.address)  # password sent without waiting for *auth
+        eager.send_raw(protocol.encode_frame("eager") + protocol.encode_frame("sesame"))
+        eager.expect(events.AUTH, "password required")
+        eager.expect(events.WELCOME)
+        assert eager.expect(events.USERS) == "alice eager"
 
 
 def test_wrong_passwords_are_throttled_per_address() -> None:
