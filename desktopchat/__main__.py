@@ -135,6 +135,23 @@ def main(argv: Sequence[str] | None = None) -> int:
 PASSWORD_ENV = "DESKTOPCHAT_PASSWORD"
 
 
+def read_password(password_file: str | None) -> str | None:
+    """Return the room password: the first line of ``password_file``, else
+    ``$DESKTOPCHAT_PASSWORD``, else None. Raises ValueError with a sentence for
+    the user when the file cannot be read or its first line is empty.
+    """
+    if password_file is None:
+        return os.environ.get(PASSWORD_ENV) or None
+    try:
+        with open(password_file, encoding="utf-8") as file:
+            password = file.readline().rstrip("\r\n")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ValueError(f"cannot read the password file {password_file}: {exc}") from exc
+    if not password:
+        raise ValueError(f"the password file {password_file} has an empty first line")
+    return password
+
+
 def _serve(args: argparse.Namespace) -> int:
     """Run the room server headless until Ctrl+C or SIGTERM; return the exit code.
 
@@ -147,8 +164,13 @@ def _serve(args: argparse.Namespace) -> int:
     from desktopchat import protocol
     from desktopchat.server import RoomServer, join_addresses
 
+    log = logging.getLogger("desktopchat.serve")
+
     def fail(message: str) -> int:
+        # The console line is what the user reads; the log file keeps it for a
+        # console-less (frozen, windowed) start, where stderr goes nowhere.
         print(f"desktopchat: {message}", file=sys.stderr)
+        log.error("%s", message, extra={"file_only": True})
         return EXIT_USAGE
 
     if args.history < 0:
@@ -156,17 +178,10 @@ def _serve(args: argparse.Namespace) -> int:
     max_message = protocol.DEFAULT_MAX_PAYLOAD if args.max_message is None else args.max_message
     if max_message < 1:
         return fail(f"--max-message must be at least 1, got {max_message}")
-    password: str | None
-    if args.password_file is not None:
-        try:
-            with open(args.password_file, encoding="utf-8") as file:
-                password = file.readline().rstrip("\r\n")
-        except (OSError, UnicodeDecodeError) as exc:
-            return fail(f"cannot read the password file {args.password_file}: {exc}")
-        if not password:
-            return fail(f"the password file {args.password_file} has an empty first line")
-    else:
-        password = os.environ.get(PASSWORD_ENV) or None
+    try:
+        password = read_password(args.password_file)
+    except ValueError as exc:
+        return fail(str(exc))
 
     # The server's log is its user interface. main() normally set logging up
     # already; if not (called on its own), INFO to stderr, DEBUG with -v.
@@ -176,7 +191,6 @@ def _serve(args: argparse.Namespace) -> int:
             format="%(asctime)s %(levelname)s %(name)s: %(message)s",
             level=logging.DEBUG if args.verbose else logging.INFO,
         )
-    log = logging.getLogger("desktopchat.serve")
 
     try:
         server = RoomServer(
@@ -215,15 +229,10 @@ def _window(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
     password with ``--host`` and the one to give with ``--join``; an unreadable
     password file is a usage error (exit 2) before any window opens.
     """
-    password: str | None = None
-    if args.password_file is not None:
-        try:
-            with open(args.password_file, encoding="utf-8") as file:
-                password = file.readline().rstrip("\r\n") or None
-        except (OSError, UnicodeDecodeError) as exc:
-            parser.error(f"cannot read the password file {args.password_file}: {exc}")
-    else:
-        password = os.environ.get(PASSWORD_ENV) or None
+    try:
+        password = read_password(args.password_file)
+    except ValueError as exc:
+        parser.error(str(exc))
 
     from desktopchat.gui import run
 

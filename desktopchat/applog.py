@@ -152,6 +152,10 @@ def setup_logging(verbosity: int, *, console: bool) -> Path:
         stream_handler = _StderrHandler(sys.stderr)
         stream_handler.setLevel(console_level)
         stream_handler.setFormatter(logging.Formatter(CONSOLE_FORMAT, datefmt="%H:%M:%S"))
+        if verbosity < 1:
+            # The start-up banner is for the log file; a console user sees what
+            # the mode itself reports (e.g. --serve's one-line "port in use").
+            stream_handler.addFilter(lambda record: not getattr(record, "file_only", False))
         handlers.append(stream_handler)
 
     for handler in handlers:
@@ -171,6 +175,7 @@ def setup_logging(verbosity: int, *, console: bool) -> Path:
         bool(getattr(sys, "frozen", False)),
         os.getpid(),
         path,
+        extra={"file_only": True},
     )
     return path
 

@@ -8,6 +8,7 @@ minimal environment (PATH, HOME pointing at a temporary directory, the display).
 
 from __future__ import annotations
 
+import contextlib
 import ctypes
 import ctypes.util
 import importlib.util
@@ -23,6 +24,7 @@ import time
 import zipfile
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -126,6 +128,19 @@ def user_env(tmp_path: Path) -> Iterator[tuple[Path, dict[str, str]]]:
     yield cwd, env
 
 
+def _stop(proc: subprocess.Popen[Any]) -> None:
+    """Kill what a test left running: the one-file bootloader *and* its child.
+
+    Every executable here starts in its own session, so killing the process
+    group reaches the unpacked child, which holds the pipes open otherwise.
+    """
+    if proc.poll() is None:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(proc.pid, signal.SIGKILL)
+    with contextlib.suppress(subprocess.TimeoutExpired):
+        proc.communicate(timeout=10)
+
+
 def _log_file(env: dict[str, str]) -> Path:
     # Where paths.log_dir() puts it with only HOME set (no XDG_*, no DESKTOPCHAT_HOME).
     return Path(env["HOME"]) / ".local" / "state" / "desktopchat" / "log" / "desktopchat.log"
@@ -211,6 +226,7 @@ def test_exe_serves_a_room_and_stops_on_sigterm(
         cwd=cwd,
         env={**env, "DESKTOPCHAT_PASSWORD": "open sesame"},
         stdin=subprocess.DEVNULL,
+        start_new_session=True,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
         text=True,
@@ -230,9 +246,7 @@ def test_exe_serves_a_room_and_stops_on_sigterm(
         proc.send_signal(signal.SIGTERM)
         assert proc.wait(timeout=30) == 0
     finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait()
+        _stop(proc)
     log_text = _log_file(env).read_text(encoding="utf-8")
     assert "frozen=True" in log_text and f"127.0.0.1:{port}" in log_text
 
@@ -251,6 +265,7 @@ def test_exe_without_console_logs_to_the_file(
         cwd=cwd,
         env=env,
         stdin=subprocess.DEVNULL,
+        start_new_session=True,
     )  # fmt: skip
     log_file = _log_file(env)
     try:
@@ -267,9 +282,7 @@ def test_exe_without_console_logs_to_the_file(
         proc.send_signal(signal.SIGTERM)
         assert proc.wait(timeout=30) == 0
     finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait()
+        _stop(proc)
     assert "room closed" in log_file.read_text(encoding="utf-8")
 
 
@@ -331,6 +344,7 @@ def test_exe_opens_the_login_window_with_the_icon_and_closes_cleanly(
         cwd=cwd,
         env=env,
         stdin=subprocess.DEVNULL,
+        start_new_session=True,
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,
@@ -347,18 +361,25 @@ def test_exe_opens_the_login_window_with_the_icon_and_closes_cleanly(
         window = int(found.stdout.split()[0])
         sizes = _net_wm_icon_sizes(window)
         assert (256, 256) in sizes and (16, 16) in sizes, sizes
-        # Escape is Cancel, and cancelling the first login closes the app.
+        # Escape is Cancel: the main window stays (so a new user can Host room...);
+        # Ctrl+Q there quits.
         subprocess.run(
             ["xdotool", "windowfocus", "--sync", str(window), "key", "Escape"],
             check=True,
             timeout=30,
         )
+        main = subprocess.run(
+            ["xdotool", "search", "--sync", "--onlyvisible", "--name", "^desktopchat$"],
+            capture_output=True, text=True, check=True, timeout=START_TIMEOUT,
+        ).stdout.split()[0]  # fmt: skip
+        assert proc.poll() is None, "Escape on the first login closed the app"
+        subprocess.run(
+            ["xdotool", "windowfocus", "--sync", main, "key", "ctrl+q"], check=True, timeout=30
+        )
         out, _ = proc.communicate(timeout=30)
         assert proc.returncode == 0, out
     finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.communicate()
+        _stop(proc)
     log_text = _log_file(env).read_text(encoding="utf-8")
     assert "frozen=True" in log_text
     assert "CRITICAL" not in log_text and "Traceback" not in log_text, log_text
@@ -374,6 +395,7 @@ def test_exe_takes_the_icon_from_its_bundle_and_exits_0_on_sigterm(
         cwd=cwd,
         env=env,
         stdin=subprocess.DEVNULL,
+        start_new_session=True,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
@@ -386,9 +408,7 @@ def test_exe_takes_the_icon_from_its_bundle_and_exits_0_on_sigterm(
         proc.send_signal(signal.SIGTERM)
         assert proc.wait(timeout=30) == 0
     finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait()
+        _stop(proc)
     match = re.search(r"icon loaded from (\S+)", _log_file(env).read_text(encoding="utf-8"))
     assert match, "no 'icon loaded from' line at -vv"
     icon_dir = Path(match[1])
@@ -420,6 +440,7 @@ def test_exe_hosts_and_joins_a_room(exe: Path, tmp_path: Path) -> None:
                 cwd=home,
                 env=env,
                 stdin=subprocess.DEVNULL,
+                start_new_session=True,
                 stdout=subprocess.DEVNULL,
                 stderr=subprocess.DEVNULL,
             )
@@ -446,6 +467,4 @@ def test_exe_hosts_and_joins_a_room(exe: Path, tmp_path: Path) -> None:
             assert proc.wait(timeout=30) == 0
     finally:
         for proc in procs:
-            if proc.poll() is None:
-                proc.kill()
-                proc.wait()
+            _stop(proc)
