@@ -19,36 +19,31 @@ import os
 import sys
 from collections.abc import Sequence
 
-from desktopchat import __version__, applog
-
-#: Port used when none is given (the tutorial's).
-DEFAULT_PORT = 1234
+from desktopchat import __version__, address, applog
+from desktopchat.address import DEFAULT_PORT
 
 #: Exit code for a usage or start-up error (argparse uses 2 as well).
 EXIT_USAGE = 2
 
 
-def parse_address(value: str) -> tuple[str, int]:
-    """Parse ``HOST:PORT`` (``[v6addr]:PORT`` too) for argparse."""
-    host, sep, port_text = value.rpartition(":")
-    if not sep or not host or not port_text:
-        raise argparse.ArgumentTypeError(
-            f"expected HOST:PORT, e.g. 192.168.1.23:1234, got {value!r}"
-        )
-    if host.startswith("[") and host.endswith("]"):
-        host = host[1:-1]
-    return host, parse_port(port_text)
+def parse_join_address(value: str) -> tuple[str, int]:
+    """argparse type for ``--join``: ``HOST:PORT`` (``[v6addr]:PORT`` too), port 1-65535.
 
-
-def parse_port(value: str) -> int:
-    """Parse a TCP port number (0 means "any free port") for argparse."""
+    The rules are :func:`desktopchat.address.parse_address`'s, except that the
+    port is required: ``--join nohost`` is a usage error.
+    """
     try:
-        port = int(value)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"port must be a number, got {value!r}") from None
-    if not 0 <= port <= 65535:
-        raise argparse.ArgumentTypeError(f"port must be between 0 and 65535, got {port}")
-    return port
+        return address.parse_address(value, default_port=None)
+    except address.AddressError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+def parse_listen_port(value: str) -> int:
+    """argparse type for ``--host``/``--port``: 0-65535 (0 means "any free port")."""
+    try:
+        return address.parse_port(value, allow_zero=True)
+    except address.AddressError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -66,7 +61,7 @@ def build_parser() -> argparse.ArgumentParser:
     mode.add_argument(
         "--join",
         metavar="HOST:PORT",
-        type=parse_address,
+        type=parse_join_address,
         help="open the login dialog pre-filled with this room (straight in with --name)",
     )
     mode.add_argument(
@@ -74,7 +69,7 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="PORT",
         nargs="?",
         const=DEFAULT_PORT,
-        type=parse_port,
+        type=parse_listen_port,
         help=f"open the window and host a room at once (port {DEFAULT_PORT} if omitted)",
     )
     mode.add_argument("--serve", action="store_true", help="run the room server headless")
@@ -84,7 +79,10 @@ def build_parser() -> argparse.ArgumentParser:
         "--bind", default="0.0.0.0", metavar="ADDR", help="address to listen on (default: all)"
     )
     server.add_argument(
-        "--port", type=parse_port, default=DEFAULT_PORT, help=f"port (default {DEFAULT_PORT})"
+        "--port",
+        type=parse_listen_port,
+        default=DEFAULT_PORT,
+        help=f"port (default {DEFAULT_PORT})",
     )
     server.add_argument(
         "--history",

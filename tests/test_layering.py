@@ -1,6 +1,6 @@
 """The import rules of DESIGN.md, checked on the source (no module is imported).
 
-protocol -> standard library only; server/client -> protocol (and events), never
+protocol and address -> standard library only; server/client -> protocol (and events), never
 gui; only desktopchat/gui imports tkinter; only __main__ and gui import server.
 """
 
@@ -13,6 +13,9 @@ from pathlib import Path
 import pytest
 
 PACKAGE = Path(__file__).resolve().parent.parent / "desktopchat"
+
+#: Modules that import nothing but the standard library.
+STDLIB_ONLY = ("desktopchat/protocol.py", "desktopchat/address.py")
 
 
 def modules() -> list[Path]:
@@ -44,7 +47,7 @@ def rel(path: Path) -> str:
 
 
 def test_there_are_modules_to_check() -> None:
-    assert {"desktopchat/protocol.py", "desktopchat/__main__.py"} <= {rel(p) for p in modules()}
+    assert set(STDLIB_ONLY) | {"desktopchat/__main__.py"} <= {rel(p) for p in modules()}
 
 
 @pytest.mark.parametrize("path", modules(), ids=rel)
@@ -54,7 +57,7 @@ def test_import_direction(path: Path) -> None:
     tops = {n.split(".")[0] for n in names}
     wiring = name == "desktopchat/__main__.py" or name.startswith("desktopchat/gui/")
 
-    if name == "desktopchat/protocol.py":
+    if name in STDLIB_ONLY:
         assert tops <= set(sys.stdlib_module_names) | {"__future__"}, names
     if not name.startswith("desktopchat/gui/"):
         assert not tops & {"tkinter", "_tkinter"}, f"{name} imports tkinter"

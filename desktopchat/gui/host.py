@@ -2,7 +2,7 @@
 
 :func:`validate_host` is pure (no Tk) and raises :class:`~desktopchat.gui.login.LoginError`
 (field "name", "port" or "password"). :class:`HostDialog` shares the dialog
-habits of the login dialog (:class:`~desktopchat.gui.login.FormDialog`).
+habits of the login dialog (:class:`~desktopchat.gui.form.FormDialog`).
 
 On OK the dialog validates, then calls ``start(values)``, which tries to start
 the embedded server and returns None on success or a sentence for the user
@@ -24,14 +24,9 @@ import tkinter as tk
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from desktopchat.gui.login import (
-    DEFAULT_PORT,
-    FormDialog,
-    LoginError,
-    parse_port,
-    validate_name_field,
-    validate_password,
-)
+from desktopchat.address import DEFAULT_PORT
+from desktopchat.gui.form import FormDialog
+from desktopchat.gui.login import LoginError, parse_port, validate_name_field, validate_password
 
 __all__ = ["HostDialog", "HostValues", "StartRoom", "ask_host", "validate_host"]
 
