@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import logging
-import time
 import tkinter as tk
-from collections.abc import Callable, Iterator
 from tkinter import ttk
 
 import pytest
+from guitools import wait_until
 
 from desktopchat.gui.host import HostDialog, HostValues, ask_host, validate_host
 from desktopchat.gui.login import LoginError
@@ -62,31 +61,12 @@ def test_bad_password() -> None:
 # --- the dialog ----------------------------------------------------------------------
 
 
-def wait_until(root: tk.Tk, condition: Callable[[], bool], timeout: float = 5.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            raise AssertionError("condition not met in time")
-        root.update()
-        time.sleep(0.01)
-
-
 @pytest.fixture
-def root() -> Iterator[tk.Tk]:
-    """A real Tk root; the test fails if any Tk callback raised."""
-    root = tk.Tk()
-    root.geometry("600x400+50+50")
-    errors: list[str] = []
-
-    def record(exc: type[BaseException], value: BaseException, tb: object) -> None:
-        errors.append(f"{exc.__name__}: {value}")
-
-    root.report_callback_exception = record
-    root.update()
-    yield root
-    root.update()
-    root.destroy()
-    assert errors == [], f"Tk callbacks raised: {errors}"
+def root(tk_root: tk.Tk) -> tk.Tk:
+    """The shared Tk root (fails the test if a callback raised), as a visible master."""
+    tk_root.geometry("600x400+50+50")
+    tk_root.update()
+    return tk_root
 
 
 class FakeStart:

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import time
 import tkinter as tk
-from collections.abc import Callable, Iterator
 
 import pytest
+from guitools import wait_until
 
 from desktopchat import address as address_rules
 from desktopchat.address import AddressError
@@ -110,31 +109,12 @@ def test_bad_passwords(password: str) -> None:
 # --- the dialog ----------------------------------------------------------------------
 
 
-def wait_until(root: tk.Tk, condition: Callable[[], bool], timeout: float = 5.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            raise AssertionError("condition not met in time")
-        root.update()
-        time.sleep(0.01)
-
-
 @pytest.fixture
-def root() -> Iterator[tk.Tk]:
-    """A real Tk root; the test fails if any Tk callback raised."""
-    root = tk.Tk()
-    root.geometry("600x400+50+50")
-    errors: list[str] = []
-
-    def record(exc: type[BaseException], value: BaseException, tb: object) -> None:
-        errors.append(f"{exc.__name__}: {value}")
-
-    root.report_callback_exception = record
-    root.update()
-    yield root
-    root.update()
-    root.destroy()
-    assert errors == [], f"Tk callbacks raised: {errors}"
+def root(tk_root: tk.Tk) -> tk.Tk:
+    """The shared Tk root (fails the test if a callback raised), as a visible master."""
+    tk_root.geometry("600x400+50+50")
+    tk_root.update()
+    return tk_root
 
 
 def press(root: tk.Tk, widget: tk.Misc, sequence: str) -> None:
