@@ -28,6 +28,7 @@ ACTION = "*action"  # text: "NAME does something" (from /me)
 ERROR = "*error"  # text: what went wrong (fatal during the handshake)
 INFO = "*info"  # text: anything else the room says (e.g. "room closed")
 AUTH = "*auth"  # text: "password required"; the client answers with one frame
+HISTORY = "*history"  # text: "N", the number of history pairs that follow at once
 
 #: The *info text a server sends to every client when it shuts down.
 ROOM_CLOSED = "room closed"
@@ -79,6 +80,17 @@ class Action(Event):
 
     sender: str
     text: str
+
+
+@dataclass(frozen=True, slots=True)
+class History(Event):
+    """The room's recent messages, replayed right after the welcome.
+
+    A room replays its history to every newcomer, a client that merely
+    reconnected included; the GUI shows only what it has not shown yet.
+    """
+
+    messages: tuple[ChatMessage | Action, ...]
 
 
 @dataclass(frozen=True, slots=True)

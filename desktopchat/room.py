@@ -12,7 +12,9 @@ Invariants:
 * Names are unique under :func:`protocol.name_key` (case-insensitive, NFC).
 * History holds only chat and ``/me`` action pairs, newest last, bounded by a
   message count *and* :data:`HISTORY_MAX_BYTES`, so replaying it to a newcomer
-  always fits under the server's out-buffer limit.
+  always fits under the server's out-buffer limit. A non-empty replay is
+  preceded by (``*history``, "N"), N being the number of pairs that follow, so
+  a reconnecting client can tell what it has already shown.
 * Chat text is never logged above DEBUG.
 
 Decisions where the contract is silent (docs/PROTOCOL.md has the full list):
@@ -206,7 +208,8 @@ class Room:
     def join(self, member: Member, name: str) -> None:
         """Admit ``member`` as ``name`` (already validated) or raise :class:`Rejected`.
 
-        The newcomer gets ``*welcome``, ``*users`` and the history; everyone
+        The newcomer gets ``*welcome``, ``*users`` and the history (after a
+        ``*history`` count pair); everyone
         else gets ``*join``.
         """
         key = protocol.name_key(name)
@@ -219,7 +222,9 @@ class Room:
         greeting = f"Welcome to the room, {name}! Type /help for commands."
         fanout.send(member, encode_pair(events.WELCOME, greeting) + self._users_pairs())
         if self._history:
-            fanout.send(member, b"".join(self._history))
+            # The count first, so a client can tell the replay from live chat.
+            count = encode_pair(events.HISTORY, str(len(self._history)))
+            fanout.send(member, count + b"".join(self._history))
         log.info("%s joined (%d in the room)", name, len(fanout.members))
 
     def leave(self, member: Member) -> None:

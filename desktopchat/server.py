@@ -33,6 +33,9 @@ Invariants:
   client gets ``*info`` "room closed" and is closed.
 * Out of file descriptors, newcomers are accepted on a spare descriptor, told
   the room is full and closed, instead of the listener spinning the loop.
+* Accepted sockets have TCP keepalive on (:data:`KEEPALIVE_IDLE` and
+  friends), so a member whose peer vanished without a FIN is dropped in about
+  a minute; until then it still holds its name.
 * After heavy output (a join storm: every join goes to every member) the loop,
   once idle, hands the C heap's free memory back to the OS (glibc only), so an
   idle room costs about 1.2 KB per member rather than its peak.
@@ -71,6 +74,9 @@ from desktopchat.room import (
 __all__ = [
     "FRAMES_PER_PASS",
     "HANDSHAKE_MAX_PAYLOAD",
+    "KEEPALIVE_COUNT",
+    "KEEPALIVE_IDLE",
+    "KEEPALIVE_INTERVAL",
     "LINGER_TIMEOUT",
     "OUTBUF_LIMIT",
     "RECV_SIZE",
@@ -118,6 +124,15 @@ TRIM_AFTER_BYTES = 64 * 1024 * 1024
 
 #: Connections accepted per readiness event before serving others again.
 ACCEPT_BATCH = 1024
+
+#: TCP keepalive on accepted sockets: probe after this many idle seconds, then
+#: every KEEPALIVE_INTERVAL s, and drop the connection after KEEPALIVE_COUNT
+#: unanswered probes. A member whose machine vanished (lid closed, Wi-Fi gone)
+#: then leaves the room in about a minute instead of hours, and so stops
+#: holding its name against its own reconnect (the client uses the same values).
+KEEPALIVE_IDLE = 30
+KEEPALIVE_INTERVAL = 10
+KEEPALIVE_COUNT = 3
 
 # Connection states, in order: a state >= _CLOSING is leaving.
 _NAME, _PASSWORD, _CHAT, _CLOSING, _CLOSED = range(5)
@@ -354,6 +369,7 @@ class RoomServer:
             # OSError: the peer is already gone; the first recv will tell.
             with contextlib.suppress(OSError):
                 sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+                _keepalive(sock)
             conn = Connection(sock, (str(peer[0]), int(peer[1])), HANDSHAKE_MAX_PAYLOAD)
             self._conns.add(conn)
             self._selector.register(sock, selectors.EVENT_READ, conn)
@@ -609,6 +625,24 @@ class RoomServer:
             os.close(self._spare_fd)
             self._spare_fd = None
         self._selector.close()
+
+
+def _keepalive(sock: socket.socket) -> None:
+    """Turn TCP keepalive on with the KEEPALIVE_* timings, where the platform has them."""
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_KEEPALIVE, 1)
+    # macOS calls the idle knob TCP_KEEPALIVE; Windows has none of them (its defaults apply).
+    for option, value in (
+        ("TCP_KEEPIDLE", KEEPALIVE_IDLE),
+        ("TCP_KEEPALIVE", KEEPALIVE_IDLE),
+        ("TCP_KEEPINTVL", KEEPALIVE_INTERVAL),
+        ("TCP_KEEPCNT", KEEPALIVE_COUNT),
+    ):
+        number = getattr(socket, option, None)
+        if number is not None:
+            try:
+                sock.setsockopt(socket.IPPROTO_TCP, number, value)
+            except OSError:
+                log.debug("could not set %s", option, exc_info=True)
 
 
 def _find_malloc_trim() -> Callable[[int], int] | None:

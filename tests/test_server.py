@@ -14,7 +14,13 @@ from serverkit import Peer, TutorialPeer, wait_until
 
 from desktopchat import events, protocol
 from desktopchat.room import HELP_TEXT, HISTORY_MAX_BYTES
-from desktopchat.server import RoomServer, join_addresses
+from desktopchat.server import (
+    KEEPALIVE_COUNT,
+    KEEPALIVE_IDLE,
+    KEEPALIVE_INTERVAL,
+    RoomServer,
+    join_addresses,
+)
 
 
 @pytest.fixture
@@ -199,6 +205,7 @@ def test_history_replayed_after_users(server: RoomServer) -> None:
     alice.expect(events.LEAVE, "bob")
     carol = Peer(server.address)
     assert carol.join("carol") == ["alice", "carol"]
+    carol.expect(events.HISTORY, "3")
     carol.expect("alice", "first")
     carol.expect(events.ACTION, "alice sighs")
     carol.expect("bob", "second")
@@ -213,6 +220,7 @@ def test_history_is_bounded_and_can_be_off() -> None:
         sync(alice)
         late = Peer(srv.address)
         late.join("late")
+        late.expect(events.HISTORY, "3")
         assert [late.expect("alice") for _ in range(3)] == ["m7", "m8", "m9"]
         assert sync(late) == "alice late"
     with RoomServer("127.0.0.1", 0, history=0) as srv:
@@ -234,6 +242,7 @@ def test_history_of_big_messages_fits_the_replay(server: RoomServer) -> None:
     sync(alice)
     late = Peer(server.address)
     late.join("late")
+    count = int(late.expect(events.HISTORY))
     late.send("/who")
     replay = []
     while True:
@@ -243,7 +252,49 @@ def test_history_of_big_messages_fits_the_replay(server: RoomServer) -> None:
             break
         replay.append(int(text[:3]))
     assert replay == list(range(100 - len(replay), 100))
+    assert len(replay) == count
     assert 10 <= len(replay) * 60_000 <= HISTORY_MAX_BYTES
+
+
+def test_history_count_pair_precedes_the_replay_and_only_a_non_empty_one() -> None:
+    with RoomServer("127.0.0.1", 0) as srv:
+        first = Peer(srv.address)
+        first.join("first")
+        assert sync(first) == "first"  # an empty room: no *history pair at all
+        first.send("hello")
+        first.send("/me waves")
+        sync(first)
+        raw = Peer(srv.address)
+        raw.send("raw")
+        assert raw.pair()[0] == events.WELCOME
+        assert raw.pair() == (events.USERS, "first raw")
+        assert raw.pair() == (events.HISTORY, "2")
+        assert raw.pair() == ("first", "hello")
+        assert raw.pair() == (events.ACTION, "first waves")
+        # The tutorial's console client reads the count as just another pair.
+        tut = TutorialPeer(srv.address, "tut")
+        pairs = [tut.pair() for _ in range(5)]
+        assert pairs[2:] == [
+            (events.HISTORY, "2"),
+            ("first", "hello"),
+            (events.ACTION, "first waves"),
+        ]
+        tut.close()
+
+
+def test_accepted_connections_have_tcp_keepalive(server: RoomServer) -> None:
+    # A member whose network vanished must not hold its name for hours.
+    (alice,) = joined(server, "alice")
+    (conn,) = server._conns
+    sock = conn.sock
+    assert sock.getsockopt(socket.SOL_SOCKET, socket.SO_KEEPALIVE) == 1
+    if hasattr(socket, "TCP_KEEPIDLE"):
+        assert sock.getsockopt(socket.IPPROTO_TCP, socket.TCP_KEEPIDLE) == KEEPALIVE_IDLE
+    if hasattr(socket, "TCP_KEEPINTVL"):
+        assert sock.getsockopt(socket.IPPROTO_TCP, socket.TCP_KEEPINTVL) == KEEPALIVE_INTERVAL
+    if hasattr(socket, "TCP_KEEPCNT"):
+        assert sock.getsockopt(socket.IPPROTO_TCP, socket.TCP_KEEPCNT) == KEEPALIVE_COUNT
+    alice.close()
 
 
 # --- handshake ------------------------------------------------------------------------
