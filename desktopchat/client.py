@@ -36,9 +36,23 @@ Session
 3. Send the name frame, then post ``Connected``.
 4. ``*auth`` -> send the password frame (no password given -> ``Failed``).
    An ``*error`` that arrives *before* ``*welcome`` is fatal (name taken, bad
-   name, wrong password): ``Failed(reason)``, no reconnect. After the welcome an
-   ``*error`` is an ordinary ``ServerError``.
-5. Any unexpected end (EOF, reset, the server's "room closed", a protocol
+   name, wrong password): ``Failed(reason)``, no reconnect -- on the *first*
+   session. After the welcome an ``*error`` is an ordinary ``ServerError``.
+   Once a session has been established (welcome seen, or for a server without
+   events: ready), a handshake ``*error`` on a later reconnect is retried with
+   the normal backoff (posting ``Disconnected(reason)`` and ``Reconnecting``)
+   for up to :data:`REFUSED_RETRY_WINDOW` seconds of consecutive refusals, and
+   only then becomes ``Failed(reason)``. Reason: after a network blip that the
+   client noticed first, the server still holds the old connection -- and with
+   it our name -- until it notices the drop too (its TCP keepalive takes about
+   a minute), so "name already taken" is expected for a while. Name and
+   password cannot change between reconnects, so a refusal that persists is
+   still reported, just not at the first blink.
+5. ``*history`` "N" (after the welcome) -> the next N chat and ``/me`` pairs
+   are the room's replayed history; they are posted together as one
+   ``History`` event (a pair of another kind ends the replay early), so the
+   GUI can skip what it already showed before a reconnect.
+6. Any unexpected end (EOF, reset, the server's "room closed", a protocol
    error from the peer) posts ``Disconnected(reason)``, then
    ``Reconnecting(delay)`` and tries again after the delay: 0.5 s doubling to
    10 s, back to 0.5 s after a session that reached the welcome.
@@ -96,7 +110,7 @@ from typing import NoReturn
 from desktopchat import events as ev
 from desktopchat import protocol
 
-__all__ = ["INITIAL_BACKOFF", "LEGACY_GRACE", "MAX_BACKOFF", "ChatClient"]
+__all__ = ["INITIAL_BACKOFF", "LEGACY_GRACE", "MAX_BACKOFF", "REFUSED_RETRY_WINDOW", "ChatClient"]
 
 log = logging.getLogger(__name__)
 
@@ -104,6 +118,10 @@ log = logging.getLogger(__name__)
 INITIAL_BACKOFF = 0.5
 #: The reconnect delay doubles after each failed attempt up to this many seconds.
 MAX_BACKOFF = 10.0
+#: Seconds of consecutive handshake refusals (``*error`` before the welcome) a
+#: client that was already in the room keeps retrying before it gives up: long
+#: enough for the server's keepalive to drop our own ghost connection.
+REFUSED_RETRY_WINDOW = 120.0
 #: Seconds of silence after the name frame after which a server is taken to be
 #: one that sends no events (the tutorial's), and the outbox is released.
 LEGACY_GRACE = 1.0
@@ -128,6 +146,10 @@ class _Stop(Exception):
 
 class _Fatal(Exception):
     """The server refused us for good (str(exc) is the reason for the user)."""
+
+
+class _Refused(_Fatal):
+    """The server answered the handshake with ``*error`` (name taken, wrong password...)."""
 
 
 class _Dropped(Exception):
@@ -323,6 +345,8 @@ class ChatClient:
             return
         delay = INITIAL_BACKOFF
         ever_connected = False
+        established = False  # a session reached the welcome (or "ready" without events)
+        refused_since: float | None = None  # start of the current run of refusals
         where = f"{self.host}:{self.port}"
         while True:
             self._phase = "connecting"
@@ -339,11 +363,27 @@ class ChatClient:
                 reached_welcome = False
                 try:
                     _Session(self, sock).run()
+                except _Refused as exc:
+                    now = time.monotonic()
+                    if refused_since is None:
+                        refused_since = now
+                    if (
+                        not established
+                        or not self.reconnect
+                        or now - refused_since >= REFUSED_RETRY_WINDOW
+                    ):
+                        self._post(ev.Failed(str(exc)))
+                        return
+                    log.info("%s refused the reconnect (will retry): %s", where, exc)
+                    self._post(ev.Disconnected(str(exc)))
                 except _Fatal as exc:
                     self._post(ev.Failed(str(exc)))
                     return
                 except _Dropped as exc:
                     reached_welcome = self._phase == "ready"
+                    if reached_welcome:
+                        established = True
+                        refused_since = None
                     log.info("connection to %s lost: %s", where, exc)
                     self._post(ev.Disconnected(str(exc)))
                 finally:
@@ -428,6 +468,9 @@ class _Session:
         self.heard_event = False  # the server spoke our protocol before the welcome
         self.grace_deadline: float | None = None
         self.closing_reason: str | None = None
+        # During a history replay: pairs still expected, and those collected.
+        self.history_left = 0
+        self.history: list[ev.ChatMessage | ev.Action] = []
 
     def run(self) -> NoReturn:
         """Run the connection until it ends: raises _Dropped, _Fatal or _Stop."""
@@ -533,7 +576,27 @@ class _Session:
         self.client._phase = "ready"
         self.grace_deadline = None
 
+    def _end_history(self) -> None:
+        self.history_left = 0
+        if self.history:
+            self.client._post(ev.History(tuple(self.history)))
+            self.history = []
+
     def _dispatch(self, sender: str, text: str) -> None:
+        if self.history_left:
+            if sender == ev.ACTION:
+                who, _, what = text.partition(" ")
+                self.history.append(ev.Action(who, what))
+            elif not sender.startswith((ev.EVENT_PREFIX, ev.PRIVATE_PREFIX)):
+                self.history.append(ev.ChatMessage(sender, text))
+            else:  # not a history pair: the replay is over, whatever the count said
+                self._end_history()
+                self._dispatch(sender, text)
+                return
+            self.history_left -= 1
+            if not self.history_left:
+                self._end_history()
+            return
         client = self.client
         post = client._post
         if sender.startswith(ev.PRIVATE_PREFIX):
@@ -561,8 +624,10 @@ class _Session:
                 raise _Fatal("The password is too long") from None
         elif sender == ev.ERROR:
             if not self.welcomed:
-                raise _Fatal(text or "The room refused the connection")
+                raise _Refused(text or "The room refused the connection")
             post(ev.ServerError(text))
+        elif sender == ev.HISTORY and text.isdigit() and text.isascii():
+            self.history_left = int(text)
         elif sender == ev.USERS:
             post(ev.UserList(tuple(n for n in text.split(" ") if n)))
         elif sender == ev.JOIN:

@@ -12,8 +12,10 @@ import time
 from collections.abc import Callable, Iterator
 
 import pytest
+from cutproxy import CutProxy
 from relay import EventLog, RawClient, Relay, wait_until
 
+from desktopchat import client as client_mod
 from desktopchat import events as ev
 from desktopchat.client import ChatClient
 from desktopchat.server import RoomServer
@@ -203,6 +205,65 @@ def test_restart_on_same_port_reconnects_and_delivers_outage_messages_once(
             got.append(bob.expect("ann", timeout=10))
         assert got == [*outage, "done"]
         wait_until(lambda: c.pending == 0, what="outbox emptied")
+
+
+def test_reconnect_while_the_server_still_holds_our_name_retries_until_it_is_free(
+    room: RoomServer, make_client: MakeClient
+) -> None:
+    # The client notices the blip first: the server keeps the old connection
+    # (a ghost holding "bob") and refuses the reconnect with "already taken".
+    with CutProxy(room.address) as proxy, _raw(room.address, "ann") as ann:
+        c = make_client(proxy.address, "bob")
+        log = _join(c)
+        assert ann.expect(ev.JOIN) == "bob"
+        proxy.cut(keep_ghost=True)
+        log.wait_for(ev.Disconnected)
+        c.send("typed during the outage")
+        refused = log.wait_for(ev.Disconnected, lambda e: "already taken" in e.reason)
+        assert "bob" in refused.reason
+        log.wait_for(ev.Reconnecting)  # retried, not given up
+        proxy.release()  # the server's keepalive would do this after about a minute
+        assert ann.expect(ev.LEAVE) == "bob"
+        log.wait_for(ev.Welcome, timeout=10)
+        c.send("after")
+        # Exactly once and in order: the next line from bob is the queued one.
+        assert ann.expect("bob") == "typed during the outage"
+        assert ann.expect("bob") == "after"
+        assert not any(isinstance(e, ev.Failed) for e in log.seen + log.drain())
+        assert c.connected
+
+
+def test_refusals_after_a_reconnect_fail_once_the_retry_window_is_over(
+    room: RoomServer, make_client: MakeClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(client_mod, "REFUSED_RETRY_WINDOW", 1.0)
+    with CutProxy(room.address) as proxy:
+        c = make_client(proxy.address, "bob")
+        log = _join(c)
+        proxy.cut(keep_ghost=True)  # the ghost is never released
+        failed = log.wait_for(ev.Failed, timeout=10)
+        assert "already taken" in failed.reason
+        refusals = [e for e in log.seen if isinstance(e, ev.Disconnected) and "taken" in e.reason]
+        assert len(refusals) >= 1  # retried before giving up
+        _thread_ends(c)
+
+
+def test_history_replay_is_one_history_event(room: RoomServer, make_client: MakeClient) -> None:
+    with _raw(room.address, "ann") as ann:
+        ann.send("one")
+        ann.send("/me waves")
+        ann.send("/who")
+        ann.expect(ev.USERS)  # the one after the welcome
+        ann.expect(ev.USERS)  # the answer to /who: both are in the history now
+        c = make_client(room.address, "bob")
+        log = _join(c)
+        history = log.wait_for(ev.History)
+        assert history.messages == (ev.ChatMessage("ann", "one"), ev.Action("ann", "waves"))
+        ann.send("live")
+        assert log.wait_for(ev.ChatMessage) == ev.ChatMessage("ann", "live")
+        # The replayed lines came only inside the History event.
+        loose = [e for e in log.seen if isinstance(e, ev.ChatMessage | ev.Action)]
+        assert loose == [ev.ChatMessage("ann", "live")]
 
 
 def test_close_ends_thread_quickly_while_connected(
