@@ -43,6 +43,10 @@ Decisions (where the issue is silent):
   name, room, window geometry and text size, then destroys the root.
 * The title is "desktopchat", "desktopchat — HOST:PORT" in a room, and gets an
   "(N) " unread prefix for messages that arrive while the app has no focus.
+* The room replays its recent history after every (re)connect. The first
+  time it is shown under "— earlier messages —"; after a reconnect only the
+  lines after the last one already shown appear, under "— missed while
+  disconnected —", so nothing is shown twice (``gui/seen.py`` has the rules).
 """
 
 from __future__ import annotations
@@ -70,6 +74,7 @@ from desktopchat.events import (
     Disconnected,
     Event,
     Failed,
+    History,
     Info,
     Joined,
     Left,
@@ -85,6 +90,7 @@ from desktopchat.gui.inputbox import InputBox
 from desktopchat.gui.login import LoginDialog, LoginValues
 from desktopchat.gui.menus import MenuItem, MenuTable, build_menubar
 from desktopchat.gui.pump import EventPump
+from desktopchat.gui.seen import SeenLines, line_of
 from desktopchat.gui.textwindow import protocol_text, show_text_window
 from desktopchat.gui.transcript import Transcript
 from desktopchat.gui.userlist import UserPanel
@@ -134,6 +140,11 @@ class ChatApp:
         self.closed = False
         self._last_login: LoginValues | None = None
         self._hosting_addresses: list[str] = []
+        #: Room lines shown since join(), to skip them when a reconnect replays history.
+        self.seen = SeenLines()
+        # From Connected until the room's history replay (or the first live
+        # line): what we type now reaches the room after that replay.
+        self._awaiting_replay = False
         self._countdown_id: str | None = None
         self._countdown_until = 0.0
         self._title_dirty = False
@@ -324,6 +335,8 @@ class ChatApp:
         self.online = False
         self.userlist.set_own(name)
         self.userlist.clear()
+        self.seen.clear()
+        self._awaiting_replay = False
         self.set_status(f"connecting to {host}:{port}…")
         if self.server is None:  # a room elsewhere: remember it, and show it again on failure
             self._last_login = LoginValues(name, host, port, password or "")
@@ -404,6 +417,7 @@ class ChatApp:
         t = self.transcript
         match event:
             case ChatMessage(sender=sender, text=text):
+                self._live_line("say", sender, text)
                 t.add_message(sender, text)
                 self.userlist.seen(sender)
                 self._count_unread()
@@ -412,6 +426,7 @@ class ChatApp:
                 self.userlist.seen(sender)
                 self._count_unread()
             case Action(sender=sender, text=text):
+                self._live_line("me", sender, text)
                 t.add_action(sender, text, own=self._is_own(sender))
                 self.userlist.seen(sender)
                 self._count_unread()
@@ -429,8 +444,11 @@ class ChatApp:
                 if self._is_own(old):
                     self.own_name = new
                     self._show_connected()
+            case History(messages=messages):
+                self._show_history(messages)
             case Connected(host=host, port=port, name=name):
                 self.online = True
+                self._awaiting_replay = True
                 self.own_name = name
                 self.address = (host, port)
                 self.userlist.set_own(name)
@@ -456,6 +474,37 @@ class ChatApp:
                 self._failed(reason)
             case _:
                 log.debug("ignored event %r", event)
+
+    def _live_line(self, kind: str, sender: str, text: str) -> None:
+        if self._awaiting_replay:  # no replay came: what we typed has gone out by now
+            self._awaiting_replay = False
+            self.seen.settle()
+        self.seen.shown(line_of(kind, sender, text))
+
+    def _show_history(self, messages: tuple[ChatMessage | Action, ...]) -> None:
+        """Show the replayed lines not shown yet: all the first time, the missed ones later."""
+        self._awaiting_replay = False
+        start = self.seen.new_from(messages)
+        fresh = messages[start:]
+        t = self.transcript
+        if fresh:
+            t.add_event("— earlier messages —" if start == 0 else "— missed while disconnected —")
+        for message in fresh:
+            own = self._is_own(message.sender)
+            if isinstance(message, Action):
+                t.add_action(message.sender, message.text, own=own)
+            else:
+                t.add_message(message.sender, message.text, own=own)
+            if start:
+                self._count_unread()
+        self.seen.replayed(messages, start)
+
+    def _own_line(self, kind: str, text: str) -> None:
+        line = line_of(kind, self.own_name or "", text)
+        if not self.online or self._awaiting_replay:
+            self.seen.typed_unsent(line)
+        else:
+            self.seen.shown(line)
 
     def _is_own(self, name: str) -> bool:
         return self.own_name is not None and name_key(name) == name_key(self.own_name)
@@ -508,8 +557,10 @@ class ChatApp:
         t = self.transcript
         if text.startswith("//"):
             t.add_message(name, text[1:], own=True, queued=queued)  # "//" escapes a "/"
+            self._own_line("say", text[1:])
         elif text.startswith("/me ") and text[4:].strip():
             t.add_action(name, text[4:], own=True, queued=queued)
+            self._own_line("me", text[4:])
         elif text.startswith("/msg "):
             _, _, rest = text.partition(" ")
             parts = rest.split(None, 1)
@@ -519,6 +570,7 @@ class ChatApp:
             return
         else:
             t.add_message(name, text, own=True, queued=queued)
+            self._own_line("say", text)
 
     def start_private(self, name: str) -> None:
         """Put ``/msg NAME `` in the input and focus it (user-list double-click)."""
