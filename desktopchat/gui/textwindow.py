@@ -25,7 +25,7 @@ and space-padded, then that many bytes of UTF-8.
 2. If the room has a password the server sends the pair (*auth, password required)
    and the client answers with one frame: the password.
 3. The server answers (*welcome, greeting), (*users, names separated by spaces),
-   then recent history; everyone else gets (*join, name).
+   then (*history, N) and N history pairs; everyone else gets (*join, name).
 4. The client sends message frames. A message starting with / is a command:
    /who, /msg NAME TEXT (private), /me TEXT (action), /nick NEW.
 5. The server sends everything else as pairs (sender, text). A sender starting
