@@ -108,7 +108,7 @@ from collections import deque
 from typing import NoReturn
 
 from desktopchat import events as ev
-from desktopchat import protocol
+from desktopchat import protocol, sockopts
 
 __all__ = ["INITIAL_BACKOFF", "LEGACY_GRACE", "MAX_BACKOFF", "REFUSED_RETRY_WINDOW", "ChatClient"]
 
@@ -127,12 +127,6 @@ REFUSED_RETRY_WINDOW = 120.0
 LEGACY_GRACE = 1.0
 #: Bytes asked of recv() at once: a whole default-size frame in one call.
 _RECV_SIZE = 64 * 1024
-#: TCP keepalive: probe after this many idle seconds, then every _KEEPALIVE_INTERVAL
-#: seconds, giving up after _KEEPALIVE_COUNT misses. A room host that vanishes
-#: (laptop lid closed, Wi-Fi gone) is then noticed in about a minute, not hours.
-_KEEPALIVE_IDLE = 30
-_KEEPALIVE_INTERVAL = 10
-_KEEPALIVE_COUNT = 3
 
 # connect_ex() results that mean "in progress" on Linux, macOS and Windows.
 _CONNECT_PENDING = frozenset(
@@ -171,25 +165,6 @@ def _describe(exc: BaseException) -> str:
     if isinstance(exc, OSError) and exc.strerror:
         return exc.strerror[:1].lower() + exc.strerror[1:]
     return str(exc) or type(exc).__name__
-
-
-def _tune(sock: socket.socket) -> None:
-    """Nagle off (chat lines are small and latency matters) and keepalive on."""
-    sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_KEEPALIVE, 1)
-    # Not every platform has every knob (macOS calls the idle one TCP_KEEPALIVE).
-    for option, value in (
-        ("TCP_KEEPIDLE", _KEEPALIVE_IDLE),
-        ("TCP_KEEPALIVE", _KEEPALIVE_IDLE),
-        ("TCP_KEEPINTVL", _KEEPALIVE_INTERVAL),
-        ("TCP_KEEPCNT", _KEEPALIVE_COUNT),
-    ):
-        number = getattr(socket, option, None)
-        if number is not None:
-            try:
-                sock.setsockopt(socket.IPPROTO_TCP, number, value)
-            except OSError:
-                log.debug("could not set %s", option, exc_info=True)
 
 
 class ChatClient:
@@ -432,7 +407,7 @@ class ChatClient:
             except BaseException:
                 sock.close()
                 raise
-            _tune(sock)
+            sockopts.tune(sock)
             return sock
         raise last
 

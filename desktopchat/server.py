@@ -33,8 +33,8 @@ Invariants:
   client gets ``*info`` "room closed" and is closed.
 * Out of file descriptors, newcomers are accepted on a spare descriptor, told
   the room is full and closed, instead of the listener spinning the loop.
-* Accepted sockets have TCP keepalive on (:data:`KEEPALIVE_IDLE` and
-  friends), so a member whose peer vanished without a FIN is dropped in about
+* Accepted sockets have Nagle off and TCP keepalive on (:mod:`~desktopchat.sockopts`),
+  so a member whose peer vanished without a FIN is dropped in about
   a minute; until then it still holds its name.
 * After heavy output (a join storm: every join goes to every member) the loop,
   once idle, hands the C heap's free memory back to the OS (glibc only), so an
@@ -60,7 +60,7 @@ import time
 from collections.abc import Callable
 from types import TracebackType
 
-from desktopchat import events, protocol
+from desktopchat import events, protocol, sockopts
 from desktopchat.protocol import RemoteProtocolError, decode_text, encode_pair
 from desktopchat.room import (
     HISTORY_MAX_BYTES,
@@ -74,9 +74,6 @@ from desktopchat.room import (
 __all__ = [
     "FRAMES_PER_PASS",
     "HANDSHAKE_MAX_PAYLOAD",
-    "KEEPALIVE_COUNT",
-    "KEEPALIVE_IDLE",
-    "KEEPALIVE_INTERVAL",
     "LINGER_TIMEOUT",
     "OUTBUF_LIMIT",
     "RECV_SIZE",
@@ -124,15 +121,6 @@ TRIM_AFTER_BYTES = 64 * 1024 * 1024
 
 #: Connections accepted per readiness event before serving others again.
 ACCEPT_BATCH = 1024
-
-#: TCP keepalive on accepted sockets: probe after this many idle seconds, then
-#: every KEEPALIVE_INTERVAL s, and drop the connection after KEEPALIVE_COUNT
-#: unanswered probes. A member whose machine vanished (lid closed, Wi-Fi gone)
-#: then leaves the room in about a minute instead of hours, and so stops
-#: holding its name against its own reconnect (the client uses the same values).
-KEEPALIVE_IDLE = 30
-KEEPALIVE_INTERVAL = 10
-KEEPALIVE_COUNT = 3
 
 # Connection states, in order: a state >= _CLOSING is leaving.
 _NAME, _PASSWORD, _CHAT, _CLOSING, _CLOSED = range(5)
@@ -368,8 +356,7 @@ class RoomServer:
             sock.setblocking(False)
             # OSError: the peer is already gone; the first recv will tell.
             with contextlib.suppress(OSError):
-                sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-                _keepalive(sock)
+                sockopts.tune(sock)
             conn = Connection(sock, (str(peer[0]), int(peer[1])), HANDSHAKE_MAX_PAYLOAD)
             self._conns.add(conn)
             self._selector.register(sock, selectors.EVENT_READ, conn)
@@ -625,24 +612,6 @@ class RoomServer:
             os.close(self._spare_fd)
             self._spare_fd = None
         self._selector.close()
-
-
-def _keepalive(sock: socket.socket) -> None:
-    """Turn TCP keepalive on with the KEEPALIVE_* timings, where the platform has them."""
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_KEEPALIVE, 1)
-    # macOS calls the idle knob TCP_KEEPALIVE; Windows has none of them (its defaults apply).
-    for option, value in (
-        ("TCP_KEEPIDLE", KEEPALIVE_IDLE),
-        ("TCP_KEEPALIVE", KEEPALIVE_IDLE),
-        ("TCP_KEEPINTVL", KEEPALIVE_INTERVAL),
-        ("TCP_KEEPCNT", KEEPALIVE_COUNT),
-    ):
-        number = getattr(socket, option, None)
-        if number is not None:
-            try:
-                sock.setsockopt(socket.IPPROTO_TCP, number, value)
-            except OSError:
-                log.debug("could not set %s", option, exc_info=True)
 
 
 def _find_malloc_trim() -> Callable[[int], int] | None:

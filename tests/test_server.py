@@ -14,13 +14,8 @@ from serverkit import Peer, TutorialPeer, wait_until
 
 from desktopchat import events, protocol
 from desktopchat.room import HELP_TEXT, HISTORY_MAX_BYTES
-from desktopchat.server import (
-    KEEPALIVE_COUNT,
-    KEEPALIVE_IDLE,
-    KEEPALIVE_INTERVAL,
-    RoomServer,
-    join_addresses,
-)
+from desktopchat.server import RoomServer, join_addresses
+from desktopchat.sockopts import KEEPALIVE_COUNT, KEEPALIVE_IDLE, KEEPALIVE_INTERVAL
 
 
 @pytest.fixture
