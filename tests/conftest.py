@@ -8,8 +8,12 @@ fails the run instead of silently skipping. pytest-xvfb provides the display.
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
 
 import pytest
+from guitools import tk_root  # noqa: F401  (fixture: fails a test whose Tk callback raised)
+
+from desktopchat.server import RoomServer
 
 
 def _have_display() -> bool:
@@ -25,5 +29,8 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
             item.add_marker(skip)
 
 
-# --- GUI fixtures (window engineer): tk_root fails a test whose Tk callback raised.
-from guitools import tk_root  # noqa: E402, F401
+@pytest.fixture
+def room() -> Iterator[RoomServer]:
+    """A real room server on 127.0.0.1, any free port, running on its thread."""
+    with RoomServer("127.0.0.1", 0) as server:
+        yield server

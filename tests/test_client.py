@@ -24,12 +24,6 @@ MakeClient = Callable[..., ChatClient]
 
 
 @pytest.fixture
-def room() -> Iterator[RoomServer]:
-    with RoomServer("127.0.0.1", 0) as server:
-        yield server
-
-
-@pytest.fixture
 def make_client() -> Iterator[MakeClient]:
     made: list[ChatClient] = []
 

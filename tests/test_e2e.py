@@ -38,14 +38,6 @@ Launcher = Callable[..., "subprocess.Popen[str]"]
 
 
 @pytest.fixture
-def room() -> Iterator[RoomServer]:
-    server = RoomServer("127.0.0.1", 0)
-    server.start()
-    yield server
-    server.stop()
-
-
-@pytest.fixture
 def launch(tmp_path: Path) -> Iterator[Launcher]:
     """Start ``python -m desktopchat ARGS``; kill whatever is left at the end."""
     procs: list[subprocess.Popen[str]] = []

@@ -30,14 +30,6 @@ EMOJI = "héllo 👋🏽 世界"
 
 
 @pytest.fixture
-def room() -> Iterator[RoomServer]:
-    server = RoomServer("127.0.0.1", 0)
-    server.start()
-    yield server
-    server.stop()
-
-
-@pytest.fixture
 def saved() -> list[Settings]:
     return []
 

@@ -28,14 +28,6 @@ pytestmark = pytest.mark.gui
 
 
 @pytest.fixture
-def room() -> Iterator[RoomServer]:
-    server = RoomServer("127.0.0.1", 0)
-    server.start()
-    yield server
-    server.stop()
-
-
-@pytest.fixture
 def app(tk_root: tk.Tk, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[ChatApp]:
     monkeypatch.setenv("DESKTOPCHAT_HOME", str(tmp_path))
     chat = ChatApp(tk_root, Settings(), save=lambda _s: None)
