@@ -232,6 +232,9 @@ def test_messages_typed_while_disconnected_are_queued_then_sent(
     port = room.address[1]
     room.stop()
     wait_until(app.root, lambda: not app.online, what="disconnected")
+    # One line says why, not the room's notice and the disconnect both.
+    assert "Disconnected: the host closed the room." in transcript(app)
+    assert "room closed" not in transcript(app)
     send_with_enter(app, "sent during the outage")
     assert "ann: sent during the outage  (queued)" in transcript(app)
     assert app.input.get_text() == ""
@@ -489,3 +492,39 @@ def test_double_slash_sends_a_message_starting_with_a_slash(app: ChatApp, room: 
         send_with_enter(app, "//shrug")
         assert bob.expect("ann") == "/shrug"
     assert "ann: /shrug" in transcript(app)
+
+
+def test_quit_asks_before_dropping_messages_that_were_not_sent(
+    app: ChatApp, room: RoomServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    join(app, room)
+    room.stop()
+    wait_until(app.root, lambda: not app.online, what="disconnected")
+    send_with_enter(app, "typed during the outage")
+    asked: list[str] = []
+    answer = False
+
+    def askokcancel(title: str, message: str, **options: object) -> bool:
+        asked.append(message)
+        return answer
+
+    monkeypatch.setattr("desktopchat.gui.app.messagebox.askokcancel", askokcancel)
+    app.request_quit()  # the user says Cancel: nothing is lost
+    assert asked and "1 message you typed has not been sent" in asked[0]
+    assert not app.closed and app.client is not None and app.client.pending == 1
+    answer = True
+    app.request_quit()
+    assert app.closed and len(asked) == 2
+
+
+def test_quit_without_unsent_messages_does_not_ask(
+    app: ChatApp, room: RoomServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    join(app, room)
+
+    def askokcancel(*args: object, **options: object) -> bool:
+        raise AssertionError("asked although nothing was waiting")
+
+    monkeypatch.setattr("desktopchat.gui.app.messagebox.askokcancel", askokcancel)
+    app.request_quit()
+    assert app.closed

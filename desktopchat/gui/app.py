@@ -68,6 +68,7 @@ from typing import TYPE_CHECKING, Any
 from desktopchat import __version__
 from desktopchat.client import ChatClient
 from desktopchat.events import (
+    ROOM_CLOSED,
     Action,
     ChatMessage,
     Connected,
@@ -155,7 +156,7 @@ class ChatApp:
         root.title(APP_TITLE)
         root.geometry(self.settings.geometry or DEFAULT_GEOMETRY)
         root.minsize(520, 340)
-        root.protocol("WM_DELETE_WINDOW", self.quit)
+        root.protocol("WM_DELETE_WINDOW", self.request_quit)
         root.bind("<FocusIn>", self._focus_in, add=True)
         self.pump: EventPump[Event] = EventPump(
             root, self._events_source, self.handle_event, end_batch=self._end_batch
@@ -220,7 +221,7 @@ class ChatApp:
                     None,
                     MenuItem("&Save transcript…", self.save_transcript),
                     None,
-                    MenuItem("&Quit", self.quit, "Ctrl+Q", ("<Control-q>", "<Control-Q>")),
+                    MenuItem("&Quit", self.request_quit, "Ctrl+Q", ("<Control-q>", "<Control-Q>")),
                 ],
             ),
             (
@@ -459,13 +460,16 @@ class ChatApp:
             case Welcome(text=text):
                 t.add_event(text)
             case Info(text=text):
-                t.add_event(text)
+                if text != ROOM_CLOSED:  # the Disconnected line that follows says it
+                    t.add_event(text)
             case ServerError(text=text):
                 t.add_error(text)
             case Disconnected(reason=reason):
                 self.online = False
                 self.userlist.clear()  # stale now; the next *users refills it
-                t.add_event(f"Disconnected: {reason}")
+                if reason == ROOM_CLOSED:
+                    reason = "the host closed the room"
+                t.add_event(f"Disconnected: {reason}.")
                 self.set_status(f"disconnected: {reason}")
             case Reconnecting(delay=delay):
                 self.online = False
@@ -727,8 +731,32 @@ class ChatApp:
             return replace(self.settings, geometry=geometry, name=self.own_name)
         return replace(self.settings, geometry=geometry)
 
+    def request_quit(self) -> None:
+        """Room ▸ Quit, Ctrl+Q and the close button: quit, but never lose typed lines unasked.
+
+        Lines typed while the room is unreachable wait in the client's outbox;
+        quitting would drop them, so the user is asked first (Cancel keeps the
+        window and the lines, which go out if the room comes back).
+        """
+        waiting = self.client.pending if self.client is not None else 0
+        if waiting:
+            lines = (
+                "1 message you typed has" if waiting == 1 else f"{waiting} messages you typed have"
+            )
+            if not messagebox.askokcancel(
+                APP_TITLE,
+                f"{lines} not been sent yet.",
+                detail="The room cannot be reached right now. Quit anyway and lose "
+                + ("it?" if waiting == 1 else "them?"),
+                icon=messagebox.WARNING,
+                default=messagebox.CANCEL,
+                parent=self.root,
+            ):
+                return
+        self.quit()
+
     def quit(self) -> None:
-        """Room ▸ Quit and the close button: leave, save settings, destroy the window."""
+        """Leave, save settings and destroy the window (SIGTERM and Ctrl+C come here directly)."""
         if self.closed:
             return
         settings = self.current_settings()
