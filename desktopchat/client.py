@@ -33,7 +33,9 @@ Session
    fails (refused, timed out, unknown host) the client posts
    ``Failed("Could not connect to HOST:PORT: REASON")`` and stops, so the login
    dialog can come back. Once a connection has been made, later failures retry.
-3. Send the name frame, then post ``Connected``.
+3. Send the name frame, then post ``Connected``. On a reconnect to a server
+   that welcomed us before, ``Connected`` waits for the next ``*welcome``
+   instead, so an attempt the room refuses (see 4) never shows as connected.
 4. ``*auth`` -> send the password frame (no password given -> ``Failed``).
    An ``*error`` that arrives *before* ``*welcome`` is fatal (name taken, bad
    name, wrong password): ``Failed(reason)``, no reconnect -- on the *first*
@@ -62,7 +64,8 @@ Servers without events
 
 The tutorial's own server never sends ``*welcome`` (nor any event). The client
 never *waits* for a welcome to show anything: ``Connected`` is posted as soon
-as the name is out and chat pairs are shown as they come. Only the *outbox* is
+as the name is out (unless this server welcomed us before) and chat pairs are
+shown as they come. Only the *outbox* is
 held back until the handshake is over, because a chat line sent right behind
 the name would be taken for the password by a room that asks for one. The
 handshake counts as over at ``*welcome``, at the first ordinary chat pair, or
@@ -322,6 +325,9 @@ class ChatClient:
         ever_connected = False
         established = False  # a session reached the welcome (or "ready" without events)
         refused_since: float | None = None  # start of the current run of refusals
+        # The server sent a welcome before: on reconnects, Connected waits for the
+        # next welcome, so a refused attempt does not flash "connected".
+        speaks_events = False
         where = f"{self.host}:{self.port}"
         while True:
             self._phase = "connecting"
@@ -336,8 +342,9 @@ class ChatClient:
             else:
                 ever_connected = True
                 reached_welcome = False
+                session = _Session(self, sock, announce_on_welcome=speaks_events)
                 try:
-                    _Session(self, sock).run()
+                    session.run()
                 except _Refused as exc:
                     now = time.monotonic()
                     if refused_since is None:
@@ -356,6 +363,7 @@ class ChatClient:
                     return
                 except _Dropped as exc:
                     reached_welcome = self._phase == "ready"
+                    speaks_events = speaks_events or session.welcomed
                     if reached_welcome:
                         established = True
                         refused_since = None
@@ -429,8 +437,12 @@ class ChatClient:
 class _Session:
     """State of one connection; lives on the network thread only."""
 
-    def __init__(self, client: ChatClient, sock: socket.socket) -> None:
+    def __init__(
+        self, client: ChatClient, sock: socket.socket, *, announce_on_welcome: bool = False
+    ) -> None:
         self.client = client
+        # Post Connected at the welcome rather than once the name is written.
+        self.announce_on_welcome = announce_on_welcome
         self.sock = sock
         self.decoder = protocol.PairDecoder(client.max_message)
         # Handshake bytes (name, password); always written before any outbox frame.
@@ -438,6 +450,7 @@ class _Session:
         # Bytes of outbox[0] already written on *this* connection; per session,
         # so a frame cut by a drop is resent whole on the next connection.
         self.offset = 0
+        self.name_sent = False  # the name frame is fully written
         self.announced = False  # Connected posted
         self.welcomed = False
         self.heard_event = False  # the server spoke our protocol before the welcome
@@ -488,11 +501,11 @@ class _Session:
             while self.control:
                 sent = self.sock.send(self.control)
                 del self.control[:sent]
-            if not self.announced:
-                self.announced = True
-                client._connected = True
-                client._post(ev.Connected(client.host, client.port, client.name))
+            if not self.name_sent:
+                self.name_sent = True
                 self.grace_deadline = time.monotonic() + LEGACY_GRACE
+                if not self.announce_on_welcome:
+                    self._announce()
             if client._phase != "ready":
                 return False
             while True:
@@ -547,7 +560,16 @@ class _Session:
             log.warning("server broke the protocol: %s", exc)
             raise _Dropped(f"protocol error: {exc}") from exc
 
+    def _announce(self) -> None:
+        """Post Connected once per connection."""
+        if not self.announced:
+            self.announced = True
+            client = self.client
+            client._connected = True
+            client._post(ev.Connected(client.host, client.port, client.name))
+
     def _ready(self) -> None:
+        self._announce()  # a server without events never welcomes
         self.client._phase = "ready"
         self.grace_deadline = None
 
@@ -587,6 +609,7 @@ class _Session:
             self.grace_deadline = None  # it speaks events: wait for the welcome
         if sender == ev.WELCOME:
             if not self.welcomed:
+                self._announce()
                 self.welcomed = True
                 self._ready()
             post(ev.Welcome(text))

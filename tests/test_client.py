@@ -223,8 +223,16 @@ def test_reconnect_while_the_server_still_holds_our_name_retries_until_it_is_fre
         # Exactly once and in order: the next line from bob is the queued one.
         assert ann.expect("bob") == "typed during the outage"
         assert ann.expect("bob") == "after"
-        assert not any(isinstance(e, ev.Failed) for e in log.seen + log.drain())
+        events = log.seen + log.drain()
+        assert not any(isinstance(e, ev.Failed) for e in events)
         assert c.connected
+        # A refused attempt never says "connected": after the first session,
+        # Connected comes with the welcome, right before it.
+        after_cut = events[
+            next(i for i, e in enumerate(events) if isinstance(e, ev.Disconnected)) :
+        ]
+        kinds = [type(e) for e in after_cut if isinstance(e, (ev.Connected, ev.Welcome))]
+        assert kinds == [ev.Connected, ev.Welcome], after_cut
 
 
 def test_refusals_after_a_reconnect_fail_once_the_retry_window_is_over(
