@@ -160,7 +160,8 @@ def _serve(args: argparse.Namespace) -> int:
     import signal
 
     from desktopchat import protocol
-    from desktopchat.server import RoomServer, join_addresses
+    from desktopchat.lan import join_addresses
+    from desktopchat.server import RoomServer
 
     log = logging.getLogger("desktopchat.serve")
 

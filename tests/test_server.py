@@ -13,8 +13,9 @@ import pytest
 from serverkit import Peer, TutorialPeer, wait_until
 
 from desktopchat import events, protocol
+from desktopchat.lan import join_addresses
 from desktopchat.room import HELP_TEXT, HISTORY_MAX_BYTES
-from desktopchat.server import RoomServer, join_addresses
+from desktopchat.server import RoomServer
 from desktopchat.sockopts import KEEPALIVE_COUNT, KEEPALIVE_IDLE, KEEPALIVE_INTERVAL
 
 

@@ -383,7 +383,8 @@ class ChatApp:
         This is the Host dialog's ``start`` callback: the dialog stays open and
         shows the text when the port cannot be used.
         """
-        from desktopchat.server import RoomServer, join_addresses
+        from desktopchat.lan import join_addresses
+        from desktopchat.server import RoomServer
 
         password = values.password or None
         factory = self._server_factory or RoomServer
