@@ -24,8 +24,12 @@ import traceback
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from types import TracebackType
+from typing import TYPE_CHECKING
 
 import pytest
+
+if TYPE_CHECKING:
+    from desktopchat.gui.app import ChatApp
 
 
 @dataclass
@@ -203,3 +207,8 @@ def no_input_focus(display_name: str | None = None) -> Iterator[None]:
         xlib.XSetInputFocus(display, 0, 0, 0)  # None, RevertToNone, CurrentTime
         xlib.XSync(display, 0)
         yield
+
+
+def transcript(chat: ChatApp) -> str:
+    """The chat window's transcript as plain text."""
+    return chat.transcript.get_text()

@@ -29,8 +29,12 @@ from typing import TypeVar
 
 from desktopchat import events as ev
 from desktopchat import protocol
+from desktopchat.client import ChatClient
 
 E = TypeVar("E", bound=ev.Event)
+
+#: What the ``make_client`` fixture (conftest) yields: ``make(address, name, **options)``.
+MakeClient = Callable[..., ChatClient]
 
 
 class Relay:

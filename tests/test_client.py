@@ -9,33 +9,16 @@ from __future__ import annotations
 
 import socket
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 
 import pytest
 from cutproxy import CutProxy
-from relay import EventLog, RawClient, Relay, wait_until
+from relay import EventLog, MakeClient, RawClient, Relay, wait_until
 
 from desktopchat import client as client_mod
 from desktopchat import events as ev
 from desktopchat.client import ChatClient
 from desktopchat.server import RoomServer
-
-MakeClient = Callable[..., ChatClient]
-
-
-@pytest.fixture
-def make_client() -> Iterator[MakeClient]:
-    made: list[ChatClient] = []
-
-    def make(address: tuple[str, int], name: str = "ann", **kwargs: object) -> ChatClient:
-        c = ChatClient(address[0], address[1], name, **kwargs)  # type: ignore[arg-type]
-        made.append(c)
-        return c
-
-    yield make
-    for c in made:
-        c.close()
-        assert c._thread is None or not c._thread.is_alive()
 
 
 def _join(c: ChatClient) -> EventLog:

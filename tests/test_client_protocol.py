@@ -78,21 +78,6 @@ def server() -> Iterator[FakeServer]:
     fake.close()
 
 
-@pytest.fixture
-def make_client() -> Iterator[object]:
-    made: list[ChatClient] = []
-
-    def make(address: tuple[str, int], name: str = "ann", **kwargs: object) -> ChatClient:
-        c = ChatClient(address[0], address[1], name, **kwargs)  # type: ignore[arg-type]
-        made.append(c)
-        return c
-
-    yield make
-    for c in made:
-        c.close()
-        assert c._thread is None or not c._thread.is_alive()
-
-
 def _joined(server: FakeServer, c: ChatClient, log: EventLog) -> Conn:
     """Start ``c``, accept it, check the name frame, welcome it."""
     c.start()

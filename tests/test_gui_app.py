@@ -11,11 +11,10 @@ import socket
 import threading
 import time
 import tkinter as tk
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from guitools import press_key, press_return, type_text, wait_until
+from guitools import press_key, press_return, transcript, type_text, wait_until
 from relay import RawClient, Relay
 
 from desktopchat import protocol
@@ -27,28 +26,6 @@ from desktopchat.settings import Settings
 pytestmark = pytest.mark.gui
 
 EMOJI = "héllo 👋🏽 世界"
-
-
-@pytest.fixture
-def saved() -> list[Settings]:
-    return []
-
-
-@pytest.fixture
-def app(
-    tk_root: tk.Tk, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, saved: list[Settings]
-) -> Iterator[ChatApp]:
-    monkeypatch.setenv("DESKTOPCHAT_HOME", str(tmp_path))
-    chat = ChatApp(tk_root, Settings(), save=saved.append)
-    tk_root.geometry("800x500+0+0")
-    tk_root.update()
-    yield chat
-    chat.quit()
-    assert not [t for t in threading.enumerate() if t.name.startswith("desktopchat-")]
-
-
-def transcript(chat: ChatApp) -> str:
-    return chat.transcript.get_text()
 
 
 def join(chat: ChatApp, server: RoomServer, name: str = "ann") -> None:

@@ -7,14 +7,9 @@ reconnecting client); bob is a raw-socket participant connected directly.
 
 from __future__ import annotations
 
-import threading
-import tkinter as tk
-from collections.abc import Iterator
-from pathlib import Path
-
 import pytest
 from cutproxy import CutProxy
-from guitools import press_return, type_text, wait_until
+from guitools import press_return, transcript, type_text, wait_until
 from relay import RawClient
 
 from desktopchat import events
@@ -22,24 +17,8 @@ from desktopchat.events import Action, ChatMessage
 from desktopchat.gui.app import ChatApp
 from desktopchat.gui.seen import SeenLines, line_of
 from desktopchat.server import RoomServer
-from desktopchat.settings import Settings
 
 pytestmark = pytest.mark.gui
-
-
-@pytest.fixture
-def app(tk_root: tk.Tk, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[ChatApp]:
-    monkeypatch.setenv("DESKTOPCHAT_HOME", str(tmp_path))
-    chat = ChatApp(tk_root, Settings(), save=lambda _s: None)
-    tk_root.geometry("800x500+0+0")
-    tk_root.update()
-    yield chat
-    chat.quit()
-    assert not [t for t in threading.enumerate() if t.name.startswith("desktopchat-")]
-
-
-def transcript(chat: ChatApp) -> str:
-    return chat.transcript.get_text()
 
 
 def say(bob: RawClient, *texts: str) -> None:

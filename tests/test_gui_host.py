@@ -14,7 +14,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from guitools import press_return, type_text, wait_until
+from guitools import press_return, transcript, type_text, wait_until
 from relay import RawClient
 
 from desktopchat import events as ev
@@ -33,10 +33,6 @@ def app(tk_root: tk.Tk, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iter
     yield chat
     chat.quit()
     assert not [t for t in threading.enumerate() if t.name.startswith("desktopchat-")]
-
-
-def transcript(chat: ChatApp) -> str:
-    return chat.transcript.get_text()
 
 
 def refused(port: int) -> bool:

@@ -334,6 +334,16 @@ def _net_wm_icon_sizes(window_id: int) -> list[tuple[int, int]]:
     return sizes
 
 
+def _find_window(pattern: str, proc: subprocess.Popen[Any]) -> str:
+    """Wait for a visible window whose title matches ``pattern``; return its id."""
+    found = subprocess.run(
+        ["xdotool", "search", "--sync", "--onlyvisible", "--name", pattern],
+        capture_output=True, text=True, timeout=START_TIMEOUT,
+    )  # fmt: skip
+    assert found.returncode == 0, f"no window {pattern!r} (exit {proc.poll()})"
+    return found.stdout.split()[0]
+
+
 @pytest.mark.gui
 def test_exe_opens_the_login_window_with_the_icon_and_closes_cleanly(
     exe: Path, user_env: tuple[Path, dict[str, str]]
@@ -352,25 +362,16 @@ def test_exe_opens_the_login_window_with_the_icon_and_closes_cleanly(
     try:
         # No em dash in the pattern: xdotool matches WM_NAME, where Tk stores it
         # as mangled Latin-1 (the real title is "desktopchat — Join a room").
-        found = subprocess.run(
-            ["xdotool", "search", "--sync", "--onlyvisible", "--name",
-             "^desktopchat.*Join a room$"],
-            capture_output=True, text=True, timeout=START_TIMEOUT,
-        )  # fmt: skip
-        assert found.returncode == 0, f"no login window (exit {proc.poll()})"
-        window = int(found.stdout.split()[0])
-        sizes = _net_wm_icon_sizes(window)
+        window = _find_window("^desktopchat.*Join a room$", proc)
+        sizes = _net_wm_icon_sizes(int(window))
         assert (256, 256) in sizes and (16, 16) in sizes, sizes
         # Escape is Cancel: the main window stays (so a new user can Host room...);
         # Ctrl+Q there quits.
         # Focus and key as two commands: chained, the key release can go to the
         # dialog the key press just destroyed (BadWindow).
-        subprocess.run(["xdotool", "windowfocus", "--sync", str(window)], check=True, timeout=30)
+        subprocess.run(["xdotool", "windowfocus", "--sync", window], check=True, timeout=30)
         subprocess.run(["xdotool", "key", "Escape"], check=True, timeout=30)
-        main = subprocess.run(
-            ["xdotool", "search", "--sync", "--onlyvisible", "--name", "^desktopchat$"],
-            capture_output=True, text=True, check=True, timeout=START_TIMEOUT,
-        ).stdout.split()[0]  # fmt: skip
+        main = _find_window("^desktopchat$", proc)
         assert proc.poll() is None, "Escape on the first login closed the app"
         subprocess.run(["xdotool", "windowfocus", "--sync", main], check=True, timeout=30)
         subprocess.run(["xdotool", "key", "ctrl+q"], check=True, timeout=30)
@@ -398,11 +399,7 @@ def test_exe_takes_the_icon_from_its_bundle_and_exits_0_on_sigterm(
         stderr=subprocess.DEVNULL,
     )
     try:
-        found = subprocess.run(
-            ["xdotool", "search", "--sync", "--onlyvisible", "--name", "^desktopchat"],
-            capture_output=True, text=True, timeout=START_TIMEOUT,
-        )  # fmt: skip
-        assert found.returncode == 0, f"no window (exit {proc.poll()})"
+        _find_window("^desktopchat", proc)
         proc.send_signal(signal.SIGTERM)
         assert proc.wait(timeout=30) == 0
     finally:
