@@ -1,117 +1,48 @@
 """The client's network thread: one socket in, events out on a ``queue.Queue``.
 
-:class:`ChatClient` owns one background thread (``desktopchat-client``) and,
-at any moment, at most one socket. The thread connects, sends the user name,
-answers ``*auth`` with the password, decodes the server's (sender, text) pairs
-with :class:`~desktopchat.protocol.PairDecoder` and posts the frozen dataclasses
-of :mod:`desktopchat.events` on :attr:`ChatClient.events`. The Tk thread drains
-that queue; nothing here imports Tk or touches a widget.
+:class:`ChatClient` owns one background thread (``desktopchat-client``) and at
+most one socket at a time. All protocol decisions are the
+:class:`~desktopchat.protocol.client.ClientConnection`'s; this thread connects,
+moves bytes, runs the timers (connect timeout, the plain-relay grace, the
+reconnect backoff) and posts the session's events for the Tk thread. Nothing
+here imports Tk. docs/ARCHITECTURE.md has the picture, docs/PROTOCOL.md the
+rules ("Reconnecting", "Acknowledgements").
 
-Threads and invariants
-======================
-
-* Only the network thread touches the socket. The Tk thread calls
-  :meth:`ChatClient.send` and :meth:`ChatClient.close`, which only append to the
-  outbox under a lock, set a flag and write one byte to a socketpair that the
-  network thread watches in the same selector as its socket. Neither blocks:
-  no polling interval anywhere.
-* Every wait of the network thread (connect, read, write, backoff sleep) is a
-  selector wait that includes the wakeup socket, so :meth:`close` ends the
-  thread within a second even in the middle of a TCP connect to a host that
-  never answers. (Resolving a host *name* with ``getaddrinfo`` cannot be
-  interrupted; the thread is a daemon so a stuck lookup never blocks exit.)
-* :meth:`close` posts ``Disconnected("closed")`` if a connection was open
-  (after giving the outbox one last non-blocking write); once it returns,
-  nothing more is ever posted, even by a thread that outlived the timeout.
-
-Session
-=======
-
-1. Validate the name with :func:`~desktopchat.protocol.validate_name`; a bad
-   name posts ``Failed`` at once (no network traffic).
-2. Non-blocking connect with ``connect_timeout``. If the very first attempt
-   fails (refused, timed out, unknown host) the client posts
-   ``Failed("Could not connect to HOST:PORT: REASON")`` and stops, so the login
-   dialog can come back. Once a connection has been made, later failures retry.
-3. Send the name frame, then post ``Connected``. On a reconnect to a server
-   that welcomed us before, ``Connected`` waits for the next ``*welcome``
-   instead, so an attempt the room refuses (see 4) never shows as connected.
-4. ``*auth`` -> send the password frame (no password given -> ``Failed``).
-   An ``*error`` that arrives *before* ``*welcome`` is fatal (name taken, bad
-   name, wrong password): ``Failed(reason)``, no reconnect -- on the *first*
-   session. After the welcome an ``*error`` is an ordinary ``ServerError``.
-   Once a session has been established (welcome seen, or for a server without
-   events: ready), a handshake ``*error`` on a later reconnect is retried with
-   the normal backoff (posting ``Disconnected(reason)`` and ``Reconnecting``)
-   for up to :data:`REFUSED_RETRY_WINDOW` seconds of consecutive refusals, and
-   only then becomes ``Failed(reason)``. Reason: after a network blip that the
-   client noticed first, the server still holds the old connection -- and with
-   it our name -- until it notices the drop too (its TCP keepalive takes about
-   a minute), so "name already taken" is expected for a while. Name and
-   password cannot change between reconnects, so a refusal that persists is
-   still reported, just not at the first blink.
-5. ``*history`` "N" (after the welcome) -> the next N chat and ``/me`` pairs
-   are the room's replayed history; they are posted together as one
-   ``History`` event (a pair of another kind ends the replay early), so the
-   GUI can skip what it already showed before a reconnect.
-6. Any unexpected end (EOF, reset, the server's "room closed", a protocol
-   error from the peer) posts ``Disconnected(reason)``, then
-   ``Reconnecting(delay)`` and tries again after the delay: 0.5 s doubling to
-   10 s, back to 0.5 s after a session that reached the welcome.
-
-Servers without events
-======================
-
-The tutorial's own server never sends ``*welcome`` (nor any event). The client
-never *waits* for a welcome to show anything: ``Connected`` is posted as soon
-as the name is out (unless this server welcomed us before) and chat pairs are
-shown as they come. Only the *outbox* is
-held back until the handshake is over, because a chat line sent right behind
-the name would be taken for the password by a room that asks for one. The
-handshake counts as over at ``*welcome``, at the first ordinary chat pair, or
-when the server has said nothing at all for :data:`LEGACY_GRACE` seconds after
-the name: then it is a server that speaks no events (a desktopchat room answers
-a name within milliseconds, and once it has sent any event the client waits
-for the welcome however long it takes). A password given for a server that
-never asks for one is simply not sent.
-
-Outbox and exactly-once
-=======================
-
-``send(text)`` encodes the frame at once on the caller's thread (an oversize
-text raises :class:`~desktopchat.protocol.LocalProtocolError` there, so the
-GUI can keep the user's text and say why) and appends it to the outbox. The
-network thread writes outbox frames in order, one at a time, and removes a
-frame only once *all* its bytes were accepted by the kernel.
-
-* A frame handed to the kernel completely is considered delivered and is never
-  sent again: after a drop we cannot know whether the server read it, and a
-  chat line shown twice is worse than the (rare) loss of one typed in the very
-  instant the connection died.
-* A frame written only *partly* when the connection dropped is sent again,
-  whole, on the next connection: the server's decoder only ever delivers whole
-  frames, so a truncated frame was certainly not delivered.
-* Frames still waiting when the connection drops stay in the outbox and go out,
-  once each and in order, after the reconnect's handshake.
-* ``close()`` gives waiting frames one last non-blocking chance to go out on a
-  live connection; what does not fit is dropped with the client.
+* The Tk thread only calls :meth:`ChatClient.send` and :meth:`ChatClient.close`:
+  an append under a lock and one byte on a socketpair the thread's selector
+  watches. Neither blocks (``close(timeout=0)`` does not even wait).
+* Every request gets a client id (cid). In a protocol-2 room it stays in the
+  outbox until the room answers ``Accepted``/``Rejected``; after a reconnect
+  the unanswered ones are sent again, and the room recognises the resends.
+  In older rooms a request counts as gone once its bytes are all written
+  (``Sent``); one cut mid-frame is sent again whole.
+* A reconnect asks for what was missed after the last room id seen.
+* The first connection's failure is final (``Failed``); after a session was
+  established, refusals are retried for :data:`REFUSED_RETRY_WINDOW` seconds
+  (the room may still hold our old connection and name), drops for ever with
+  backoff 0.5 s doubling to 10 s.
+* After :meth:`close` the only event posted is the final ``Stopped``.
 """
 
 from __future__ import annotations
 
 import errno
+import itertools
 import logging
 import os
 import queue
+import secrets
 import selectors
 import socket
 import threading
 import time
 from collections import deque
-from typing import NoReturn
+from dataclasses import replace
 
-from desktopchat import events as ev
 from desktopchat import protocol, sockopts
+from desktopchat.protocol import events as ev
+from desktopchat.protocol.client import ClientConnection, ClientState
+from desktopchat.protocol.commands import Command, command_text, parse_command
 
 __all__ = ["INITIAL_BACKOFF", "LEGACY_GRACE", "MAX_BACKOFF", "REFUSED_RETRY_WINDOW", "ChatClient"]
 
@@ -121,12 +52,12 @@ log = logging.getLogger(__name__)
 INITIAL_BACKOFF = 0.5
 #: The reconnect delay doubles after each failed attempt up to this many seconds.
 MAX_BACKOFF = 10.0
-#: Seconds of consecutive handshake refusals (``*error`` before the welcome) a
-#: client that was already in the room keeps retrying before it gives up: long
-#: enough for the server's keepalive to drop our own ghost connection.
+#: Seconds of consecutive handshake refusals a client that was already in the
+#: room keeps retrying before it gives up: long enough for the server's
+#: keepalive to drop our own ghost connection.
 REFUSED_RETRY_WINDOW = 120.0
 #: Seconds of silence after the name frame after which a server is taken to be
-#: one that sends no events (the tutorial's), and the outbox is released.
+#: one that sends no events (the tutorial's).
 LEGACY_GRACE = 1.0
 #: Bytes asked of recv() at once: a whole default-size frame in one call.
 _RECV_SIZE = 64 * 1024
@@ -142,15 +73,15 @@ class _Stop(Exception):
 
 
 class _Fatal(Exception):
-    """The server refused us for good (str(exc) is the reason for the user)."""
-
-
-class _Refused(_Fatal):
-    """The server answered the handshake with ``*error`` (name taken, wrong password...)."""
+    """The first session was refused, or a refusal outlasted the retry window."""
 
 
 class _Dropped(Exception):
-    """The connection ended unexpectedly (str(exc) is the reason)."""
+    """The connection ended (str(exc) is the reason); ``refused`` if the room said no."""
+
+    def __init__(self, reason: str, *, refused: bool = False) -> None:
+        super().__init__(reason)
+        self.refused = refused
 
 
 def _describe(exc: BaseException) -> str:
@@ -173,9 +104,9 @@ def _describe(exc: BaseException) -> str:
 class ChatClient:
     """One user's connection to a room, run by a background thread.
 
-    Create it, call :meth:`start`, drain :attr:`events` on the Tk thread,
-    call :meth:`send` to talk and :meth:`close` to leave. With
-    ``reconnect=False`` a drop posts ``Disconnected`` and the thread ends.
+    Create it, call :meth:`start`, drain :attr:`events` on the Tk thread, call
+    :meth:`send` to talk and :meth:`close` to leave. With ``reconnect=False``
+    a drop posts ``Disconnected`` and the thread ends.
     """
 
     def __init__(
@@ -193,16 +124,25 @@ class ChatClient:
         self.host = host
         self.port = port
         #: The current name: the validated one once the thread started, then
-        #: whatever ``*nick`` renamed us to. Reconnects use this name.
+        #: whatever the room renamed us to. Reconnects use this name.
         self.name = name
         self.password = password
         self.events: queue.Queue[ev.Event] = queue.Queue() if events is None else events
         self.connect_timeout = connect_timeout
         self.reconnect = reconnect
         self.max_message = max_message
+        #: Names this client to the room across reconnects (protocol 2).
+        self.token = secrets.token_hex(16)
+        #: Protocol of the current or last session (None before the first welcome).
+        self.version: int | None = None
 
         self._lock = threading.Lock()
-        self._outbox: deque[bytes] = deque()  # guarded by _lock
+        self._cids = itertools.count(1)  # guarded by _lock
+        self._outbox: deque[Command] = deque()  # guarded by _lock: not yet written
+        # Written to a protocol-2 room, not answered yet (network thread only,
+        # but read for ``pending``): sent again after a reconnect.
+        self._unacked: dict[int, Command] = {}
+        self._resume: tuple[str, int] | None = None
         self._stop = threading.Event()
         self._closed = False  # guarded by _lock; the wakeup sockets are closed
         self._thread: threading.Thread | None = None
@@ -223,9 +163,9 @@ class ChatClient:
 
     @property
     def pending(self) -> int:
-        """Number of messages in the outbox (typed but not yet written)."""
+        """Requests not yet taken by the room (waiting, or sent and not answered)."""
         with self._lock:
-            return len(self._outbox)
+            return len(self._outbox) + len(self._unacked)
 
     def start(self) -> None:
         """Start the network thread. Call once."""
@@ -236,34 +176,47 @@ class ChatClient:
         self._thread = threading.Thread(target=self._run, name="desktopchat-client", daemon=True)
         self._thread.start()
 
-    def send(self, text: str) -> None:
-        """Queue one message for the room; never blocks.
+    def send(self, request: Command | str) -> int:
+        """Queue one request for the room and return its cid; never blocks.
 
-        Raises :class:`~desktopchat.protocol.LocalProtocolError` (on the
-        caller's thread, nothing queued) if ``text`` encodes to more than
-        ``max_message`` bytes. Messages sent before :meth:`start` or while
-        disconnected wait in the outbox. After :meth:`close` they are dropped.
+        A string is read with :func:`~desktopchat.protocol.commands.parse_command`
+        (raising ``BadCommand`` for a bad command). Raises
+        :class:`~desktopchat.protocol.LocalProtocolError` (nothing queued) if the
+        text is over ``max_message`` bytes. Requests made before :meth:`start`
+        or while disconnected wait in the outbox; after :meth:`close` they are
+        dropped.
         """
-        frame = protocol.encode_frame(text, self.max_message)
+        if isinstance(request, str):
+            request = parse_command(request)
+        size = len(command_text(request).encode("utf-8"))
+        if size > self.max_message:
+            raise protocol.LocalProtocolError(
+                f"message of {size} bytes exceeds the limit of {self.max_message}"
+            )
         with self._lock:
+            cid = next(self._cids)
             if self._stop.is_set():
                 log.warning("message sent after close() dropped")
-                return
-            self._outbox.append(frame)
+                return cid
+            self._outbox.append(replace(request, cid=cid))
         self._wake()
+        return cid
 
     def close(self, timeout: float = 1.0) -> None:
-        """Leave the room and end the thread (within ``timeout`` seconds). Idempotent."""
+        """Leave the room and end the thread; wait up to ``timeout`` s (0: return at once).
+
+        Idempotent. The thread posts ``Stopped`` when it has ended.
+        """
         self._stop.set()
         self._wake()
         thread = self._thread
-        if thread is not None and thread is not threading.current_thread():
+        if thread is None:
+            self._close_wakeup()
+            return
+        if timeout > 0 and thread is not threading.current_thread():
             thread.join(timeout)
             if thread.is_alive():
                 log.warning("network thread did not end within %.1f s", timeout)
-                return  # the thread closes the wakeup sockets itself on exit
-        if thread is None or not thread.is_alive():
-            self._close_wakeup()
 
     # --- helpers shared by both threads -------------------------------------
 
@@ -295,9 +248,13 @@ class ChatClient:
             raise _Stop
 
     def _post(self, event: ev.Event) -> None:
-        if self._stop.is_set():
-            return  # close() promised silence
-        self.events.put(event)
+        if not self._stop.is_set():  # close() promised silence but for Stopped
+            self.events.put(event)
+
+    def _unsent(self) -> tuple[int, ...]:
+        with self._lock:
+            cids = [*self._unacked, *(r.cid for r in self._outbox if r.cid is not None)]
+        return tuple(sorted(cids))
 
     # --- the network thread ---------------------------------------------------
 
@@ -308,12 +265,13 @@ class ChatClient:
             pass
         except Exception as exc:  # a bug: say so rather than die silently
             log.exception("network thread crashed")
-            self._post(ev.Failed(f"Internal error: {exc}"))
+            self._post(ev.Failed(f"Internal error: {exc}", self._unsent()))
         finally:
             self._connected = False
             self._phase = "done"
             if self._stop.is_set():
-                self._close_wakeup()
+                self.events.put(ev.Stopped(self._unsent()))
+            self._close_wakeup()
 
     def _main(self) -> None:
         try:
@@ -323,11 +281,8 @@ class ChatClient:
             return
         delay = INITIAL_BACKOFF
         ever_connected = False
-        established = False  # a session reached the welcome (or "ready" without events)
+        established = False  # a session reached the welcome
         refused_since: float | None = None  # start of the current run of refusals
-        # The server sent a welcome before: on reconnects, Connected waits for the
-        # next welcome, so a refused attempt does not flash "connected".
-        speaks_events = False
         where = f"{self.host}:{self.port}"
         while True:
             self._phase = "connecting"
@@ -337,45 +292,37 @@ class ChatClient:
                 reason = _describe(exc)
                 log.info("connect to %s failed: %s", where, reason)
                 if not ever_connected or not self.reconnect:
-                    self._post(ev.Failed(f"Could not connect to {where}: {reason}"))
+                    self._post(ev.Failed(f"Could not connect to {where}: {reason}", self._unsent()))
                     return
             else:
                 ever_connected = True
-                reached_welcome = False
-                session = _Session(self, sock, announce_on_welcome=speaks_events)
+                session = _Session(self, sock)
                 try:
                     session.run()
-                except _Refused as exc:
-                    now = time.monotonic()
-                    if refused_since is None:
-                        refused_since = now
-                    if (
-                        not established
-                        or not self.reconnect
-                        or now - refused_since >= REFUSED_RETRY_WINDOW
-                    ):
-                        self._post(ev.Failed(str(exc)))
-                        return
-                    log.info("%s refused the reconnect (will retry): %s", where, exc)
-                    self._post(ev.Disconnected(str(exc)))
-                except _Fatal as exc:
-                    self._post(ev.Failed(str(exc)))
-                    return
                 except _Dropped as exc:
-                    reached_welcome = self._phase == "ready"
-                    speaks_events = speaks_events or session.welcomed
-                    if reached_welcome:
+                    if session.welcomed:
                         established = True
                         refused_since = None
-                    log.info("connection to %s lost: %s", where, exc)
+                        delay = INITIAL_BACKOFF
+                    if exc.refused:
+                        now = time.monotonic()
+                        refused_since = refused_since or now
+                        if (
+                            not established
+                            or not self.reconnect
+                            or now - refused_since >= REFUSED_RETRY_WINDOW
+                        ):
+                            self._post(ev.Failed(str(exc), self._unsent()))
+                            return
+                        log.info("%s refused the reconnect (will retry): %s", where, exc)
+                    else:
+                        log.info("connection to %s lost: %s", where, exc)
                     self._post(ev.Disconnected(str(exc)))
                 finally:
                     self._connected = False
                     sock.close()
                 if not self.reconnect:
                     return
-                if reached_welcome:
-                    delay = INITIAL_BACKOFF
             self._post(ev.Reconnecting(delay))
             self._phase = "waiting"
             self._sleep(delay)
@@ -435,33 +382,32 @@ class ChatClient:
 
 
 class _Session:
-    """State of one connection; lives on the network thread only."""
+    """One connection: the socket, its ClientConnection and what is half written.
 
-    def __init__(
-        self, client: ChatClient, sock: socket.socket, *, announce_on_welcome: bool = False
-    ) -> None:
+    Lives on the network thread only. ``run`` returns never: it raises
+    ``_Dropped`` or ``_Stop``.
+    """
+
+    def __init__(self, client: ChatClient, sock: socket.socket) -> None:
         self.client = client
-        # Post Connected at the welcome rather than once the name is written.
-        self.announce_on_welcome = announce_on_welcome
         self.sock = sock
-        self.decoder = protocol.PairDecoder(client.max_message)
-        # Handshake bytes (name, password); always written before any outbox frame.
-        self.control = bytearray(protocol.encode_frame(client.name, client.max_message))
-        # Bytes of outbox[0] already written on *this* connection; per session,
-        # so a frame cut by a drop is resent whole on the next connection.
-        self.offset = 0
-        self.name_sent = False  # the name frame is fully written
-        self.announced = False  # Connected posted
-        self.welcomed = False
-        self.heard_event = False  # the server spoke our protocol before the welcome
+        self.conn = ClientConnection(
+            client.name,
+            client.password,
+            token=client.token,
+            resume=client._resume,
+            max_message=client.max_message,
+        )
+        self.control = bytearray(self.conn.data_to_send())  # handshake bytes, first
         self.grace_deadline: float | None = None
+        self.welcomed = False
         self.closing_reason: str | None = None
-        # During a history replay: pairs still expected, and those collected.
-        self.history_left = 0
-        self.history: list[ev.ChatMessage | ev.Action] = []
+        # The request being written and how much of it went out on *this*
+        # connection: one cut mid-frame is sent again whole next time.
+        self.frame = b""
+        self.offset = 0
 
-    def run(self) -> NoReturn:
-        """Run the connection until it ends: raises _Dropped, _Fatal or _Stop."""
+    def run(self) -> None:
         client = self.client
         client._phase = "handshake"
         with selectors.DefaultSelector() as sel:
@@ -486,8 +432,11 @@ class _Session:
                         elif mask & selectors.EVENT_READ:
                             self._receive()
                     if self.grace_deadline is not None and time.monotonic() >= self.grace_deadline:
-                        log.info("no events from the server: treating it as a plain relay")
-                        self._ready()
+                        self.grace_deadline = None
+                        welcome = self.conn.grace_expired()
+                        if welcome is not None:
+                            log.info("no events from the server: treating it as a plain relay")
+                            self._on_event(welcome)
             except _Stop:
                 self._last_flush()
                 raise
@@ -498,48 +447,46 @@ class _Session:
         """Write what can be written now; return True if bytes are still waiting."""
         client = self.client
         try:
+            self.control += self.conn.data_to_send()
             while self.control:
-                sent = self.sock.send(self.control)
-                del self.control[:sent]
-            if not self.name_sent:
-                self.name_sent = True
+                del self.control[: self.sock.send(self.control)]
+            if self.grace_deadline is None and self.conn.waiting_for_grace:
                 self.grace_deadline = time.monotonic() + LEGACY_GRACE
-                if not self.announce_on_welcome:
-                    self._announce()
-            if client._phase != "ready":
+            if self.conn.state is not ClientState.CHAT:
                 return False
             while True:
-                with client._lock:
-                    if not client._outbox:
-                        return False
-                    frame = client._outbox[0]
-                sent = self.sock.send(memoryview(frame)[self.offset :])
-                self.offset += sent
-                if self.offset < len(frame):
+                if not self.frame:
+                    with client._lock:
+                        if not client._outbox:
+                            return False
+                        request = client._outbox[0]
+                    self.frame = self.conn.send(request)
+                    self.offset = 0
+                self.offset += self.sock.send(memoryview(self.frame)[self.offset :])
+                if self.offset < len(self.frame):
                     continue  # the kernel took part; try again, it may say EAGAIN
+                self.frame = b""
                 with client._lock:
-                    client._outbox.popleft()  # only the network thread pops
-                self.offset = 0
+                    request = client._outbox.popleft()  # only this thread pops
+                    if self.conn.version == 2:
+                        assert request.cid is not None
+                        client._unacked[request.cid] = request
+                if self.conn.version != 2 and request.cid is not None:
+                    client._post(ev.Sent(request.cid))
         except (BlockingIOError, InterruptedError):
             return True
         except OSError as exc:
-            # A partly written frame stays at the head of the outbox; the next
-            # connection's _Session starts it again from byte 0 (the server cannot
-            # have delivered a truncated frame).
             raise _Dropped(self.closing_reason or _describe(exc)) from exc
 
     def _last_flush(self) -> None:
         """On close(): push out what fits without blocking, then say goodbye."""
-        client = self.client
-        if client._connected:
+        if self.client._connected:
             try:
-                if client._phase == "ready":
-                    self.sock.setblocking(False)
-                    self._flush()
+                self.sock.setblocking(False)
+                self._flush()
                 self.sock.shutdown(socket.SHUT_RDWR)
             except (_Dropped, OSError):
                 pass
-            client.events.put(ev.Disconnected("closed"))
 
     # --- reading -----------------------------------------------------------------
 
@@ -553,96 +500,58 @@ class _Session:
         if not data:
             raise _Dropped(self.closing_reason or "connection closed by the server")
         try:
-            self.decoder.receive_data(data)
-            for sender, text in self.decoder:
-                self._dispatch(sender, text)
+            self.conn.receive_data(data)
+            while (event := self.conn.next_event()) is not None:
+                self._on_event(event)
         except protocol.RemoteProtocolError as exc:
             log.warning("server broke the protocol: %s", exc)
             raise _Dropped(f"protocol error: {exc}") from exc
 
-    def _announce(self) -> None:
-        """Post Connected once per connection."""
-        if not self.announced:
-            self.announced = True
-            client = self.client
-            client._connected = True
-            client._post(ev.Connected(client.host, client.port, client.name))
-
-    def _ready(self) -> None:
-        self._announce()  # a server without events never welcomes
-        self.client._phase = "ready"
-        self.grace_deadline = None
-
-    def _end_history(self) -> None:
-        self.history_left = 0
-        if self.history:
-            self.client._post(ev.History(tuple(self.history)))
-            self.history = []
-
-    def _dispatch(self, sender: str, text: str) -> None:
-        if self.history_left:
-            if sender == ev.ACTION:
-                who, _, what = text.partition(" ")
-                self.history.append(ev.Action(who, what))
-            elif not sender.startswith((ev.EVENT_PREFIX, ev.PRIVATE_PREFIX)):
-                self.history.append(ev.ChatMessage(sender, text))
-            else:  # not a history pair: the replay is over, whatever the count said
-                self._end_history()
-                self._dispatch(sender, text)
-                return
-            self.history_left -= 1
-            if not self.history_left:
-                self._end_history()
-            return
+    def _on_event(self, event: ev.Event) -> None:
         client = self.client
-        post = client._post
-        if sender.startswith(ev.PRIVATE_PREFIX):
-            post(ev.PrivateMessage(sender[len(ev.PRIVATE_PREFIX) :], text))
-            return
-        if not sender.startswith(ev.EVENT_PREFIX):
-            if not self.welcomed and not self.heard_event:
-                self._ready()  # chat before any event: a server without events
-            post(ev.ChatMessage(sender, text))
-            return
-        if not self.welcomed:
-            self.heard_event = True
-            self.grace_deadline = None  # it speaks events: wait for the welcome
-        if sender == ev.WELCOME:
-            if not self.welcomed:
-                self._announce()
-                self.welcomed = True
-                self._ready()
-            post(ev.Welcome(text))
-        elif sender == ev.AUTH and not self.welcomed:
-            if client.password is None:
-                raise _Fatal("This room needs a password")
-            try:
-                self.control += protocol.encode_frame(client.password, client.max_message)
-            except protocol.LocalProtocolError:
-                raise _Fatal("The password is too long") from None
-        elif sender == ev.ERROR:
-            if not self.welcomed:
-                raise _Refused(text or "The room refused the connection")
-            post(ev.ServerError(text))
-        elif sender == ev.HISTORY and text.isdigit() and text.isascii():
-            self.history_left = int(text)
-        elif sender == ev.USERS:
-            post(ev.UserList(tuple(n for n in text.split(" ") if n)))
-        elif sender == ev.JOIN:
-            post(ev.Joined(text))
-        elif sender == ev.LEAVE:
-            post(ev.Left(text))
-        elif sender == ev.NICK:
-            old, _, new = text.partition(" ")
-            if new and protocol.name_key(old) == protocol.name_key(client.name):
-                client.name = new
-            post(ev.NickChanged(old, new))
-        elif sender == ev.ACTION:
-            who, _, what = text.partition(" ")
-            post(ev.Action(who, what))
-        elif sender == ev.INFO:
-            if text == ev.ROOM_CLOSED:
+        conn = self.conn
+        match event:
+            case ev.Welcome():
+                self._welcome(event)
+                return
+            case ev.Refused(reason=reason):
+                raise _Dropped(reason, refused=True)
+            case ev.AuthRequired():
+                return
+            case ev.Accepted(cid=cid) | ev.Rejected(cid=cid):
+                self._answered(cid)
+            case ev.Replay(events=replayed):
+                for item in replayed:
+                    if isinstance(item, ev.Accepted):
+                        self._answered(item.cid)
+            case ev.NickChange():
+                client.name = conn.name
+            case ev.RoomClosed():
                 self.closing_reason = ev.ROOM_CLOSED
-            post(ev.Info(text))
-        else:  # an event this version does not know: show it rather than lose it
-            post(ev.Info(f"{sender[len(ev.EVENT_PREFIX) :]}: {text}"))
+        if conn.epoch is not None and conn.last_id is not None:
+            client._resume = (conn.epoch, conn.last_id)
+        client._post(event)
+
+    def _answered(self, cid: int) -> None:
+        with self.client._lock:
+            self.client._unacked.pop(cid, None)
+
+    def _welcome(self, welcome: ev.Welcome) -> None:
+        client = self.client
+        conn = self.conn
+        resumed = client._resume is not None and client._resume[0] == welcome.epoch
+        self.welcomed = True
+        client.name = conn.name
+        client.version = welcome.version
+        if conn.epoch is not None and conn.last_id is not None:
+            client._resume = (conn.epoch, conn.last_id)
+        with client._lock:
+            # Unanswered requests go first, in the order they were made.
+            again = [client._unacked[cid] for cid in sorted(client._unacked)]
+            client._unacked.clear()
+            client._outbox.extendleft(reversed(again))
+        client._phase = "ready"
+        client._connected = True
+        client._post(ev.Connected(client.host, client.port, client.name, welcome.version, resumed))
+        if welcome.text:
+            client._post(welcome)

@@ -1,41 +1,24 @@
-"""Sans-IO framing for the desktopchat wire protocol.
+"""Sans-IO framing: the tutorial's 10-byte length header plus payload.
 
-The wire format is the socket-chat tutorial's: every frame is a 10-byte ASCII
-header holding the payload length in decimal, left-justified and space-padded
-(``f"{len(payload):<10}"``), followed by that many bytes of UTF-8 payload.
-Server-to-client traffic is always *pairs* of frames: (sender, text).
+Bytes go into a :class:`FrameDecoder` (``receive_data``), whole payloads come
+out (``next_frame``); ``encode_frame``/``encode_pair`` return bytes to write.
+docs/PROTOCOL.md section 1 is the format.
 
-This module never touches a socket. Bytes go into a :class:`FrameDecoder`
-(``receive_data``), whole payloads come out (``next_frame``); ``encode_frame``
-and ``encode_pair`` return the bytes to write. The server, the client thread
-and the tests all drive the same objects.
-
-Invariants:
-
-* Feeding a stream in any split gives the same frames as feeding it whole; a
-  partial frame consumes nothing.
-* A header is validated as soon as its 10 bytes are in, before any payload is
-  buffered, so a hostile peer cannot make us hold more than
-  ``HEADER_LENGTH + max_payload`` bytes.
-* After a :class:`RemoteProtocolError` the decoder stays broken: a byte stream
-  is never resynchronised.
-
-Name rules (``validate_name``) live here too, so the server and the client
-apply the very same check.
+Invariants: any split of a stream gives the same frames as the whole; a
+header is checked before its payload is buffered; after a
+:class:`RemoteProtocolError` the decoder stays broken (a byte stream is never
+resynchronised).
 """
 
 from __future__ import annotations
 
 import re
-import unicodedata
 from collections.abc import Iterator
 
 __all__ = [
     "DEFAULT_MAX_PAYLOAD",
     "HEADER_LENGTH",
-    "MAX_NAME_LENGTH",
     "FrameDecoder",
-    "InvalidName",
     "LocalProtocolError",
     "PairDecoder",
     "ProtocolError",
@@ -43,8 +26,7 @@ __all__ = [
     "decode_text",
     "encode_frame",
     "encode_pair",
-    "name_key",
-    "validate_name",
+    "parse_header",
 ]
 
 #: Bytes in a frame header. Fixed by the tutorial's wire format.
@@ -54,26 +36,13 @@ HEADER_LENGTH = 10
 #: (and a 60 KB paste) while bounding what one connection can make us buffer.
 DEFAULT_MAX_PAYLOAD = 64 * 1024
 
-#: Longest user name, in characters after NFC normalisation and trimming.
-MAX_NAME_LENGTH = 32
-
 # The tutorial decodes headers with int(header.strip()): digits, optionally
 # surrounded by ASCII spaces. Anything else ("+5", "-1", "1_0", tabs) is refused.
 _HEADER_RE = re.compile(rb" *([0-9]+) *")
 
-# Leading characters reserved by the protocol: "*" marks room events, "@" private
-# messages, "/" commands.
-_RESERVED_NAME_STARTS = ("*", "@", "/")
-
-# Unicode categories refused in names: control, format, surrogate, private use,
-# unassigned. Zero-width joiners are format characters but are part of emoji
-# sequences such as "👩‍💻", so they stay allowed.
-_FORBIDDEN_CATEGORIES = frozenset({"Cc", "Cf", "Cs", "Co", "Cn"})
-_JOINERS = frozenset({"\u200c", "\u200d"})
-
 
 class ProtocolError(Exception):
-    """Base class of every framing and name error."""
+    """Base class of every protocol error."""
 
 
 class LocalProtocolError(ProtocolError):
@@ -82,10 +51,6 @@ class LocalProtocolError(ProtocolError):
 
 class RemoteProtocolError(ProtocolError):
     """The peer sent bytes that break the protocol; the connection must end."""
-
-
-class InvalidName(ValueError):
-    """A user name breaks the name rules; ``str(exc)`` is a sentence for the user."""
 
 
 def encode_frame(payload: bytes | str, max_payload: int = DEFAULT_MAX_PAYLOAD) -> bytes:
@@ -249,32 +214,3 @@ class PairDecoder:
         """Yield every whole pair currently buffered."""
         while (pair := self.next_pair()) is not None:
             yield pair
-
-
-def validate_name(raw: str) -> str:
-    """Return the canonical form of a user name, or raise :class:`InvalidName`.
-
-    Rules (DESIGN.md): NFC-normalised and trimmed, 1-32 characters, no
-    whitespace or control characters, not starting with ``*``, ``@`` or ``/``.
-    Uniqueness is the room's business; compare names with :func:`name_key`.
-    """
-    name = unicodedata.normalize("NFC", raw).strip()
-    if not name:
-        raise InvalidName("Name is empty: type a name of 1 to 32 characters.")
-    if len(name) > MAX_NAME_LENGTH:
-        raise InvalidName(
-            f"Name is too long ({len(name)} characters): use at most {MAX_NAME_LENGTH}."
-        )
-    for ch in name:
-        if ch.isspace():
-            raise InvalidName("Name must not contain spaces: use one word, e.g. ann_lee.")
-        if unicodedata.category(ch) in _FORBIDDEN_CATEGORIES and ch not in _JOINERS:
-            raise InvalidName(f"Name must not contain control characters (found {ch!r}).")
-    if name.startswith(_RESERVED_NAME_STARTS):
-        raise InvalidName("Name must not start with *, @ or /: those mark events and commands.")
-    return name
-
-
-def name_key(name: str) -> str:
-    """Return the key under which names are compared for uniqueness (case-insensitive)."""
-    return unicodedata.normalize("NFC", name).casefold()

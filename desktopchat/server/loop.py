@@ -1,47 +1,24 @@
-"""The room server: one thread, one selector, non-blocking sockets.
+"""The room server's loop: one thread, one selector, non-blocking sockets.
 
-:class:`RoomServer` accepts connections, runs each through the handshake
-(name, then password if the room has one) and hands joined members to a
-:class:`~desktopchat.room.Room`, which decides what everyone receives. It runs
-headless (``python -m desktopchat --serve``) or on a background thread inside
-the GUI (:meth:`RoomServer.start` / :meth:`RoomServer.stop`).
+:class:`RoomServer` accepts connections, feeds the bytes of each to its
+:class:`~desktopchat.protocol.server.ServerConnection`, hands the events to the
+:class:`~desktopchat.server.room.Room` and writes what the room produced. It
+decides nothing about the conversation: it moves bytes and runs timers
+(handshake time limit, the wait for a protocol-2 upgrade, lingering closes).
+It runs headless (``--serve``) or on a thread inside the window.
 
-Invariants:
+Invariants (docs/ARCHITECTURE.md has the picture):
 
-* Nothing blocks: accept, recv and send are non-blocking; a loop pass does a
-  bounded amount of work per client (one ``recv`` of at most
-  :data:`RECV_SIZE` bytes and at most :data:`FRAMES_PER_PASS` frames), so one
-  flooding client cannot starve the others.
-* A connection is registered for writing only while its out-buffer is
-  non-empty. Output produced during a pass is flushed once at the end of the
-  pass with one ``send`` per client: a pair is split across sends only when
-  the kernel's buffer for that client is full, and many deliveries share one
-  system call. Each pair is encoded once, whatever the number of recipients.
-* A client whose out-buffer still holds more than the out-buffer limit after a
-  flush is too slow: it is dropped (logged) rather than buffered without bound.
-  The limit (:data:`OUTBUF_LIMIT`, at least) is far above a join's burst
-  (welcome, a ``*users`` list of at most 64 KiB and at most
-  :data:`~desktopchat.room.HISTORY_MAX_BYTES` of history replay).
-* A connection that has not finished the handshake within
-  ``handshake_timeout`` seconds is closed. Deadlines live in a heap; the
-  select timeout is computed from the nearest one, so there is no polling.
-* Bad input (bad header, oversize frame, invalid UTF-8, abrupt reset) ends
-  that connection only; where the socket still works it gets an ``*error``
-  pair first, then a lingering close (we stop sending, discard what it still
-  sends for up to :data:`LINGER_TIMEOUT` s) so the error is not lost to a reset.
-* :meth:`RoomServer.stop` works from any thread via a socketpair wakeup; every
-  client gets ``*info`` "room closed" and is closed.
-* Out of file descriptors, newcomers are accepted on a spare descriptor, told
-  the room is full and closed, instead of the listener spinning the loop.
-* Accepted sockets have Nagle off and TCP keepalive on (:mod:`~desktopchat.sockopts`),
-  so a member whose peer vanished without a FIN is dropped in about
-  a minute; until then it still holds its name.
-* After heavy output (a join storm: every join goes to every member) the loop,
-  once idle, hands the C heap's free memory back to the OS (glibc only), so an
-  idle room costs about 1.2 KB per member rather than its peak.
-
-All room semantics (names, commands, history, who receives what) live in
-``room.py``; this module only moves bytes and runs the handshake.
+* Nothing blocks; a pass reads at most :data:`RECV_SIZE` bytes and handles at
+  most :data:`FRAMES_PER_PASS` events per client, so a flooder slows only itself.
+* Output made during a pass is flushed once at its end, one ``send`` per
+  client; a client registers for writing only while its buffer is non-empty,
+  and one whose buffer passes the limit is dropped as too slow.
+* Bad input ends that connection only, with an error pair where the socket
+  still works, then a lingering close so the error is not lost to a reset.
+* :meth:`RoomServer.stop` may be called from any thread; :meth:`request_stop`
+  is safe in a signal handler (a flag and one byte on a socketpair: no
+  locks, no logging there).
 """
 
 from __future__ import annotations
@@ -53,6 +30,7 @@ import itertools
 import logging
 import os
 import selectors
+import signal
 import socket
 import sys
 import threading
@@ -60,23 +38,19 @@ import time
 from collections.abc import Callable
 from types import TracebackType
 
-from desktopchat import events, protocol, sockopts
-from desktopchat.protocol import RemoteProtocolError, decode_text, encode_pair
-from desktopchat.room import (
-    HISTORY_MAX_BYTES,
-    MAX_SERVER_TEXT,
-    Member,
-    PasswordGate,
-    Rejected,
-    Room,
-)
+from desktopchat import protocol, sockopts
+from desktopchat.protocol import RemoteProtocolError, encode_pair, wire
+from desktopchat.protocol import events as ev
+from desktopchat.protocol.server import ServerConnection, ServerState
+from desktopchat.server.history import HISTORY_MAX_BYTES
+from desktopchat.server.room import MAX_SERVER_TEXT, Member, Room
 
 __all__ = [
     "FRAMES_PER_PASS",
-    "HANDSHAKE_MAX_PAYLOAD",
     "LINGER_TIMEOUT",
     "OUTBUF_LIMIT",
     "RECV_SIZE",
+    "UPGRADE_WAIT",
     "RoomServer",
 ]
 
@@ -99,10 +73,11 @@ FRAMES_PER_PASS = 64
 #: ``max_message`` the limit grows to the history cap plus 16 maximum-size pairs.
 OUTBUF_LIMIT = 4 * 1024 * 1024
 
-#: Largest frame accepted before the handshake is done: names are at most 32
-#: characters (128 bytes of UTF-8) and passwords are short; no stranger gets to
-#: make us buffer 64 KiB.
-HANDSHAKE_MAX_PAYLOAD = 1024
+#: Seconds a client that said nothing after its name is given to take up the
+#: protocol-2 offer before it joins as protocol 1. Our client answers within a
+#: round trip; the tutorial's console client reads nothing until its user
+#: presses Enter, so it never notices the wait.
+UPGRADE_WAIT = 0.3
 
 #: Seconds a connection that got a fatal ``*error`` may take to close its end
 #: while we discard its input (so our error pair is not destroyed by a reset).
@@ -121,12 +96,10 @@ TRIM_AFTER_BYTES = 64 * 1024 * 1024
 #: Connections accepted per readiness event before serving others again.
 ACCEPT_BATCH = 1024
 
-# Connection states, in order: a state >= _CLOSING is leaving.
-_NAME, _PASSWORD, _CHAT, _CLOSING, _CLOSED = range(5)
+# What the loop does with a socket, in order: a state >= _CLOSING is leaving.
+_OPEN, _CLOSING, _CLOSED = range(3)
 
-_ROOM_CLOSED_PAIR = encode_pair(events.INFO, events.ROOM_CLOSED)
-_AUTH_PAIR = encode_pair(events.AUTH, "password required")
-_FULL_PAIR = encode_pair(events.ERROR, "The room is full: the server cannot take more connections.")
+_FULL_PAIR = encode_pair(ev.ERROR, "The room is full: the server cannot take more connections.")
 
 # Selector key data for the two non-client sockets.
 _LISTENER = "listener"
@@ -134,25 +107,26 @@ _WAKEUP = "wakeup"
 
 
 class Connection(Member):
-    """One client socket: its decoder, out-buffer (``Member.out``) and state."""
+    """One client socket: its session, out-buffer (``Member.out``) and timers."""
 
-    __slots__ = ("deadline", "decoder", "peer", "sock", "state", "writing")
+    __slots__ = ("deadline", "peer", "sock", "state", "upgrade_deadline", "writing")
 
-    def __init__(self, sock: socket.socket, peer: tuple[str, int], max_payload: int) -> None:
-        super().__init__()
+    def __init__(self, sock: socket.socket, peer: tuple[str, int], session: ServerConnection):
+        super().__init__(session, peer[0])
         self.sock = sock
         self.peer = peer
-        self.decoder = protocol.FrameDecoder(max_payload)
-        self.state = _NAME
+        self.state = _OPEN
         # Monotonic time by which the handshake (or a lingering close) must end.
         self.deadline: float | None = None
+        # Monotonic time at which a silent client joins as protocol 1.
+        self.upgrade_deadline: float | None = None
         # True while registered for EVENT_WRITE as well as EVENT_READ.
         self.writing = False
 
     def label(self) -> str:
         """Name and address for log lines."""
         who = f"{self.peer[0]}:{self.peer[1]}"
-        return f"{self.name} ({who})" if self.state == _CHAT and self.name else who
+        return f"{self.name} ({who})" if self.session.state is ServerState.CHAT else who
 
 
 class RoomServer:
@@ -171,15 +145,17 @@ class RoomServer:
         history: int = 100,
         max_message: int = protocol.DEFAULT_MAX_PAYLOAD,
         handshake_timeout: float = 10.0,
+        upgrade_wait: float = UPGRADE_WAIT,
     ) -> None:
         if max_message < 1:
             raise ValueError("max_message must be at least 1 byte")
         if handshake_timeout <= 0:
             raise ValueError("handshake_timeout must be positive")
-        self._room = Room(history)
-        self._gate = PasswordGate(password)
+        self._room = Room(history, password=password)
+        self._password_required = password is not None and password != ""
         self._max_message = max_message
         self._handshake_timeout = handshake_timeout
+        self._upgrade_wait = upgrade_wait
         pair_max = 2 * (protocol.HEADER_LENGTH + max(max_message, MAX_SERVER_TEXT))
         self._outbuf_limit = max(OUTBUF_LIMIT, HISTORY_MAX_BYTES + 16 * pair_max)
 
@@ -219,6 +195,7 @@ class RoomServer:
         # Re-entrant: stop() may run in a signal handler on the serving thread.
         self._lock = threading.RLock()
         self._stop_requested = False
+        self._stop_signal: int | None = None
         self._serving = False
         self._finished = False
         self._loop_thread: int | None = None
@@ -250,29 +227,48 @@ class RoomServer:
         finally:
             self._release()
 
-    def stop(self, timeout: float = 1.0) -> None:
-        """Close the room: every client gets ``*info`` "room closed", then close.
+    def request_stop(self, signum: int | None = None) -> None:
+        """Ask the loop to close the room; returns at once. Safe in a signal handler.
 
-        Callable from any thread (and from a signal handler on the serving
-        thread, where it only requests the stop). Joins the background thread
-        for up to ``timeout`` seconds. Calling it again does nothing more.
+        Only a flag and one byte on the wakeup socketpair: no lock, no logging
+        (a handler that logs can hit "reentrant call" on the stream the
+        interrupted code was writing, and the stop would never happen). The
+        loop logs ``signum`` itself.
+        """
+        if signum is not None:
+            self._stop_signal = signum
+        self._stop_requested = True
+        # OSError: already closed, or the pipe is full so a wakeup is pending anyway.
+        with contextlib.suppress(OSError):
+            self._wake_w.send(b"x")
+
+    def stop(self, timeout: float = 1.0) -> None:
+        """Close the room: every client gets the room-closed notice, then close.
+
+        Callable from any thread. Waits for the background thread for up to
+        ``timeout`` seconds (0: not at all; :meth:`join` waits later). Calling
+        it again does nothing more.
         """
         with self._lock:
-            self._stop_requested = True
             serving = self._serving
             thread = self._thread
-        if serving or thread is not None:
-            # OSError: already closed, or the pipe is full so a wakeup is pending anyway.
-            with contextlib.suppress(OSError):
-                self._wake_w.send(b"x")
-        else:
+        self.request_stop()
+        if not serving and thread is None:
             self._release()
+        if timeout > 0:
+            self.join(timeout)
+
+    def join(self, timeout: float | None = None) -> bool:
+        """Wait for the background thread to end; True if it has (or never ran)."""
+        thread = self._thread
         if (
-            thread is not None
-            and thread.ident != threading.get_ident()
-            and self._loop_thread != threading.get_ident()
+            thread is None
+            or thread.ident == threading.get_ident()
+            or self._loop_thread == threading.get_ident()
         ):
-            thread.join(timeout)
+            return thread is None or not thread.is_alive()
+        thread.join(timeout)
+        return not thread.is_alive()
 
     def __enter__(self) -> RoomServer:
         self.start()
@@ -291,6 +287,8 @@ class RoomServer:
     def _loop(self) -> None:
         while not self._stop_requested:
             self._pass()
+        if self._stop_signal is not None:
+            log.info("%s received: closing the room", signal.Signals(self._stop_signal).name)
 
     def _pass(self) -> None:
         """One loop pass: wait for readiness, do bounded work, flush output once."""
@@ -356,7 +354,10 @@ class RoomServer:
             # OSError: the peer is already gone; the first recv will tell.
             with contextlib.suppress(OSError):
                 sockopts.tune(sock)
-            conn = Connection(sock, (str(peer[0]), int(peer[1])), HANDSHAKE_MAX_PAYLOAD)
+            session = ServerConnection(
+                password_required=self._password_required, max_message=self._max_message
+            )
+            conn = Connection(sock, (str(peer[0]), int(peer[1])), session)
             self._conns.add(conn)
             self._selector.register(sock, selectors.EVENT_READ, conn)
             self._set_deadline(conn, self._handshake_timeout)
@@ -404,77 +405,79 @@ class RoomServer:
                 self._close(conn)
             return  # lingering: what it still sends is discarded
         if not data:
-            if conn.decoder.in_frame:
+            if conn.session.in_frame:
                 log.info("%s: closed in the middle of a frame", conn.label())
             else:
                 log.debug("%s: closed the connection", conn.label())
             self._close(conn)
             return
-        conn.decoder.receive_data(data)
+        conn.session.receive_data(data)
         self._process(conn)
 
     def _process(self, conn: Connection) -> None:
-        """Handle up to FRAMES_PER_PASS buffered frames; keep conn in the backlog if more wait."""
-        decoder = conn.decoder
+        """Handle up to FRAMES_PER_PASS events; keep conn in the backlog if more wait."""
+        session = conn.session
         room = self._room
         try:
             for _ in range(FRAMES_PER_PASS):
-                frame = decoder.next_frame()
-                if frame is None:
+                event = session.next_event()
+                if event is None:
                     self._backlog.discard(conn)
+                    break
+                if isinstance(event, ev.Refused):
+                    self._fail(conn, event.reason)
                     return
-                if conn.state == _CHAT:
-                    room.handle(conn, frame)
-                else:
-                    self._handshake(conn, frame)
-                    if conn.state >= _CLOSING:
-                        self._backlog.discard(conn)
-                        return
-            self._backlog.add(conn)
+                room.handle(conn, event)
+                if session.state is ServerState.CLOSED:  # the room refused it
+                    self._linger(conn)
+                    return
+            else:
+                self._backlog.add(conn)
         except RemoteProtocolError as exc:
             self._fail(conn, f"Protocol error: {exc}.")
-
-    # --- handshake ---------------------------------------------------------------------------
-
-    def _handshake(self, conn: Connection, frame: bytes) -> None:
-        if conn.state == _NAME:
-            raw = decode_text(frame, "name")
-            try:
-                conn.name = protocol.validate_name(raw)
-            except protocol.InvalidName as exc:
-                self._fail(conn, str(exc))
-                return
-            if self._gate.required:
-                conn.state = _PASSWORD
-                self._room.fanout.send(conn, _AUTH_PAIR)
-                return
-        else:
-            attempt = decode_text(frame, "password")
-            reason = self._gate.check(conn.peer[0], attempt)
-            if reason is not None:
-                log.warning("%s: wrong password for %r", conn.label(), conn.name)
-                self._fail(conn, reason)
-                return
-        try:
-            self._room.join(conn, conn.name)
-        except Rejected as exc:
-            self._fail(conn, str(exc))
             return
-        conn.state = _CHAT
-        conn.deadline = None
-        conn.decoder.max_payload = self._max_message
-        log.debug("%s joined from %s:%d", conn.name, *conn.peer)
+        self._after_handshake_step(conn)
+
+    def _after_handshake_step(self, conn: Connection) -> None:
+        """Write what the session said by itself; arm or clear its timers."""
+        session = conn.session
+        hello = session.data_to_send()
+        if hello:
+            self._room.fanout.send(conn, hello)
+        if session.waiting_for_upgrade and conn.upgrade_deadline is None:
+            conn.upgrade_deadline = self._push_deadline(conn, self._upgrade_wait)
+        if session.state is ServerState.CHAT and conn.deadline is not None:
+            conn.deadline = None  # joined: no handshake time limit any more
+            log.debug("%s joined from %s:%d", conn.name, *conn.peer)
+
+    # --- timers ------------------------------------------------------------------------------
+
+    def _push_deadline(self, conn: Connection, seconds: float) -> float:
+        deadline = time.monotonic() + seconds
+        heapq.heappush(self._deadlines, (deadline, next(self._seq), conn))
+        return deadline
 
     def _set_deadline(self, conn: Connection, seconds: float) -> None:
-        conn.deadline = deadline = time.monotonic() + seconds
-        heapq.heappush(self._deadlines, (deadline, next(self._seq), conn))
+        conn.deadline = self._push_deadline(conn, seconds)
 
     def _expire(self) -> None:
         now = time.monotonic()
         heap = self._deadlines
         while heap and heap[0][0] <= now:
             deadline, _, conn = heapq.heappop(heap)
-            if conn.deadline != deadline or conn.state == _CLOSED:
+            if conn.state == _CLOSED:
+                continue
+            if deadline == conn.upgrade_deadline:
+                conn.upgrade_deadline = None
+                request = conn.session.upgrade_wait_over()
+                if request is not None and conn.state == _OPEN:
+                    self._room.handle(conn, request)
+                    if conn.session.state is ServerState.CLOSED:
+                        self._linger(conn)
+                    else:
+                        self._process(conn)
+                continue
+            if conn.deadline != deadline:
                 continue  # stale entry: the handshake finished or the deadline moved
             if conn.state == _CLOSING:
                 log.debug("%s: linger time over", conn.label())
@@ -486,14 +489,21 @@ class RoomServer:
     # --- leaving ---------------------------------------------------------------------------------
 
     def _fail(self, conn: Connection, reason: str) -> None:
-        """Fatal error for this connection: send ``*error``, then a lingering close."""
+        """Fatal error for this connection: tell it why, then a lingering close."""
         if conn.state >= _CLOSING:
             return
         log.info("%s: closing: %s", conn.label(), reason)
         self._room.leave(conn)
+        if conn.session.state is not ServerState.CLOSED:
+            self._room.fanout.send(conn, conn.session.send(ev.Refused(reason)))
+        self._linger(conn)
+
+    def _linger(self, conn: Connection) -> None:
+        """Stop reading requests; close once the output is out or LINGER_TIMEOUT passed."""
+        self._room.leave(conn)
+        conn.session.close()
         conn.state = _CLOSING
         self._backlog.discard(conn)
-        conn.out += encode_pair(events.ERROR, reason)
         self._touched.add(conn)
         self._set_deadline(conn, LINGER_TIMEOUT)
 
@@ -564,9 +574,10 @@ class RoomServer:
         self._listener.close()
         self._room.clear()
         pending = [c for c in self._conns if c.state != _CLOSED]
+        closed_v1, closed_v2 = wire.encode_v1(ev.RoomClosed()), wire.encode_v2(ev.RoomClosed())
         log.info("closing the room (%d connections)", len(pending))
         for conn in pending:
-            conn.out += _ROOM_CLOSED_PAIR
+            conn.out += closed_v2 if conn.session.version == 2 else closed_v1
         end = time.monotonic() + SHUTDOWN_GRACE
         while True:
             waiting: list[Connection] = []

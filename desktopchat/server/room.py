@@ -1,0 +1,345 @@
+"""The chat room's rules, without sockets: who is in, what each request does, who hears it.
+
+The loop (``loop.py``) feeds :meth:`Room.handle` the events each member's
+:class:`~desktopchat.protocol.server.ServerConnection` reports; the room
+answers through the sessions (bytes for one member) and through
+:class:`LocalFanout` (bytes for many), and the loop flushes ``fanout.touched``
+once per pass. docs/PROTOCOL.md is the behaviour; the invariants kept here:
+
+* Every room event gets the next id of this run (:attr:`Room.epoch`) and the
+  server's time, and is encoded once per protocol version, whatever the
+  number of recipients.
+* A protocol-2 request is answered with Accepted or Rejected by its cid; a
+  cid the room already accepted from the same client token is answered again
+  and not carried out twice (a resend after a reconnect).
+* Names are unique under :func:`~desktopchat.protocol.name_key`.
+* Chat text is never logged above DEBUG.
+"""
+
+from __future__ import annotations
+
+import logging
+import secrets
+import time
+from collections import OrderedDict
+from collections.abc import Callable
+from dataclasses import replace
+
+from desktopchat.protocol import events as ev
+from desktopchat.protocol import name_key, validate_name, wire
+from desktopchat.protocol.commands import HELP_TEXT
+from desktopchat.protocol.framing import DEFAULT_MAX_PAYLOAD, LocalProtocolError
+from desktopchat.protocol.names import InvalidName
+from desktopchat.protocol.server import ServerConnection
+from desktopchat.server.gate import PasswordGate
+from desktopchat.server.history import Entry, RoomLog
+
+__all__ = ["MAX_SERVER_TEXT", "LocalFanout", "Member", "Room"]
+
+log = logging.getLogger(__name__)
+
+#: Largest text the server itself generates (``*users``): the default frame
+#: limit, which every client's decoder accepts.
+MAX_SERVER_TEXT = DEFAULT_MAX_PAYLOAD
+
+#: Client tokens whose accepted cids are remembered, and cids per token: enough
+#: for every member of a big room and for everything one client can have in
+#: flight across a reconnect.
+TOKENS_KEPT = 10_000
+CIDS_KEPT = 512
+
+
+class Member:
+    """One connection as the room sees it; the loop's ``Connection`` extends it."""
+
+    __slots__ = ("address", "key", "name", "out", "session", "token", "v2")
+
+    def __init__(self, session: ServerConnection, address: str = "") -> None:
+        self.session = session
+        self.address = address
+        self.name = ""
+        self.key = ""
+        self.token = ""
+        self.v2 = False
+        self.out = bytearray()
+
+
+class LocalFanout:
+    """The seam between the room and delivery: who gets which bytes.
+
+    This implementation appends to in-process members' buffers and records
+    them in ``touched`` for the loop to flush. A relay across several server
+    processes would replace this class and leave the connection code alone.
+    """
+
+    __slots__ = ("members", "touched")
+
+    def __init__(self) -> None:
+        #: name_key -> member, in join order.
+        self.members: dict[str, Member] = {}
+        #: Members with new output since the loop last flushed.
+        self.touched: set[Member] = set()
+
+    def broadcast(self, v1: bytes, v2: bytes, exclude: Member | None = None) -> None:
+        """Append each member's version of the bytes to its buffer (not ``exclude``'s)."""
+        members = self.members.values()
+        for member in members:
+            if member is not exclude:
+                member.out += v2 if member.v2 else v1
+        self.touched.update(members)
+
+    def send(self, member: Member, data: bytes) -> None:
+        """Append ``data`` to one member's buffer."""
+        if data:
+            member.out += data
+            self.touched.add(member)
+
+
+class Room:
+    """Names, requests, history and fan-out for one room. Runs on the loop's thread."""
+
+    def __init__(
+        self,
+        history: int = 100,
+        *,
+        password: str | None = None,
+        fanout: LocalFanout | None = None,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        if history < 0:
+            raise ValueError("history must not be negative")
+        self.fanout = fanout if fanout is not None else LocalFanout()
+        self.gate = PasswordGate(password)
+        #: Names this run of the room; ids from another epoch mean nothing here.
+        self.epoch = secrets.token_hex(6)
+        self.log = RoomLog(history)
+        self._clock = clock
+        self._last_id = 0
+        # token -> cid -> (id, time) of requests already carried out.
+        self._done: OrderedDict[str, OrderedDict[int, tuple[int | None, float | None]]] = (
+            OrderedDict()
+        )
+
+    @property
+    def members(self) -> dict[str, Member]:
+        """name_key -> member, in join order (read-only by convention)."""
+        return self.fanout.members
+
+    # --- events from sessions -------------------------------------------------------
+
+    def handle(self, member: Member, event: ev.Event) -> None:
+        """Act on one event from ``member``'s session."""
+        if isinstance(event, ev.JoinRequest):
+            self.join(member, event)
+            return
+        cid = getattr(event, "cid", None)
+        if cid is not None and member.token:
+            done = self._done.get(member.token)
+            if done is not None and cid in done:  # a resend: answer again, do nothing
+                self._send(member, ev.Accepted(cid, *done[cid]))
+                return
+        match event:
+            case ev.Message(text=text):
+                self._say(member, ev.Message(text, sender=member.name), cid)
+            case ev.Action(text=text):
+                if not text.strip():
+                    self._reject(member, cid, "Usage: /me TEXT")
+                else:
+                    self._say(member, ev.Action(text, sender=member.name), cid)
+            case ev.Private():
+                self._private(member, event, cid)
+            case ev.NickChange(new=new):
+                self._nick(member, new, cid)
+            case ev.Who():
+                self._send(member, *self._users())
+                self._accepted(member, cid, None, None)
+            case ev.Help():
+                self._send(member, ev.Info(HELP_TEXT))
+                self._accepted(member, cid, None, None)
+            case ev.CommandError(reason=reason):
+                self._reject(member, cid, reason)
+            case _:
+                raise LocalProtocolError(f"the room cannot handle {event!r}")
+
+    # --- membership -------------------------------------------------------------------
+
+    def join(self, member: Member, request: ev.JoinRequest) -> None:
+        """Let ``member`` in, or refuse it (the loop closes a refused session)."""
+        reason = self.gate.check(member.address, request.password)
+        if reason is None and name_key(request.name) in self.members:
+            reason = f"Name {request.name} is already taken in this room: choose another."
+        if reason is not None:
+            if reason.startswith(("Wrong", "Too many")):
+                log.warning("%s: wrong password for %r", member.address, request.name)
+            self._send(member, ev.Refused(reason))
+            return
+        session = member.session
+        session.accept()
+        member.v2 = request.version == 2
+        member.token = request.token or "v1-" + secrets.token_hex(8)
+        self._set_name(member, request.name)
+        joined = self._record(ev.Joined(request.name), author=member.token)
+        self.fanout.broadcast(joined.v1, joined.v2)
+        self.fanout.members[member.key] = member
+        greeting = f"Welcome to the room, {request.name}! Type /help for commands."
+        welcome = ev.Welcome(request.name, greeting, request.version, self.epoch, self._last_id)
+        self._send(member, welcome)
+        self._send(member, *self._users())
+        self.fanout.send(member, self._replay(member, request.resume))
+        log.info("%s joined (%d in the room)", request.name, len(self.members))
+
+    def leave(self, member: Member) -> None:
+        """Remove ``member`` (if it joined) and tell everyone else."""
+        if self.members.get(member.key) is not member:
+            return
+        del self.members[member.key]
+        self.fanout.touched.discard(member)
+        left = self._record(ev.Left(member.name), author=member.token)
+        self.fanout.broadcast(left.v1, left.v2)
+        log.info("%s left (%d in the room)", member.name, len(self.members))
+
+    def clear(self) -> None:
+        """Forget every member without telling anyone (the room is closing)."""
+        self.members.clear()
+        self.fanout.touched.clear()
+
+    # --- requests ---------------------------------------------------------------------
+
+    def _say(self, member: Member, event: ev.Message | ev.Action, cid: int | None) -> None:
+        if log.isEnabledFor(logging.DEBUG):
+            log.debug("<%s> %r", member.name, event.text)
+        entry = self._record(event, author=member.token, cid=cid, chat=True)
+        self.fanout.broadcast(entry.v1, entry.v2, exclude=member)
+        self._accepted(member, cid, entry.id, entry.time)
+
+    def _private(self, member: Member, request: ev.Private, cid: int | None) -> None:
+        target = self.members.get(name_key(request.to))
+        if target is None:
+            self._reject(member, cid, f"No such user: {request.to}.")
+            return
+        if log.isEnabledFor(logging.DEBUG):
+            log.debug("<%s -> %s> %r", member.name, target.name, request.text)
+        event = ev.Private(request.text, to=target.name, sender=member.name)
+        entry = self._record(event, author=member.token, cid=cid, to=target.token)
+        self.fanout.send(target, entry.v2 if target.v2 else entry.v1)
+        self._accepted(member, cid, entry.id, entry.time)
+
+    def _nick(self, member: Member, raw: str, cid: int | None) -> None:
+        try:
+            new = validate_name(raw)
+        except InvalidName as exc:
+            self._reject(member, cid, str(exc))
+            return
+        if new == member.name:
+            self._send(member, ev.Info(f"You are already called {new}."))
+            self._accepted(member, cid, None, None)
+            return
+        holder = self.members.get(name_key(new))
+        if holder is not None and holder is not member:
+            self._reject(member, cid, f"Name {new} is already taken in this room: choose another.")
+            return
+        old, old_key = member.name, member.key
+        self._set_name(member, new)
+        # Rebuild in place (others hold this dict) so the member keeps its place
+        # in the join order that *users shows.
+        entries = [(member.key if k == old_key else k, m) for k, m in self.members.items()]
+        self.members.clear()
+        self.members.update(entries)
+        entry = self._record(ev.NickChange(new, old=old), author=member.token, cid=cid)
+        self.fanout.broadcast(entry.v1, entry.v2)
+        self._accepted(member, cid, entry.id, entry.time)
+        log.info("%s is now %s", old, new)
+
+    # --- helpers ----------------------------------------------------------------------
+
+    def _record(
+        self,
+        event: ev.RoomEvent,
+        *,
+        author: str = "",
+        cid: int | None = None,
+        to: str = "",
+        chat: bool = False,
+    ) -> Entry:
+        """Number and stamp ``event``, encode it once per version, remember it."""
+        self._last_id += 1
+        now = self._clock()
+        numbered = replace(event, id=self._last_id, time=now)
+        entry = Entry(
+            self._last_id,
+            now,
+            wire.encode_v1(numbered),
+            wire.encode_v2(numbered),
+            author=author,
+            cid=cid,
+            to=to,
+            chat=chat,
+        )
+        self.log.add(entry)
+        return entry
+
+    def _send(self, member: Member, *events: ev.Event) -> None:
+        session = member.session
+        self.fanout.send(member, b"".join(session.send(event) for event in events))
+
+    def _accepted(
+        self, member: Member, cid: int | None, id_: int | None, when: float | None
+    ) -> None:
+        if cid is None or not member.v2:
+            return
+        done = self._done.get(member.token)
+        if done is None:
+            done = self._done[member.token] = OrderedDict()
+            while len(self._done) > TOKENS_KEPT:
+                self._done.popitem(last=False)
+        else:
+            self._done.move_to_end(member.token)
+        done[cid] = (id_, when)
+        while len(done) > CIDS_KEPT:
+            done.popitem(last=False)
+        self._send(member, ev.Accepted(cid, id_, when))
+
+    def _reject(self, member: Member, cid: int | None, reason: str) -> None:
+        self._send(member, ev.Rejected(cid if cid is not None else 0, reason))
+
+    def _set_name(self, member: Member, name: str) -> None:
+        member.name = name
+        member.key = name_key(name)
+
+    def _users(self) -> list[ev.Event]:
+        """The member list, with as many names as fit, plus an Info if some did not."""
+        names = [m.name for m in self.members.values()]
+        data = " ".join(names).encode("utf-8")
+        if len(data) <= MAX_SERVER_TEXT:
+            return [ev.UserList(tuple(names))]
+        cut = data.rfind(b" ", 0, MAX_SERVER_TEXT + 1)
+        listed = data[:cut].count(b" ") + 1
+        return [
+            ev.UserList(tuple(names[:listed])),
+            ev.Info(f"{len(names) - listed} more users are in the room but not listed."),
+        ]
+
+    def _replay(self, member: Member, resume: tuple[str, int] | None) -> bytes:
+        """What a newcomer is shown: recent chat, or everything it missed (resume)."""
+        session = member.session
+        if resume is None or not member.v2:
+            chat = self.log.chat()
+            body = b"".join(e.v2 if member.v2 else e.v1 for e in chat)
+            return session.replay_head(len(chat), False) + body
+        epoch, last = resume
+        if epoch != self.epoch:
+            last = 0  # the room restarted since: all of this run is new to the client
+        parts: list[bytes] = []
+        missing = self.log.missing_after(last)
+        if missing is not None:
+            parts.append(session.send(ev.Gap(*missing)))
+        token = member.token
+        for entry in self.log.after(last):
+            if entry.author == token and entry.cid is not None and entry.to != token:
+                # Our own request, accepted before the drop: the ack says it all.
+                parts.append(session.send(ev.Accepted(entry.cid, entry.id, entry.time)))
+            elif entry.author == token and entry.cid is None:
+                continue  # our own join or leave
+            elif not entry.to or entry.to == token:
+                parts.append(entry.v2)
+        return session.replay_head(len(parts), True) + b"".join(parts)
