@@ -1,0 +1,206 @@
+"""The server's side of one connection, without I/O (docs/PROTOCOL.md sections 2 and 9).
+
+:class:`ServerConnection` reads the handshake (name, the protocol-2 upgrade,
+password) and then requests; it reports them as events and encodes what the
+room says to this one member. It decides nothing about the room: a
+:class:`~.events.JoinRequest` is the room's to accept (:meth:`accept`) or
+refuse (``send(Refused(...))``). Broadcasts are encoded once by the room with
+:mod:`.wire`, not here.
+
+States: NAME -> HELLO -> (AUTH) -> JOINING -> CHAT -> CLOSED. After the name
+the session offers protocol 2 with ``(*hello, "desktopchat 2")`` (and asks
+for the password at once in a password room). The next frame is either the
+upgrade, or -- from a client that does not know protocol 2 -- the password,
+or in a room without a password its first message: that client joins as
+protocol 1 and the frame is handled as a message after the join. A client
+that says nothing joins as protocol 1 when the caller's timer calls
+:meth:`upgrade_wait_over`.
+"""
+
+from __future__ import annotations
+
+import enum
+
+from desktopchat.protocol import events as ev
+from desktopchat.protocol import wire
+from desktopchat.protocol.commands import BadCommand, parse_command
+from desktopchat.protocol.framing import (
+    FrameDecoder,
+    LocalProtocolError,
+    decode_text,
+    encode_pair,
+)
+from desktopchat.protocol.names import InvalidName, validate_name
+
+__all__ = ["HANDSHAKE_MAX_PAYLOAD", "HELLO_PAIR", "ServerConnection", "ServerState"]
+
+#: Largest frame accepted before the handshake is done: names are at most 32
+#: characters (128 bytes of UTF-8), the upgrade frame and passwords are short;
+#: no stranger gets to make us buffer 64 KiB.
+HANDSHAKE_MAX_PAYLOAD = 1024
+
+#: The offer of protocol 2, sent right after a valid name.
+HELLO_PAIR = encode_pair(ev.HELLO, "desktopchat 2")
+_AUTH_PAIR = encode_pair(ev.AUTH, "password required")
+
+
+class ServerState(enum.Enum):
+    """Where the conversation with one client is."""
+
+    NAME = "name"  # waiting for the name frame
+    HELLO = "hello"  # offered protocol 2: upgrade, password or first message next
+    AUTH = "auth"  # upgraded in a password room: the password frame next
+    JOINING = "joining"  # JoinRequest reported; the room decides
+    CHAT = "chat"  # in the room: requests
+    CLOSED = "closed"  # refused or closed: nothing more is read or sent
+
+
+class ServerConnection:
+    """One client's session as the server sees it. See the module docstring."""
+
+    __slots__ = (
+        "_decoder",
+        "_first",
+        "_joining",
+        "_max_message",
+        "_meta",
+        "_out",
+        "_password_required",
+        "_token",
+        "_upgrade",
+        "name",
+        "state",
+        "version",
+    )
+
+    def __init__(self, *, password_required: bool, max_message: int) -> None:
+        self._password_required = password_required
+        self._max_message = max_message
+        self._decoder = FrameDecoder(HANDSHAKE_MAX_PAYLOAD)
+        self.state = ServerState.NAME
+        #: 1 until the client takes up protocol 2.
+        self.version = 1
+        #: The validated name from the handshake (the room may rename it later).
+        self.name = ""
+        self._token = ""
+        self._upgrade: tuple[str, tuple[str, int] | None] | None = None
+        # A protocol-1 client's first message, read while we waited for an upgrade.
+        self._first: bytes | None = None
+        self._joining: ev.JoinRequest | None = None
+        self._meta: str | None = None  # protocol 2: the meta frame of a half-read pair
+        self._out = bytearray()
+
+    @property
+    def in_frame(self) -> bool:
+        """True when part of a frame (or of a request pair) has arrived."""
+        return self._decoder.in_frame or self._meta is not None
+
+    @property
+    def waiting_for_upgrade(self) -> bool:
+        """True while a silent client should get :meth:`upgrade_wait_over` after a while."""
+        return self.state is ServerState.HELLO and not self._password_required
+
+    def receive_data(self, data: bytes | bytearray | memoryview) -> None:
+        """Bytes read from the client."""
+        self._decoder.receive_data(data)
+
+    def data_to_send(self) -> bytes:
+        """Bytes the session produced by itself (the hello, the password question)."""
+        out, self._out = bytes(self._out), bytearray()
+        return out
+
+    def next_event(self) -> ev.Event | None:
+        """The next event, or None until more bytes arrive (or the room accepts).
+
+        Returns :class:`~.events.Refused` for a name that breaks the rules
+        (the caller sends it and closes), a :class:`~.events.JoinRequest` when
+        the handshake is complete, then requests; :class:`~.events.CommandError`
+        for a protocol-1 command that cannot be carried out. Raises
+        :class:`RemoteProtocolError` for bytes that break the protocol.
+        """
+        state = self.state
+        if state is ServerState.JOINING or state is ServerState.CLOSED:
+            return None
+        if state is ServerState.CHAT:
+            return self._next_request()
+        frame = self._decoder.next_frame()
+        if frame is None:
+            return None
+        if state is ServerState.NAME:
+            try:
+                self.name = validate_name(decode_text(frame, "name"))
+            except InvalidName as exc:
+                return ev.Refused(str(exc))
+            self.state = ServerState.HELLO
+            self._out += HELLO_PAIR + (_AUTH_PAIR if self._password_required else b"")
+            return None
+        if state is ServerState.HELLO:
+            upgrade = wire.parse_upgrade(decode_text(frame, "password"))
+            if upgrade is not None:
+                self.version = 2
+                self._upgrade = upgrade
+                if self._password_required:
+                    self.state = ServerState.AUTH
+                    return None
+                return self._join(None)
+            if self._password_required:
+                return self._join(decode_text(frame, "password"))
+            self._first = frame
+            return self._join(None)
+        return self._join(decode_text(frame, "password"))  # AUTH
+
+    def upgrade_wait_over(self) -> ev.JoinRequest | None:
+        """The client stayed silent after the offer: it joins as protocol 1."""
+        if not self.waiting_for_upgrade:
+            return None
+        return self._join(None)
+
+    def _join(self, password: str | None) -> ev.JoinRequest:
+        self.state = ServerState.JOINING
+        token, resume = self._upgrade if self._upgrade is not None else ("", None)
+        self._joining = ev.JoinRequest(self.name, password, self.version, token, resume)
+        return self._joining
+
+    def accept(self) -> None:
+        """The room let the client in: requests may follow, up to the message limit."""
+        if self.state is not ServerState.JOINING:
+            raise LocalProtocolError(f"accept() in state {self.state.name}")
+        self.state = ServerState.CHAT
+        self._decoder.max_payload = self._max_message
+
+    def _next_request(self) -> ev.Event | None:
+        frame, self._first = self._first, None
+        if frame is None and (frame := self._decoder.next_frame()) is None:
+            return None
+        if self.version == 1:
+            text = decode_text(frame, "message")
+            try:
+                return parse_command(text)
+            except BadCommand as exc:
+                return ev.CommandError(str(exc))
+        if self._meta is None:
+            self._meta = decode_text(frame, "request")
+            return self._next_request()
+        meta, self._meta = self._meta, None
+        return wire.parse_request_v2(meta, decode_text(frame, "message"))
+
+    def send(self, event: ev.Event) -> bytes:
+        """Bytes that tell this client ``event`` (in its protocol version).
+
+        ``Refused`` closes the session: nothing is read after it.
+        """
+        if self.state is ServerState.CLOSED:
+            raise LocalProtocolError("send() on a closed session")
+        if isinstance(event, ev.Refused):
+            self.state = ServerState.CLOSED
+        return wire.encode_v2(event) if self.version == 2 else wire.encode_v1(event)
+
+    def replay_head(self, count: int, resumed: bool) -> bytes:
+        """The pair announcing ``count`` replayed pairs (nothing for an empty v1 replay)."""
+        if self.version == 2:
+            return wire.meta_pair(f"replay {count} {int(resumed)}")
+        return encode_pair(ev.HISTORY, str(count)) if count else b""
+
+    def close(self) -> None:
+        """Nothing more is read or sent (the connection is going away)."""
+        self.state = ServerState.CLOSED

@@ -1,0 +1,226 @@
+"""Events <-> pairs of frames, for protocol 1 and protocol 2 (docs/PROTOCOL.md 3, 9).
+
+Room events are encoded here once per protocol version and the bytes are
+shared by every recipient (:func:`encode_v1`, :func:`encode_v2`). A protocol-2
+pair is (meta, body): meta is ASCII words separated by single spaces, the
+first one the kind; body is the UTF-8 text, never escaped. Names never hold
+whitespace (the name rules), so they are safe as words.
+"""
+
+from __future__ import annotations
+
+from desktopchat.protocol import events as ev
+from desktopchat.protocol.framing import RemoteProtocolError, encode_frame, encode_pair
+
+__all__ = [
+    "UPGRADE_WORD",
+    "encode_v1",
+    "encode_v2",
+    "format_upgrade",
+    "meta_pair",
+    "parse_request_v2",
+    "parse_room_v2",
+    "parse_upgrade",
+]
+
+#: The frame a client sends to take up the ``*hello`` offer: "/protocol 2 TOKEN [EPOCH ID]".
+UPGRADE_WORD = "/protocol"
+
+# Stands for "none" where a number is expected (a request that made no room event).
+_NO = "-"
+
+
+def _ms(time: float | None) -> str:
+    return _NO if time is None else str(round(time * 1000))
+
+
+def _time(word: str) -> float | None:
+    return None if word == _NO else _int(word) / 1000
+
+
+def meta_pair(meta: str, body: str = "") -> bytes:
+    """One protocol-2 pair; the body is limited by the frame limit of the peer only."""
+    return encode_frame(meta) + encode_frame(body, 1 << 62)
+
+
+def _head(kind: str, event: ev.RoomEvent) -> str:
+    return f"{kind} {event.id if event.id is not None else _NO} {_ms(event.time)}"
+
+
+def encode_v2(event: ev.Event) -> bytes:
+    """The protocol-2 pair for a room event or an answer."""
+    match event:
+        case ev.Message(text=text, sender=sender):
+            return meta_pair(f"{_head('say', event)} {sender}", text)
+        case ev.Action(text=text, sender=sender):
+            return meta_pair(f"{_head('me', event)} {sender}", text)
+        case ev.Private(text=text, sender=sender, to=to):
+            return meta_pair(f"{_head('msg', event)} {sender} {to}", text)
+        case ev.NickChange(new=new, old=old):
+            return meta_pair(f"{_head('nick', event)} {old} {new}")
+        case ev.Joined(name=name):
+            return meta_pair(f"{_head('join', event)} {name}")
+        case ev.Left(name=name):
+            return meta_pair(f"{_head('leave', event)} {name}")
+        case ev.Notice(text=text):
+            return meta_pair(_head("notice", event), text)
+        case ev.Accepted(cid=cid, id=id_, time=time):
+            return meta_pair(f"ok {cid} {id_ if id_ is not None else _NO} {_ms(time)}")
+        case ev.Rejected(cid=cid, reason=reason):
+            return meta_pair(f"no {cid}", reason)
+        case ev.Welcome(name=name, text=text, epoch=epoch, last_id=last):
+            return meta_pair(f"welcome {epoch or _NO} {_NO if last is None else last} {name}", text)
+        case ev.UserList(names=names):
+            return meta_pair("users", " ".join(names))
+        case ev.Info(text=text):
+            return meta_pair("info", text)
+        case ev.Gap(first=first, last=last, until=until):
+            return meta_pair(f"gap {first} {last} {_ms(until)}")
+        case ev.Refused(reason=reason):
+            return meta_pair("error", reason)
+        case ev.RoomClosed():
+            return meta_pair("closed", ev.ROOM_CLOSED)
+    raise TypeError(f"no protocol-2 form for {event!r}")
+
+
+def encode_v1(event: ev.Event) -> bytes:
+    """The protocol-1 (tutorial-compatible) pair for an event; b"" if it has none."""
+    match event:
+        case ev.Message(text=text, sender=sender):
+            return encode_pair(sender, text, 1 << 62)
+        case ev.Action(text=text, sender=sender):
+            return encode_pair(ev.ACTION, f"{sender} {text}", 1 << 62)
+        case ev.Private(text=text, sender=sender):
+            return encode_pair(ev.PRIVATE_PREFIX + sender, text, 1 << 62)
+        case ev.NickChange(new=new, old=old):
+            return encode_pair(ev.NICK, f"{old} {new}")
+        case ev.Joined(name=name):
+            return encode_pair(ev.JOIN, name)
+        case ev.Left(name=name):
+            return encode_pair(ev.LEAVE, name)
+        case ev.Notice(text=text) | ev.Info(text=text):
+            return encode_pair(ev.INFO, text, 1 << 62)
+        case ev.Rejected(reason=reason) | ev.Refused(reason=reason):
+            return encode_pair(ev.ERROR, reason)
+        case ev.Welcome(text=text):
+            return encode_pair(ev.WELCOME, text)
+        case ev.UserList(names=names):
+            return encode_pair(ev.USERS, " ".join(names), 1 << 62)
+        case ev.RoomClosed():
+            return encode_pair(ev.INFO, ev.ROOM_CLOSED)
+        case ev.Accepted() | ev.Gap():
+            return b""
+    raise TypeError(f"no protocol-1 form for {event!r}")
+
+
+def format_upgrade(token: str, resume: tuple[str, int] | None) -> str:
+    """The upgrade frame's text."""
+    words = [UPGRADE_WORD, "2", token]
+    if resume is not None:
+        words += [resume[0], str(resume[1])]
+    return " ".join(words)
+
+
+def parse_upgrade(text: str) -> tuple[str, tuple[str, int] | None] | None:
+    """(token, resume) if ``text`` is a protocol-2 upgrade frame, else None."""
+    words = text.split(" ")
+    if len(words) not in (3, 5) or words[0] != UPGRADE_WORD or words[1] != "2":
+        return None
+    token = words[2]
+    if not (0 < len(token) <= 64 and token.isascii() and token.isalnum()):
+        return None
+    if len(words) == 3:
+        return token, None
+    epoch, last = words[3], words[4]
+    if not (0 < len(epoch) <= 32 and epoch.isascii() and epoch.isalnum()):
+        return None
+    if not (last.isascii() and last.isdigit() and len(last) <= 18):
+        return None
+    return token, (epoch, int(last))
+
+
+# --- parsing protocol-2 pairs ---------------------------------------------------------
+
+
+def _int(word: str) -> int:
+    if not (word.isascii() and word.isdigit() and len(word) <= 18):
+        raise ValueError(word)
+    return int(word)
+
+
+def _opt_int(word: str) -> int | None:
+    return None if word == _NO else _int(word)
+
+
+def parse_request_v2(meta: str, body: str) -> ev.Event:
+    """A client's protocol-2 pair as a request event.
+
+    Raises :class:`RemoteProtocolError` for a malformed meta frame.
+    """
+    words = meta.split(" ")
+    try:
+        kind, cid = words[0], _int(words[1])
+        match kind, len(words):
+            case "say", 2:
+                return ev.Message(body, cid=cid)
+            case "me", 2:
+                return ev.Action(body, cid=cid)
+            case "msg", 3:
+                return ev.Private(body, to=words[2], cid=cid)
+            case "nick", 2:
+                return ev.NickChange(body, cid=cid)
+            case "who", 2:
+                return ev.Who(cid=cid)
+            case "help", 2:
+                return ev.Help(cid=cid)
+    except (IndexError, ValueError):
+        pass
+    raise RemoteProtocolError(f"malformed request {meta[:80]!r}")
+
+
+def parse_room_v2(meta: str, body: str) -> ev.Event:
+    """A server's protocol-2 pair as an event (``replay`` is the session's business).
+
+    Raises :class:`RemoteProtocolError` for a malformed meta frame.
+    """
+    words = meta.split(" ")
+    kind, n = words[0], len(words)
+    try:
+        if kind in ("say", "me", "msg", "nick", "join", "leave", "notice"):
+            id_, time = _int(words[1]), _time(words[2])
+            match kind, n:
+                case "say", 4:
+                    return ev.Message(body, sender=words[3], id=id_, time=time)
+                case "me", 4:
+                    return ev.Action(body, sender=words[3], id=id_, time=time)
+                case "msg", 5:
+                    return ev.Private(body, sender=words[3], to=words[4], id=id_, time=time)
+                case "nick", 5:
+                    return ev.NickChange(words[4], old=words[3], id=id_, time=time)
+                case "join", 4:
+                    return ev.Joined(words[3], id=id_, time=time)
+                case "leave", 4:
+                    return ev.Left(words[3], id=id_, time=time)
+                case "notice", 3:
+                    return ev.Notice(body, id=id_, time=time)
+        match kind, n:
+            case "ok", 4:
+                return ev.Accepted(_int(words[1]), _opt_int(words[2]), _time(words[3]))
+            case "no", 2:
+                return ev.Rejected(_int(words[1]), body)
+            case "welcome", 4:
+                epoch = None if words[1] == _NO else words[1]
+                return ev.Welcome(words[3], body, 2, epoch, _opt_int(words[2]))
+            case "users", 1:
+                return ev.UserList(tuple(name for name in body.split(" ") if name))
+            case "info", 1:
+                return ev.Info(body)
+            case "gap", 4:
+                return ev.Gap(_int(words[1]), _int(words[2]), _time(words[3]))
+            case "error", 1:
+                return ev.Refused(body)
+            case "closed", 1:
+                return ev.RoomClosed()
+    except (IndexError, ValueError):
+        pass
+    raise RemoteProtocolError(f"malformed event {meta[:80]!r}")

@@ -1,0 +1,101 @@
+"""What the room remembers: numbered events for newcomers and for resuming members.
+
+Every room event gets an :class:`Entry` with both encodings (made once). The
+:class:`RoomLog` keeps the newest entries within a count and a byte budget,
+for replay "after id N" (docs/PROTOCOL.md, "Resuming"), and separately the
+newest chat and ``/me`` entries a newcomer is shown. It remembers the id and
+time of the newest entry it dropped, so a resume from before it can say
+exactly what is gone.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+__all__ = ["HISTORY_MAX_BYTES", "RESUME_EVENTS", "Entry", "RoomLog"]
+
+#: Most bytes of encoded entries kept in each of the two memories. 1 MiB holds
+#: hundreds of typical messages and bounds what a join or a resume sends.
+HISTORY_MAX_BYTES = 1024 * 1024
+
+#: Events kept for resuming members (at least the newcomer history): a few
+#: minutes of a busy room, so a network blip loses nothing.
+RESUME_EVENTS = 1000
+
+
+@dataclass(slots=True, eq=False)
+class Entry:
+    """One room event as it went out.
+
+    ``author`` is the token of the member whose request made it ("" for
+    events the room makes itself), ``cid`` that request's id; ``to`` is the
+    token of a private message's recipient ("" for public events).
+    """
+
+    id: int
+    time: float
+    v1: bytes
+    v2: bytes
+    author: str = ""
+    cid: int | None = None
+    to: str = ""
+    chat: bool = False  # chat or /me: shown to newcomers
+
+    @property
+    def size(self) -> int:
+        """Bytes this entry holds."""
+        return len(self.v1) + len(self.v2)
+
+
+class RoomLog:
+    """Bounded memory of room events, oldest first. See the module docstring."""
+
+    __slots__ = ("_all", "_all_bytes", "_chat", "_chat_bytes", "_max_chat", "_max_events", "gone")
+
+    def __init__(self, history: int) -> None:
+        self._max_chat = history
+        self._max_events = max(history, RESUME_EVENTS) if history else 0
+        self._all: deque[Entry] = deque()
+        self._chat: deque[Entry] = deque()
+        self._all_bytes = 0
+        self._chat_bytes = 0
+        #: (id, time) of the newest entry forgotten, or None.
+        self.gone: tuple[int, float] | None = None
+
+    def add(self, entry: Entry) -> None:
+        """Remember ``entry`` (ids increase), forgetting the oldest beyond the budgets."""
+        self._all.append(entry)
+        self._all_bytes += entry.size
+        while self._all and (
+            len(self._all) > self._max_events or self._all_bytes > HISTORY_MAX_BYTES
+        ):
+            old = self._all.popleft()
+            self._all_bytes -= old.size
+            self.gone = (old.id, old.time)
+        if entry.chat and self._max_chat:
+            self._chat.append(entry)
+            self._chat_bytes += entry.size
+            while len(self._chat) > self._max_chat or self._chat_bytes > HISTORY_MAX_BYTES:
+                self._chat_bytes -= self._chat.popleft().size
+
+    def chat(self) -> list[Entry]:
+        """The chat and ``/me`` entries a newcomer is shown, oldest first."""
+        return list(self._chat)
+
+    def after(self, last: int) -> Iterator[Entry]:
+        """Entries newer than id ``last``, oldest first."""
+        entries = self._all
+        # Entries are in id order: skip from the left only as far as needed.
+        start = len(entries)
+        while start and entries[start - 1].id > last:
+            start -= 1
+        for i in range(start, len(entries)):
+            yield entries[i]
+
+    def missing_after(self, last: int) -> tuple[int, int, float] | None:
+        """(first, last, time of last) of forgotten ids newer than ``last``, or None."""
+        if self.gone is None or self.gone[0] <= last:
+            return None
+        return last + 1, self.gone[0], self.gone[1]
