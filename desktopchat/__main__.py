@@ -208,8 +208,8 @@ def _serve(args: argparse.Namespace) -> int:
     log.info("others can join at: %s", ", ".join(join_addresses(server.address)))
 
     def on_signal(signum: int, frame: object) -> None:
-        log.info("%s received: closing the room", signal.Signals(signum).name)
-        server.stop()
+        # Only a flag and a wakeup byte: the loop logs and stops (see request_stop).
+        server.request_stop(signum)
 
     previous = {sig: signal.signal(sig, on_signal) for sig in (signal.SIGINT, signal.SIGTERM)}
     try:

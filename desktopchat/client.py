@@ -552,6 +552,10 @@ class _Session:
             client._outbox.extendleft(reversed(again))
         client._phase = "ready"
         client._connected = True
-        client._post(ev.Connected(client.host, client.port, client.name, welcome.version, resumed))
+        client._post(
+            ev.Connected(
+                client.host, client.port, client.name, welcome.version, resumed, welcome.epoch
+            )
+        )
         if welcome.text:
             client._post(welcome)

@@ -67,6 +67,9 @@ def run(
         app.quit()  # no-op after a normal close; stops threads if mainloop died
         for signum, handler in previous.items():
             signal.signal(signum, handler)
+    # The window is gone: now wait (briefly) for a hosted room to tell its
+    # members it closed, and for the network thread to say goodbye.
+    app.presenter.wait_stopped(2.0)
     # Free the Tcl interpreter on this (its own) thread: collected later from a
     # lingering thread, Tcl would abort the process on exit.
     del app, root
@@ -131,18 +134,19 @@ def _quit_on_signals(app: ChatApp) -> dict[int, _Handler]:
     """Make SIGTERM and Ctrl+C (SIGINT) close the window like Quit (exit code 0).
 
     Without this, Ctrl+C in the terminal would surface as a KeyboardInterrupt
-    inside some Tk callback, i.e. as the crash dialog. Python runs the handler
-    on the main thread the next time it gets control; the pump's ``after()``
-    tick guarantees that within ~50 ms even when idle. Returns the previous
-    handlers, to restore.
+    inside some Tk callback, i.e. as the crash dialog. The handler only stores
+    the signal number: logging or calling Tk from a handler can fail when the
+    signal interrupts the same stream or call ("reentrant call"), and the stop
+    would be lost. The window checks the flag every
+    :data:`~desktopchat.gui.app.SIGNAL_CHECK_MS` and logs and quits there.
+    Returns the previous handlers, to restore.
     """
     previous: dict[int, _Handler] = {}
     if threading.current_thread() is not threading.main_thread():
         return previous
 
     def on_signal(signum: int, _frame: FrameType | None) -> None:
-        log.info("%s: closing the window", signal.Signals(signum).name)
-        app.root.after(0, app.quit)
+        app.signal_received = signum
 
     for signum in (signal.SIGTERM, signal.SIGINT):
         with contextlib.suppress(ValueError, OSError):  # not supported on this platform

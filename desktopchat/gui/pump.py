@@ -63,6 +63,8 @@ class EventPump(Generic[T]):
         self._after_id: str | None = None
         self._active = False
         self.handled = 0  # total items handled (benchmarks and tests read it)
+        #: Items of the current batch handled so far (0 outside a batch).
+        self.handling = 0
 
     @property
     def running(self) -> bool:
@@ -102,8 +104,10 @@ class EventPump(Generic[T]):
                 except queue.Empty:
                     break
                 count += 1
+                self.handling = count
                 self._handle(item)
         finally:
+            self.handling = 0
             self.handled += count
             if count and self._end_batch is not None:
                 self._end_batch()

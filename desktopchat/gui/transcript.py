@@ -11,8 +11,9 @@ Invariants and decisions:
 * The widget is read-only for the user (``state="disabled"``), but text can
   still be selected and copied (Ctrl+C) and searched by eye; only ``flush``
   and ``clear`` enable it for a moment.
-* Every line starts with a ``[HH:MM]`` timestamp in local time; a long
-  message wraps with a hanging indent, so the times stay in one column.
+* Every line starts with a ``[HH:MM]`` timestamp in local time, taken from
+  the :class:`~.lines.Line` (the room's clock for room events, so replayed
+  lines keep their own times); a long message wraps with a hanging indent.
 * A sender's name has one colour for the life of the name: the CRC-32 of its
   case-folded form picks from :data:`PALETTE` (``hash()`` is salted per process,
   CRC-32 is not, so alice is the same colour tomorrow). The palette holds only
@@ -24,10 +25,9 @@ Invariants and decisions:
   oldest lines are deleted from the top after each flush, so memory is bounded.
 * Auto-scroll only when the view was already at the bottom before the insert;
   someone reading older lines is not yanked down.
-* Messages typed while disconnected are shown at once with a "(queued)" marker;
-  :meth:`Transcript.settle_queued` removes the markers when the client is back
-  (the client's outbox sends them), :meth:`Transcript.fail_queued` turns them
-  into "(not sent)" when the client gave up for good.
+* An own line carries a state marker tagged with its cid ("(queued)",
+  "(sending…)", "(not sent: reason)", nothing once sent); :meth:`Transcript.mark`
+  rewrites it when the presenter learns more.
 * Any Unicode (emoji included) is inserted as-is; Tk 8.6 renders what its fonts
   have and draws boxes for the rest, it never raises for text.
 """
@@ -41,6 +41,7 @@ from collections.abc import Sequence
 from tkinter import font as tkfont
 from tkinter import ttk
 
+from desktopchat.gui.lines import Kind, Line, SendState, state_text
 from desktopchat.protocol import name_key
 
 __all__ = ["DEFAULT_MAX_LINES", "PALETTE", "Transcript", "name_colour"]
@@ -81,8 +82,8 @@ def name_colour(name: str) -> str:
     return PALETTE[zlib.crc32(name_key(name).encode("utf-8")) % len(PALETTE)]
 
 
-def _stamp() -> str:
-    return time.strftime("[%H:%M] ")
+def _stamp(when: float) -> str:
+    return time.strftime("[%H:%M] ", time.localtime(when))
 
 
 class Transcript(ttk.Frame):
@@ -177,10 +178,15 @@ class Transcript(ttk.Frame):
 
     # --- queueing lines -----------------------------------------------------
 
-    def _queue(self, segments: Sequence[Segment], line_tags: tuple[str, ...] = ()) -> None:
+    def _queue(
+        self,
+        segments: Sequence[Segment],
+        line_tags: tuple[str, ...] = (),
+        when: float | None = None,
+    ) -> None:
         pending = self._pending
         line_tags = ("line", *line_tags)
-        pending.append(_stamp())
+        pending.append(_stamp(time.time() if when is None else when))
         pending.append(("time", *line_tags))
         cont: tuple[str, ...] = ()
         for text, tags in segments:
@@ -197,57 +203,59 @@ class Transcript(ttk.Frame):
         pending.append(line_tags)
         self._pending_lines += 1
 
-    def add_message(
-        self, sender: str, text: str, *, own: bool = False, queued: bool = False
-    ) -> None:
-        """Queue ``sender: text`` (own=True for what we typed)."""
-        if own:
-            segs: list[Segment] = [(sender, ("ownname",)), (": " + text, ())]
-            if queued:
-                segs.append(self._queued_marker())
-            self._queue(segs, ("own",))
-        else:
-            self._queue([(sender, ("name", self._name_tag(sender))), (": " + text, ())])
-
-    def add_private(self, peer: str, text: str, *, outgoing: bool, queued: bool = False) -> None:
-        """Queue a private message: ``→ peer (private): text`` or ``peer (private): text``."""
-        if outgoing:
-            segs: list[Segment] = [
-                ("→ ", ("privmark",)),
-                (peer, ("name", self._name_tag(peer))),
-                (" (private)", ("privmark",)),
-                (": " + text, ()),
-            ]
-            if queued:
-                segs.append(self._queued_marker())
-        else:
-            segs = [
-                (peer, ("name", self._name_tag(peer))),
-                (" (private)", ("privmark",)),
-                (": " + text, ()),
-            ]
-        self._queue(segs, ("private",))
-
-    def add_action(
-        self, sender: str, text: str, *, own: bool = False, queued: bool = False
-    ) -> None:
-        """Queue ``* sender text`` (a ``/me`` action)."""
-        name_tags = ("ownname",) if own else ("name", self._name_tag(sender))
-        segs: list[Segment] = [("* ", ("action",)), (sender, name_tags), (" " + text, ("action",))]
-        if queued:
-            segs.append(self._queued_marker())
-        self._queue(segs, ("own",) if own else ())
+    def show(self, line: Line) -> None:
+        """Queue ``line`` (drawn at the next :meth:`flush`)."""
+        when, name = line.time, line.sender
+        name_tags = ("ownname",) if line.own else ("name", self._name_tag(name))
+        marker: list[Segment] = []
+        if line.cid is not None:
+            marker = [("  " + state_text(line.state), self._state_tags(line.cid, line.state))]
+        match line.kind:
+            case Kind.MESSAGE:
+                self._queue(
+                    [(name, name_tags), (": " + line.text, ()), *marker],
+                    ("own",) if line.own else (),
+                    when,
+                )
+            case Kind.ACTION:
+                action: list[Segment] = [
+                    ("* ", ("action",)),
+                    (name, name_tags),
+                    (" " + line.text, ("action",)),
+                ]
+                self._queue([*action, *marker], ("own",) if line.own else (), when)
+            case Kind.PRIVATE if line.own:
+                segs: list[Segment] = [
+                    ("→ ", ("privmark",)),
+                    (line.peer, ("name", self._name_tag(line.peer))),
+                    (" (private)", ("privmark",)),
+                    (": " + line.text, ()),
+                ]
+                self._queue([*segs, *marker], ("private",), when)
+            case Kind.PRIVATE:
+                segs = [
+                    (name, ("name", self._name_tag(name))),
+                    (" (private)", ("privmark",)),
+                    (": " + line.text, ()),
+                ]
+                self._queue(segs, ("private",), when)
+            case Kind.EVENT | Kind.MARKER:
+                self._queue([(line.text, ("event",))], (), when)
+            case Kind.ERROR:
+                self._queue([(line.text, ("error",))], (), when)
 
     def add_event(self, text: str) -> None:
-        """Queue a grey italic room event (join, leave, notice, status change)."""
+        """Queue a grey italic line now (the window's own notices)."""
         self._queue([(text, ("event",))])
 
     def add_error(self, text: str) -> None:
-        """Queue a red italic line (the server complained, a send failed...)."""
+        """Queue a red italic line now."""
         self._queue([(text, ("error",))])
 
-    def _queued_marker(self) -> Segment:
-        return ("  (queued)", ("queued", "queuedmark"))
+    @staticmethod
+    def _state_tags(cid: int, state: SendState | None) -> tuple[str, ...]:
+        style = "notsent" if state is SendState.FAILED else "queued"
+        return (style, f"m{cid}")
 
     # --- applying -----------------------------------------------------------
 
@@ -294,36 +302,22 @@ class Transcript(ttk.Frame):
         # our last "\n", on an empty last line.
         return int(self.text.index("end-1c").split(".")[0]) - 1
 
-    def settle_queued(self) -> None:
-        """Remove the "(queued)" markers: the client is sending the outbox."""
-        self.flush()
-        self._delete_tagged("queuedmark")
-
-    def fail_queued(self) -> None:
-        """Turn "(queued)" markers into "(not sent)": the client gave up for good."""
+    def mark(self, cid: int, state: SendState, reason: str = "") -> None:
+        """Rewrite the state marker of own line ``cid``."""
         self.flush()
         t = self.text
-        ranges = t.tag_ranges("queuedmark")
-        if not ranges:
-            return
-        t.configure(state="normal")
-        try:
-            for i in range(len(ranges) - 2, -1, -2):
-                start, end = ranges[i], ranges[i + 1]
-                t.delete(start, end)
-                t.insert(start, "  (not sent)", ("notsent",))
-        finally:
-            t.configure(state="disabled")
-
-    def _delete_tagged(self, tag: str) -> None:
-        t = self.text
+        tag = f"m{cid}"
         ranges = t.tag_ranges(tag)
         if not ranges:
             return
+        text = state_text(state, reason)
         t.configure(state="normal")
         try:
-            for i in range(len(ranges) - 2, -1, -2):
-                t.delete(ranges[i], ranges[i + 1])
+            start, end = ranges[0], ranges[-1]
+            line_tags = tuple(x for x in t.tag_names(start) if x in ("line", "own", "private"))
+            t.delete(start, end)
+            if text:
+                t.insert(start, "  " + text, (*self._state_tags(cid, state), *line_tags))
         finally:
             t.configure(state="disabled")
 

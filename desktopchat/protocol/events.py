@@ -287,6 +287,7 @@ class Connected(Event):
     name: str
     version: int = 2
     resumed: bool = False
+    epoch: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,0 +1,471 @@
+"""The window's brain, without Tk: the room session, its state, and what to show.
+
+:class:`Presenter` owns the :class:`~desktopchat.client.ChatClient` (and, when
+hosting, the :class:`~desktopchat.server.RoomServer`), turns the client's
+events into :class:`~.lines.Line` objects and list changes, and turns what the
+user typed into requests. It talks to the widgets only through :class:`View`,
+which the window implements and tests replace with a recorder.
+docs/ARCHITECTURE.md shows where it sits.
+
+Rules it keeps (each a fact from the protocol, never a guess from content):
+
+* An own line is QUEUED while we are not in the room, PENDING once the room
+  may have it, SENT on ``Accepted`` (protocol 2) or ``Sent`` (older rooms,
+  which do not acknowledge), FAILED with the room's reason on ``Rejected``,
+  and FAILED when the client gave up with it unsent.
+* "Connected" is shown when the room let us in (the welcome), once per join;
+  a reconnect is one "Reconnected" line, a drop one "Disconnected" line,
+  however many attempts lie between.
+* Replayed events are shown with their own times: recent history under
+  "earlier messages" on a first visit, what we missed under "missed while
+  disconnected", with a line for a gap the room could not fill. A room event
+  whose id we already showed (same run of the room) is never shown again.
+* One room at a time; Leave and Quit never wait for threads (they finish on
+  their own; :meth:`Presenter.wait_stopped` is for after the window is gone).
+"""
+
+from __future__ import annotations
+
+import logging
+import queue
+import time
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING, Any, Protocol
+
+from desktopchat.client import ChatClient
+from desktopchat.gui.lines import Kind, Line, SendState
+from desktopchat.protocol import LocalProtocolError, name_key
+from desktopchat.protocol import events as ev
+from desktopchat.protocol.commands import BadCommand, parse_command
+
+if TYPE_CHECKING:  # imported when hosting starts: joining a room never needs it
+    from desktopchat.server import RoomServer
+
+__all__ = ["APP_TITLE", "Presenter", "View"]
+
+log = logging.getLogger(__name__)
+
+APP_TITLE = "desktopchat"
+
+ClientFactory = Callable[..., ChatClient]
+ServerFactory = Callable[..., "RoomServer"]
+
+
+class View(Protocol):
+    """What the presenter asks of the window (all on the Tk thread)."""
+
+    def show(self, line: Line) -> None: ...
+    def mark(self, cid: int, state: SendState, reason: str = "") -> None: ...
+    def users_reset(self, names: Sequence[str], own: str | None) -> None: ...
+    def user_joined(self, name: str) -> None: ...
+    def user_left(self, name: str) -> None: ...
+    def user_renamed(self, old: str, new: str) -> None: ...
+    def set_status(self, text: str) -> None: ...
+    def countdown(self, delay: float) -> None: ...
+    def set_title(self, text: str) -> None: ...
+    def set_hosting(self, addresses: Sequence[str]) -> None: ...
+    def login_failed(self, reason: str) -> None: ...
+    def has_focus(self) -> bool: ...
+
+
+def _clock_hm(when: float) -> str:
+    return time.strftime("%H:%M", time.localtime(when))
+
+
+class Presenter:
+    """Room state and decisions for one window. See the module docstring."""
+
+    def __init__(
+        self,
+        view: View,
+        *,
+        client_factory: ClientFactory = ChatClient,
+        server_factory: ServerFactory | None = None,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self.view = view
+        self._client_factory = client_factory
+        self._server_factory = server_factory
+        self._clock = clock
+        self.client: ChatClient | None = None
+        self.server: RoomServer | None = None
+        self.own_name: str | None = None
+        self.address: tuple[str, int] | None = None
+        self.online = False
+        self.version: int | None = None
+        self.unread = 0
+        self.hosting_addresses: list[str] = []
+        self._retired: list[Any] = []  # closed clients and servers still finishing
+        self._reset_session()
+
+    def _reset_session(self) -> None:
+        self._welcomed = False  # the room let us in at least once since join()
+        self._greeted = False  # its welcome text is shown (once per join)
+        self._replays = 0  # replays shown since join()
+        self._outage = False  # a Disconnected line is shown, no Reconnected yet
+        self._states: dict[int, SendState] = {}  # own requests not settled yet
+        self._echoed: set[int] = set()  # cids that have a line in the transcript
+        self._who_asked = 0
+        self._epoch: str | None = None
+        self._max_id = 0  # newest room id shown in this epoch
+        self._last_time: float | None = None  # time of the newest room event shown
+
+    # --- the session ------------------------------------------------------------------
+
+    def events(self) -> queue.Queue[ev.Event] | None:
+        """The queue the window drains (the current client's)."""
+        return self.client.events if self.client is not None else None
+
+    def join(self, host: str, port: int, name: str, password: str | None = None) -> None:
+        """Leave any room we are in (keeping a hosted server) and join host:port."""
+        self._close_client()
+        self._reset_session()
+        if self.server is None:
+            self._event(f"Connecting to {host}:{port} as {name}…")
+        self.own_name = name
+        self.address = (host, port)
+        self.view.users_reset([], name)
+        self.view.set_status(f"connecting to {host}:{port}…")
+        self.client = self._client_factory(host, port, name, password or None, events=queue.Queue())
+        self.client.start()
+        self._update_title()
+
+    def host(self, port: int, name: str, password: str | None) -> str | None:
+        """Start a room on 0.0.0.0:PORT and join it; return an error sentence or None."""
+        import errno
+
+        from desktopchat.lan import join_addresses
+        from desktopchat.server import RoomServer
+
+        factory = self._server_factory or RoomServer
+        if self.server is not None and int(self.server.address[1]) == port:
+            self.leave(wait=1.0)  # re-hosting on our own port: it must be free first
+        try:
+            server = factory("0.0.0.0", port, password=password or None)
+        except OSError as exc:
+            log.info("cannot host on port %s: %s", port, exc)
+            if exc.errno == errno.EADDRINUSE:
+                return (
+                    f"Port {port} is already in use. Choose another port, or 0 for any free port."
+                )
+            return f"Cannot host on port {port}: {exc.strerror or exc}."
+        self.leave()  # one room at a time: hosting ends the room we were in
+        server.start()
+        self.server = server
+        bound = int(server.address[1])
+        self.hosting_addresses = join_addresses(server.address)
+        self.view.set_hosting(self.hosting_addresses)
+        self._event(f"Hosting a room on port {bound}.")
+        for addr in self.hosting_addresses:
+            self._event(f"Others can join with: python -m desktopchat --join {addr}")
+        self.join("127.0.0.1", bound, name, password)
+        return None
+
+    def leave(self, wait: float = 0.0) -> None:
+        """Close the client and stop a hosted server; never waits unless asked to."""
+        was_in_room = self.client is not None or self.server is not None
+        self._close_client()
+        server, self.server = self.server, None
+        if server is not None:
+            server.stop(timeout=wait)
+            self._retired.append(server)
+        self.hosting_addresses = []
+        self.view.set_hosting([])
+        self.address = None
+        self.unread = 0
+        self.view.users_reset([], None)
+        self._update_title()
+        if was_in_room:
+            self._event("You left the room.")
+            self._fail_unsettled("you left the room")
+        self.view.set_status("not connected: Room ▸ Join room… or Host room…")
+
+    def _close_client(self) -> None:
+        client, self.client = self.client, None
+        self.online = False
+        if client is not None:
+            client.close(timeout=0)
+            self._retired.append(client)
+
+    def quit(self) -> None:
+        """Close everything without waiting (the window is going away)."""
+        self._close_client()
+        server, self.server = self.server, None
+        if server is not None:
+            server.stop(timeout=0)
+            self._retired.append(server)
+
+    def wait_stopped(self, timeout: float = 2.0) -> bool:
+        """Wait for closed clients and servers to finish; True if all did."""
+        end = time.monotonic() + timeout
+        done = True
+        for part in self._retired:
+            left = max(0.0, end - time.monotonic())
+            if isinstance(part, ChatClient):
+                thread = part._thread
+                if thread is not None:
+                    thread.join(left)
+                    done = done and not thread.is_alive()
+            else:
+                done = part.join(left) and done
+        return done
+
+    @property
+    def unsettled(self) -> int:
+        """Own requests the room has not taken yet (Quit asks before dropping them)."""
+        return self.client.pending if self.client is not None else 0
+
+    # --- typing ----------------------------------------------------------------------
+
+    def submit(self, text: str) -> bool:
+        """The input's submit hook: send ``text``; False keeps it in the input box."""
+        text = text.rstrip()
+        if self.client is None:
+            self._error("Not in a room: use Room ▸ Join room… or Host room… first.")
+            return False
+        try:
+            request = parse_command(text)
+        except BadCommand as exc:
+            self._error(f"{exc} (your text is still in the input box)")
+            return False
+        try:
+            cid = self.client.send(request)
+        except LocalProtocolError as exc:
+            self._error(f"Not sent (still in the input box): {exc}")
+            return False
+        state = SendState.PENDING if self.online else SendState.QUEUED
+        self._states[cid] = state
+        name, now = self.own_name or "me", self._clock()
+        match request:
+            case ev.Message(text=body):
+                line = Line(Kind.MESSAGE, body, now, name, own=True, cid=cid, state=state)
+            case ev.Action(text=body):
+                line = Line(Kind.ACTION, body, now, name, own=True, cid=cid, state=state)
+            case ev.Private(text=body, to=to):
+                line = Line(Kind.PRIVATE, body, now, name, to, own=True, cid=cid, state=state)
+            case ev.Who():
+                self._who_asked += 1
+                return True
+            case _:
+                return True  # /nick, /help: the room's answer is what shows
+        self._echoed.add(cid)
+        self.view.show(line)
+        return True
+
+    def focus_gained(self) -> None:
+        """The window got the keyboard focus: nothing is unread any more."""
+        if self.unread:
+            self.unread = 0
+            self._update_title()
+
+    # --- events ------------------------------------------------------------------------
+
+    def handle(self, event: ev.Event) -> None:
+        """Apply one client event (Tk thread, from the pump)."""
+        match event:
+            case ev.RoomEvent():
+                self._room_event(event, live=True)
+            case ev.Accepted(cid=cid):
+                self._settle(cid, SendState.SENT)
+            case ev.Sent(cid=cid):
+                self._settle(cid, SendState.SENT)
+            case ev.Rejected(cid=cid, reason=reason):
+                if cid not in self._echoed:
+                    self._error(reason)  # /nick, /help: no line to mark
+                self._settle(cid, SendState.FAILED, reason)
+            case ev.Replay():
+                self._replay(event)
+            case ev.UserList(names=names):
+                self.view.users_reset(names, self.own_name)
+                if self._who_asked:
+                    self._who_asked -= 1
+                    self._event(f"In the room ({len(names)}): " + ", ".join(names))
+            case ev.Connected():
+                self._connected(event)
+            case ev.Welcome(text=text):
+                if not self._greeted and text:
+                    self._greeted = True
+                    self._event(text)
+            case ev.Info(text=text):
+                self._event(text)
+            case ev.ServerError(text=text):
+                self._error(text)
+            case ev.RoomClosed():
+                self._disconnected("the host closed the room")
+            case ev.Disconnected(reason=reason):
+                if reason == ev.ROOM_CLOSED:
+                    reason = "the host closed the room"
+                self._disconnected(reason)
+            case ev.Reconnecting(delay=delay):
+                self.online = False
+                self.view.countdown(delay)
+            case ev.Failed(reason=reason):
+                self._failed(reason)
+            case _:
+                log.debug("ignored event %r", event)
+
+    def _connected(self, event: ev.Connected) -> None:
+        first = not self._welcomed
+        self._welcomed = True
+        self.online = True
+        self.version = event.version
+        self.own_name = event.name
+        self.address = (event.host, event.port)
+        if event.epoch != self._epoch:  # a new run of the room: its ids start over
+            self._epoch, self._max_id = event.epoch, 0
+        if first:
+            how = "" if event.version == 2 else " (this room does not confirm messages)"
+            self._event(f"Connected to {event.host}:{event.port} as {event.name}.{how}")
+        elif self._outage:
+            if event.version == 2 and not event.resumed:
+                self._event("Reconnected. The room was restarted: earlier messages are gone.")
+            else:
+                self._event("Reconnected.")
+        self._outage = False
+        for cid, state in list(self._states.items()):
+            if state is SendState.QUEUED:
+                self._settle(cid, SendState.PENDING, keep=True)
+        self._show_connected()
+        self._update_title()
+
+    def _disconnected(self, reason: str) -> None:
+        self.online = False
+        self.view.users_reset([], self.own_name)  # stale now; the next list refills it
+        self.view.set_status(f"disconnected: {reason}")
+        if not self._outage:
+            self._outage = True
+            self._event(f"Disconnected: {reason}. Reconnecting…")
+        for cid, state in list(self._states.items()):
+            if state is SendState.PENDING:
+                self._settle(cid, SendState.QUEUED, keep=True)
+
+    def _failed(self, reason: str) -> None:
+        self.online = False
+        self._error(reason)
+        self._fail_unsettled("")
+        self.view.set_status(f"failed: {reason}")
+        client, self.client = self.client, None
+        if client is not None:
+            client.close(timeout=0)
+            self._retired.append(client)
+        self.view.login_failed(reason)
+
+    def _fail_unsettled(self, reason: str) -> None:
+        for cid in list(self._states):
+            self._settle(cid, SendState.FAILED, reason)
+
+    def _settle(self, cid: int, state: SendState, reason: str = "", *, keep: bool = False) -> None:
+        if cid not in self._states:
+            return
+        if keep:
+            self._states[cid] = state
+        else:
+            del self._states[cid]
+        if cid in self._echoed:
+            self.view.mark(cid, state, reason)
+            if not keep:
+                self._echoed.discard(cid)
+
+    # --- room events ----------------------------------------------------------------------
+
+    def _fresh(self, event: ev.RoomEvent) -> bool:
+        """False for a room event of this run we have shown already."""
+        if event.id is None:
+            return True
+        if event.id <= self._max_id:
+            return False
+        self._max_id = event.id
+        return True
+
+    def _room_event(self, event: ev.RoomEvent, *, live: bool) -> None:
+        if not self._fresh(event):
+            return
+        when = event.time if event.time is not None else self._clock()
+        self._last_time = when
+        line: Line | None = None
+        match event:
+            case ev.Message(text=text, sender=sender):
+                line = Line(Kind.MESSAGE, text, when, sender, own=self._is_own(sender))
+            case ev.Action(text=text, sender=sender):
+                line = Line(Kind.ACTION, text, when, sender, own=self._is_own(sender))
+            case ev.Private(text=text, sender=sender, to=to):
+                line = Line(Kind.PRIVATE, text, when, sender, to)
+            case ev.Joined(name=name):
+                self._event(f"{name} joined", when)
+                if live:
+                    self.view.user_joined(name)
+            case ev.Left(name=name):
+                self._event(f"{name} left", when)
+                if live:
+                    self.view.user_left(name)
+            case ev.NickChange(new=new, old=old):
+                self._event(f"{old} is now known as {new}", when)
+                self.view.user_renamed(old, new)
+                if self._is_own(old):
+                    self.own_name = new
+                    self._show_connected()
+            case ev.Notice(text=text):
+                self._event(text, when)
+        if line is not None:
+            self.view.show(line)
+            if not self.view.has_focus():
+                self.unread += 1
+                self._update_title()
+
+    def _replay(self, replay: ev.Replay) -> None:
+        items = [
+            e
+            for e in replay.events
+            if not isinstance(e, ev.RoomEvent) or e.id is None or e.id > self._max_id
+        ]
+        shown = [e for e in items if isinstance(e, ev.RoomEvent)]
+        first = self._replays == 0
+        self._replays += 1
+        if replay.gap is not None:
+            gap = replay.gap
+            since = f"from {_clock_hm(self._last_time)} " if self._last_time else ""
+            until = f"to {_clock_hm(gap.until)} " if gap.until is not None else ""
+            self._marker("— missed while disconnected —")
+            self._event(f"Some messages {since}{until}are no longer available.")
+        elif shown:
+            if replay.resumed:
+                self._marker("— missed while disconnected —")
+            elif self.version == 2 or first:
+                self._marker("— earlier messages —")
+            else:
+                self._marker("— recent messages (this room cannot tell which you missed) —")
+        for item in items:
+            if isinstance(item, ev.Accepted):
+                self._settle(item.cid, SendState.SENT)
+            else:
+                self._room_event(item, live=False)
+
+    # --- helpers --------------------------------------------------------------------------
+
+    def _is_own(self, name: str) -> bool:
+        return self.own_name is not None and name_key(name) == name_key(self.own_name)
+
+    def _event(self, text: str, when: float | None = None) -> None:
+        self.view.show(Line(Kind.EVENT, text, self._clock() if when is None else when))
+
+    def _error(self, text: str) -> None:
+        self.view.show(Line(Kind.ERROR, text, self._clock()))
+
+    def _marker(self, text: str) -> None:
+        self.view.show(Line(Kind.MARKER, text, self._clock()))
+
+    def _show_connected(self) -> None:
+        if self.address is not None and self.own_name is not None:
+            host, port = self.address
+            self.view.set_status(f"connected to {host}:{port} as {self.own_name}")
+
+    def title(self) -> str:
+        """The window title for the current room and unread count."""
+        title = APP_TITLE
+        if self.address is not None:
+            host, port = self.address
+            title = f"{APP_TITLE} — {host}:{port}"
+        return f"({self.unread}) {title}" if self.unread else title
+
+    def _update_title(self) -> None:
+        self.view.set_title(self.title())
