@@ -118,14 +118,20 @@ class ServerConnection:
         for a protocol-1 command that cannot be carried out. Raises
         :class:`RemoteProtocolError` for bytes that break the protocol.
         """
-        state = self.state
-        if state is ServerState.JOINING or state is ServerState.CLOSED:
-            return None
-        if state is ServerState.CHAT:
-            return self._next_request()
-        frame = self._decoder.next_frame()
-        if frame is None:
-            return None
+        while True:
+            state = self.state
+            if state is ServerState.JOINING or state is ServerState.CLOSED:
+                return None
+            if state is ServerState.CHAT:
+                return self._next_request()
+            frame = self._decoder.next_frame()
+            if frame is None:
+                return None
+            event = self._handshake(state, frame)
+            if event is not None:
+                return event
+
+    def _handshake(self, state: ServerState, frame: bytes) -> ev.Event | None:
         if state is ServerState.NAME:
             try:
                 self.name = validate_name(decode_text(frame, "name"))

@@ -146,12 +146,13 @@ class RoomServer:
         max_message: int = protocol.DEFAULT_MAX_PAYLOAD,
         handshake_timeout: float = 10.0,
         upgrade_wait: float = UPGRADE_WAIT,
+        clock: Callable[[], float] = time.time,
     ) -> None:
         if max_message < 1:
             raise ValueError("max_message must be at least 1 byte")
         if handshake_timeout <= 0:
             raise ValueError("handshake_timeout must be positive")
-        self._room = Room(history, password=password)
+        self._room = Room(history, password=password, clock=clock)
         self._password_required = password is not None and password != ""
         self._max_message = max_message
         self._handshake_timeout = handshake_timeout

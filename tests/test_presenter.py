@@ -1,0 +1,305 @@
+"""The presenter states facts: real rooms and client threads, no display.
+
+Each test reproduces one finding of the protocol-2 issue (what the window
+showed by guessing) against a real server on 127.0.0.1 and a real
+ChatClient; a recording view stands in for the widgets.
+"""
+
+from __future__ import annotations
+
+import queue
+import time
+from collections.abc import Callable, Iterator, Sequence
+
+import pytest
+from cutproxy import CutProxy
+from waiting import wait_until
+
+from desktopchat.client import ChatClient
+from desktopchat.gui.lines import Kind, Line, SendState
+from desktopchat.gui.presenter import Presenter
+from desktopchat.protocol import events as ev
+from desktopchat.server import RoomServer
+
+
+class RecordingView:
+    """A View that keeps what the presenter asked for."""
+
+    def __init__(self) -> None:
+        self.lines: list[Line] = []
+        self.marks: dict[int, tuple[SendState, str]] = {}
+        self.marks_seen: list[tuple[int, SendState, str]] = []
+        self.users: list[str] = []
+        self.status = ""
+        self.title = ""
+        self.failed: list[str] = []
+        self.focused = True
+
+    def show(self, line: Line) -> None:
+        self.lines.append(line)
+
+    def mark(self, cid: int, state: SendState, reason: str = "") -> None:
+        self.marks[cid] = (state, reason)
+        self.marks_seen.append((cid, state, reason))
+
+    def users_reset(self, names: Sequence[str], own: str | None) -> None:
+        self.users = list(names)
+
+    def user_joined(self, name: str) -> None:
+        self.users.append(name)
+
+    def user_left(self, name: str) -> None:
+        self.users.remove(name)
+
+    def user_renamed(self, old: str, new: str) -> None:
+        self.users = [new if n == old else n for n in self.users]
+
+    def set_status(self, text: str) -> None:
+        self.status = text
+
+    def countdown(self, delay: float) -> None:
+        self.status = f"reconnecting in {delay} s"
+
+    def set_title(self, text: str) -> None:
+        self.title = text
+
+    def set_hosting(self, addresses: Sequence[str]) -> None:
+        pass
+
+    def login_failed(self, reason: str) -> None:
+        self.failed.append(reason)
+
+    def has_focus(self) -> bool:
+        return self.focused
+
+    # --- reading ---------------------------------------------------------------
+
+    def texts(self, kind: Kind | None = None) -> list[str]:
+        return [line.text for line in self.lines if kind is None or line.kind is kind]
+
+    def said(self) -> list[tuple[str, str]]:
+        """(sender, text) of every chat line, in order."""
+        return [(ln.sender, ln.text) for ln in self.lines if ln.kind is Kind.MESSAGE]
+
+    def own(self, cid: int) -> Line:
+        return next(line for line in self.lines if line.cid == cid)
+
+
+class Harness:
+    """A presenter with a recording view, drained like the window's pump."""
+
+    def __init__(self) -> None:
+        self.view = RecordingView()
+        self.presenter = Presenter(self.view)
+        self.handled: list[ev.Event] = []
+
+    def pump(self) -> None:
+        q = self.presenter.events()
+        if q is None:
+            return
+        while True:
+            try:
+                event = q.get_nowait()
+            except queue.Empty:
+                return
+            self.handled.append(event)
+            self.presenter.handle(event)
+
+    def until(self, condition: Callable[[], object], what: str = "", timeout: float = 5.0) -> None:
+        def check() -> object:
+            self.pump()
+            return condition()
+
+        wait_until(check, timeout, what)
+
+    def seen(self, kind: type[ev.Event]) -> int:
+        return sum(isinstance(e, kind) for e in self.handled)
+
+
+@pytest.fixture
+def harness() -> Iterator[Harness]:
+    h = Harness()
+    yield h
+    h.presenter.quit()
+    assert h.presenter.wait_stopped(3.0)
+
+
+def _say_from(address: tuple[str, int], name: str, *texts: str) -> None:
+    """A second member says ``texts`` and leaves, after the room took every line."""
+    other = ChatClient(address[0], address[1], name)
+    other.start()
+    for text in texts:
+        other.send(text)
+    wait_until(lambda: other.connected and other.pending == 0, what=f"{name}'s lines taken")
+    other.close()
+
+
+def test_missed_lines_are_shown_after_a_reconnect_even_when_one_repeats_a_seen_line(
+    harness: Harness,
+) -> None:
+    # The window showed "bob: ok"; while it was away, "alice: hi" and "bob: ok"
+    # were said. Matching by content took the new "bob: ok" for the one seen
+    # and never showed "alice: hi".
+    with RoomServer("127.0.0.1", 0) as room, CutProxy(room.address) as proxy:
+        p = harness.presenter
+        p.join(*proxy.address, "ann")
+        harness.until(lambda: p.online, "ann in the room")
+        _say_from(room.address, "bob", "ok")
+        harness.until(lambda: ("bob", "ok") in harness.view.said(), "first ok shown")
+
+        proxy.accepting = False
+        proxy.cut(keep_ghost=False)
+        harness.until(lambda: not p.online, "ann noticed the cut")
+        _say_from(room.address, "alice", "hi")
+        _say_from(room.address, "bob", "ok")
+        proxy.accepting = True
+        harness.until(lambda: ("alice", "hi") in harness.view.said(), "missed line shown")
+        harness.until(lambda: harness.view.said().count(("bob", "ok")) == 2, "repeat shown")
+
+    said = harness.view.said()
+    assert said == [("bob", "ok"), ("alice", "hi"), ("bob", "ok")]
+    texts = harness.view.texts()
+    assert texts.count("— missed while disconnected —") == 1
+    marker = texts.index("— missed while disconnected —")
+    assert marker < texts.index("hi")
+
+
+def test_one_line_per_disconnect_and_per_reconnect_and_no_second_welcome(
+    harness: Harness,
+) -> None:
+    with RoomServer("127.0.0.1", 0) as room, CutProxy(room.address) as proxy:
+        p = harness.presenter
+        p.join(*proxy.address, "ann")
+        harness.until(lambda: p.online, "in the room")
+        proxy.accepting = False
+        proxy.cut(keep_ghost=False)
+        # Several refused attempts while the network is down.
+        harness.until(lambda: harness.seen(ev.Disconnected) >= 3, "three failed attempts")
+        proxy.accepting = True
+        harness.until(lambda: p.online, "back in the room")
+    events = harness.view.texts(Kind.EVENT)
+    assert sum(t.startswith("Disconnected:") for t in events) == 1
+    assert events.count("Reconnected.") == 1
+    assert sum(t.startswith("Welcome to the room") for t in events) == 1
+    assert sum(t.startswith("Connected to") for t in events) == 1
+
+
+def test_a_line_typed_in_a_password_room_without_the_password_is_not_sent(
+    harness: Harness,
+) -> None:
+    with RoomServer("127.0.0.1", 0, password="secret") as room:
+        p = harness.presenter
+        p.join(*room.address, "ann")
+        assert p.submit("hello?")
+        harness.until(lambda: harness.view.failed, "refused")
+    line = harness.view.own(1)
+    assert line.state is SendState.QUEUED
+    assert harness.view.marks[1][0] is SendState.FAILED
+    assert not any(t.startswith("Connected to") for t in harness.view.texts())
+    assert harness.view.failed == ["This room needs a password"]
+
+
+def test_connected_only_after_the_room_accepted_the_password(harness: Harness) -> None:
+    with RoomServer("127.0.0.1", 0, password="secret") as room:
+        p = harness.presenter
+        p.join(*room.address, "ann", "wrong")
+        harness.until(lambda: harness.view.failed, "refused")
+        assert harness.view.failed == ["Wrong password."]
+        assert not any(t.startswith("Connected to") for t in harness.view.texts())
+        assert not p.online
+
+        p.join(*room.address, "ann", "secret")
+        harness.until(lambda: p.online, "let in")
+    assert any(t.startswith("Connected to") for t in harness.view.texts())
+
+
+def test_a_private_message_to_nobody_fails_with_the_rooms_reason_and_is_never_sent(
+    harness: Harness,
+) -> None:
+    with RoomServer("127.0.0.1", 0) as room:
+        p = harness.presenter
+        p.join(*room.address, "ann")
+        harness.until(lambda: p.online, "in the room")
+        assert p.submit("/msg carol hello")
+        harness.until(lambda: 1 in harness.view.marks, "answered")
+    assert harness.view.marks[1] == (SendState.FAILED, "No such user: carol.")
+    assert [m for m in harness.view.marks_seen if m[1] is SendState.SENT] == []
+    line = harness.view.own(1)
+    assert (line.kind, line.peer, line.text) == (Kind.PRIVATE, "carol", "hello")
+
+
+def test_own_line_is_pending_until_the_room_accepts_it(harness: Harness) -> None:
+    with RoomServer("127.0.0.1", 0) as room:
+        p = harness.presenter
+        p.join(*room.address, "ann")
+        harness.until(lambda: p.online, "in the room")
+        assert p.submit("hello")
+        assert harness.view.own(1).state is SendState.PENDING
+        harness.until(lambda: 1 in harness.view.marks, "accepted")
+    assert harness.view.marks[1] == (SendState.SENT, "")
+
+
+def test_command_word_is_case_insensitive_in_the_echo_as_in_the_room(harness: Harness) -> None:
+    with RoomServer("127.0.0.1", 0) as room:
+        p = harness.presenter
+        p.join(*room.address, "ann")
+        harness.until(lambda: p.online, "in the room")
+        assert p.submit("/ME waves")
+        harness.until(lambda: 1 in harness.view.marks, "accepted")
+    line = harness.view.own(1)
+    assert (line.kind, line.sender, line.text) == (Kind.ACTION, "ann", "waves")
+
+
+def test_a_bad_command_is_refused_before_sending_and_keeps_the_text(harness: Harness) -> None:
+    with RoomServer("127.0.0.1", 0) as room:
+        p = harness.presenter
+        p.join(*room.address, "ann")
+        harness.until(lambda: p.online, "in the room")
+        assert not p.submit("/frobnicate now")
+    assert any("Unknown command /frobnicate" in t for t in harness.view.texts(Kind.ERROR))
+
+
+def test_who_lists_the_members_in_the_transcript(harness: Harness) -> None:
+    with RoomServer("127.0.0.1", 0) as room:
+        other = ChatClient(*room.address, "bob")
+        other.start()
+        try:
+            p = harness.presenter
+            p.join(*room.address, "ann")
+            harness.until(lambda: p.online and other.connected, "both in")
+            assert p.submit("/who")
+            harness.until(lambda: any(t.startswith("In the room") for t in harness.view.texts()))
+        finally:
+            other.close()
+    assert "In the room (2): bob, ann" in harness.view.texts(Kind.EVENT)
+
+
+def test_replayed_history_keeps_the_time_it_was_said(harness: Harness) -> None:
+    said_at = time.time() - 3600  # an hour ago, by the room's clock
+    with RoomServer("127.0.0.1", 0, clock=lambda: said_at) as room:
+        _say_from(room.address, "bob", "earlier news")
+        p = harness.presenter
+        p.join(*room.address, "ann")
+        harness.until(lambda: ("bob", "earlier news") in harness.view.said(), "replayed")
+    line = next(ln for ln in harness.view.lines if ln.text == "earlier news")
+    assert line.time == pytest.approx(said_at, abs=0.001)
+    assert "— earlier messages —" in harness.view.texts(Kind.MARKER)
+
+
+def test_leave_and_quit_do_not_wait_for_the_threads() -> None:
+    closes: list[float] = []
+
+    class Recorded(ChatClient):
+        def close(self, timeout: float = 1.0) -> None:
+            closes.append(timeout)
+            super().close(timeout)
+
+    view = RecordingView()
+    with RoomServer("127.0.0.1", 0) as room:
+        p = Presenter(view, client_factory=Recorded)
+        p.join(*room.address, "ann")
+        p.leave()
+        p.join(*room.address, "ann")
+        p.quit()
+        assert closes == [0, 0]
+        assert p.wait_stopped(3.0)
