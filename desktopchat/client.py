@@ -26,10 +26,8 @@ rules ("Reconnecting", "Acknowledgements").
 
 from __future__ import annotations
 
-import errno
 import itertools
 import logging
-import os
 import queue
 import secrets
 import selectors
@@ -39,7 +37,8 @@ import time
 from collections import deque
 from dataclasses import replace
 
-from desktopchat import protocol, sockopts
+from desktopchat import protocol
+from desktopchat.connect import connect_any, describe
 from desktopchat.protocol import events as ev
 from desktopchat.protocol.client import ClientConnection, ClientState
 from desktopchat.protocol.commands import Command, command_text, parse_command
@@ -59,13 +58,7 @@ REFUSED_RETRY_WINDOW = 120.0
 #: Seconds of silence after the name frame after which a server is taken to be
 #: one that sends no events (the tutorial's).
 LEGACY_GRACE = 1.0
-#: Bytes asked of recv() at once: a whole default-size frame in one call.
-_RECV_SIZE = 64 * 1024
-
-# connect_ex() results that mean "in progress" on Linux, macOS and Windows.
-_CONNECT_PENDING = frozenset(
-    {0, errno.EINPROGRESS, errno.EWOULDBLOCK, errno.EAGAIN, errno.EALREADY, 10035}
-)
+_RECV_SIZE = 64 * 1024  # bytes asked of recv() at once: a whole default-size frame
 
 
 class _Stop(Exception):
@@ -82,23 +75,6 @@ class _Dropped(Exception):
     def __init__(self, reason: str, *, refused: bool = False) -> None:
         super().__init__(reason)
         self.refused = refused
-
-
-def _describe(exc: BaseException) -> str:
-    """Return a short, lower-case reason for a socket error."""
-    if isinstance(exc, ConnectionRefusedError):
-        return "connection refused"
-    if isinstance(exc, TimeoutError | socket.timeout):
-        return "timed out"
-    if isinstance(exc, socket.gaierror):
-        return f"host not found ({exc.strerror or exc})"
-    if isinstance(exc, ConnectionResetError):
-        return "connection reset by the server"
-    if isinstance(exc, BrokenPipeError):
-        return "connection closed by the server"
-    if isinstance(exc, OSError) and exc.strerror:
-        return exc.strerror[:1].lower() + exc.strerror[1:]
-    return str(exc) or type(exc).__name__
 
 
 class ChatClient:
@@ -289,7 +265,7 @@ class ChatClient:
             try:
                 sock = self._connect()
             except OSError as exc:
-                reason = _describe(exc)
+                reason = describe(exc)
                 log.info("connect to %s failed: %s", where, reason)
                 if not ever_connected or not self.reconnect:
                     self._post(ev.Failed(f"Could not connect to {where}: {reason}", self._unsent()))
@@ -341,44 +317,7 @@ class ChatClient:
         """Return a connected non-blocking socket, or raise OSError / _Stop."""
         infos = socket.getaddrinfo(self.host, self.port, type=socket.SOCK_STREAM)
         self._drain_wakeup()  # the lookup may have taken a while
-        deadline = time.monotonic() + self.connect_timeout
-        last: OSError = ConnectionRefusedError()
-        for family, kind, proto, _, addr in infos:
-            sock = socket.socket(family, kind, proto)
-            try:
-                sock.setblocking(False)
-                code = sock.connect_ex(addr)
-                if code not in _CONNECT_PENDING:
-                    raise OSError(code, os.strerror(code))
-                if code != 0:
-                    self._await_connect(sock, deadline)
-                code = sock.getsockopt(socket.SOL_SOCKET, socket.SO_ERROR)
-                if code:
-                    raise OSError(code, os.strerror(code))
-            except OSError as exc:
-                sock.close()
-                last = ConnectionRefusedError() if exc.errno == errno.ECONNREFUSED else exc
-                continue
-            except BaseException:
-                sock.close()
-                raise
-            sockopts.tune(sock)
-            return sock
-        raise last
-
-    def _await_connect(self, sock: socket.socket, deadline: float) -> None:
-        with selectors.DefaultSelector() as sel:
-            sel.register(sock, selectors.EVENT_WRITE)
-            sel.register(self._wake_r, selectors.EVENT_READ)
-            while True:
-                remaining = deadline - time.monotonic()
-                if remaining <= 0:
-                    raise TimeoutError("timed out")
-                for key, _ in sel.select(remaining):
-                    if key.fileobj is self._wake_r:
-                        self._drain_wakeup()
-                    else:
-                        return
+        return connect_any(infos, self.connect_timeout, self._wake_r, self._drain_wakeup)
 
 
 class _Session:
@@ -476,7 +415,7 @@ class _Session:
         except (BlockingIOError, InterruptedError):
             return True
         except OSError as exc:
-            raise _Dropped(self.closing_reason or _describe(exc)) from exc
+            raise _Dropped(self.closing_reason or describe(exc)) from exc
 
     def _last_flush(self) -> None:
         """On close(): push out what fits without blocking, then say goodbye."""
@@ -496,7 +435,7 @@ class _Session:
         except (BlockingIOError, InterruptedError):
             return
         except OSError as exc:
-            raise _Dropped(self.closing_reason or _describe(exc)) from exc
+            raise _Dropped(self.closing_reason or describe(exc)) from exc
         if not data:
             raise _Dropped(self.closing_reason or "connection closed by the server")
         try:

@@ -264,9 +264,10 @@ def test_who_lists_the_members_in_the_transcript(harness: Harness) -> None:
         other = ChatClient(*room.address, "bob")
         other.start()
         try:
+            wait_until(lambda: other.connected, what="bob in first")
             p = harness.presenter
             p.join(*room.address, "ann")
-            harness.until(lambda: p.online and other.connected, "both in")
+            harness.until(lambda: p.online, "ann in")
             assert p.submit("/who")
             harness.until(lambda: any(t.startswith("In the room") for t in harness.view.texts()))
         finally:

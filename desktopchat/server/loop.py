@@ -9,16 +9,14 @@ It runs headless (``--serve``) or on a thread inside the window.
 
 Invariants (docs/ARCHITECTURE.md has the picture):
 
-* Nothing blocks; a pass reads at most :data:`RECV_SIZE` bytes and handles at
-  most :data:`FRAMES_PER_PASS` events per client, so a flooder slows only itself.
+* Nothing blocks; a pass reads at most :data:`~.limits.RECV_SIZE` bytes and handles at
+  most :data:`~.limits.FRAMES_PER_PASS` events per client, so a flooder slows only itself.
 * Output made during a pass is flushed once at its end, one ``send`` per
   client; a client registers for writing only while its buffer is non-empty,
   and one whose buffer passes the limit is dropped as too slow.
-* Bad input ends that connection only, with an error pair where the socket
-  still works, then a lingering close so the error is not lost to a reset.
-* :meth:`RoomServer.stop` may be called from any thread; :meth:`request_stop`
-  is safe in a signal handler (a flag and one byte on a socketpair: no
-  locks, no logging there).
+* Bad input ends that connection only: an error pair, then a lingering close.
+* :meth:`RoomServer.stop` works from any thread; :meth:`request_stop` is safe
+  in a signal handler (a flag and a wakeup byte: no locks, no logging).
 """
 
 from __future__ import annotations
@@ -28,7 +26,6 @@ import errno
 import heapq
 import itertools
 import logging
-import os
 import selectors
 import signal
 import socket
@@ -39,94 +36,30 @@ from collections.abc import Callable
 from types import TracebackType
 
 from desktopchat import protocol, sockopts
-from desktopchat.protocol import RemoteProtocolError, encode_pair, wire
+from desktopchat.protocol import RemoteProtocolError, wire
 from desktopchat.protocol import events as ev
 from desktopchat.protocol.server import ServerConnection, ServerState
+from desktopchat.server import limits
 from desktopchat.server.history import HISTORY_MAX_BYTES
-from desktopchat.server.room import MAX_SERVER_TEXT, Member, Room
+from desktopchat.server.room import MAX_SERVER_TEXT, Room
+from desktopchat.server.sockets import (
+    CLOSED,
+    CLOSING,
+    OPEN,
+    Connection,
+    SpareDescriptor,
+    drain_and_close,
+    release_free_memory,
+    shutdown_write,
+)
 
-__all__ = [
-    "FRAMES_PER_PASS",
-    "LINGER_TIMEOUT",
-    "OUTBUF_LIMIT",
-    "RECV_SIZE",
-    "UPGRADE_WAIT",
-    "RoomServer",
-]
+__all__ = ["RoomServer"]
 
 log = logging.getLogger(__name__)
-
-#: Most bytes read from one client per loop pass: big enough for a whole
-#: maximum-size message in one call, small enough that one flooding client
-#: cannot hog a pass.
-RECV_SIZE = 64 * 1024
-
-#: Most frames handled for one client per loop pass; the rest wait in its
-#: decoder (and we stop reading from it) until the next pass: fairness.
-FRAMES_PER_PASS = 64
-
-#: Out-buffer limit (bytes still unsent after a flush) before a client counts
-#: as too slow and is dropped. 4 MiB holds a newcomer's whole join burst (the
-#: 1 MiB history replay cap plus a 64 KiB ``*users`` list) with room for ~20
-#: maximum-size messages on top, so only a client that really stopped reading
-#: trips it, and it bounds what one such client can cost. With a larger
-#: ``max_message`` the limit grows to the history cap plus 16 maximum-size pairs.
-OUTBUF_LIMIT = 4 * 1024 * 1024
-
-#: Seconds a client that said nothing after its name is given to take up the
-#: protocol-2 offer before it joins as protocol 1. Our client answers within a
-#: round trip; the tutorial's console client reads nothing until its user
-#: presses Enter, so it never notices the wait.
-UPGRADE_WAIT = 0.3
-
-#: Seconds a connection that got a fatal ``*error`` may take to close its end
-#: while we discard its input (so our error pair is not destroyed by a reset).
-LINGER_TIMEOUT = 2.0
-
-#: Seconds :meth:`RoomServer.stop` lets clients take the "room closed" pair.
-SHUTDOWN_GRACE = 0.5
-
-#: Bytes sent after which the loop, when it next goes idle, hands the C heap's
-#: free memory back to the OS. A join storm (every join goes to every member)
-#: churns through hundreds of MB of short-lived buffers; glibc would otherwise
-#: keep that peak as RSS (about 13 KB per idle client at 10,000 clients
-#: instead of 1.4 KB).
-TRIM_AFTER_BYTES = 64 * 1024 * 1024
-
-#: Connections accepted per readiness event before serving others again.
-ACCEPT_BATCH = 1024
-
-# What the loop does with a socket, in order: a state >= _CLOSING is leaving.
-_OPEN, _CLOSING, _CLOSED = range(3)
-
-_FULL_PAIR = encode_pair(ev.ERROR, "The room is full: the server cannot take more connections.")
 
 # Selector key data for the two non-client sockets.
 _LISTENER = "listener"
 _WAKEUP = "wakeup"
-
-
-class Connection(Member):
-    """One client socket: its session, out-buffer (``Member.out``) and timers."""
-
-    __slots__ = ("deadline", "peer", "sock", "state", "upgrade_deadline", "writing")
-
-    def __init__(self, sock: socket.socket, peer: tuple[str, int], session: ServerConnection):
-        super().__init__(session, peer[0])
-        self.sock = sock
-        self.peer = peer
-        self.state = _OPEN
-        # Monotonic time by which the handshake (or a lingering close) must end.
-        self.deadline: float | None = None
-        # Monotonic time at which a silent client joins as protocol 1.
-        self.upgrade_deadline: float | None = None
-        # True while registered for EVENT_WRITE as well as EVENT_READ.
-        self.writing = False
-
-    def label(self) -> str:
-        """Name and address for log lines."""
-        who = f"{self.peer[0]}:{self.peer[1]}"
-        return f"{self.name} ({who})" if self.session.state is ServerState.CHAT else who
 
 
 class RoomServer:
@@ -145,7 +78,7 @@ class RoomServer:
         history: int = 100,
         max_message: int = protocol.DEFAULT_MAX_PAYLOAD,
         handshake_timeout: float = 10.0,
-        upgrade_wait: float = UPGRADE_WAIT,
+        upgrade_wait: float = limits.UPGRADE_WAIT,
         clock: Callable[[], float] = time.time,
     ) -> None:
         if max_message < 1:
@@ -158,7 +91,7 @@ class RoomServer:
         self._handshake_timeout = handshake_timeout
         self._upgrade_wait = upgrade_wait
         pair_max = 2 * (protocol.HEADER_LENGTH + max(max_message, MAX_SERVER_TEXT))
-        self._outbuf_limit = max(OUTBUF_LIMIT, HISTORY_MAX_BYTES + 16 * pair_max)
+        self._outbuf_limit = max(limits.OUTBUF_LIMIT, HISTORY_MAX_BYTES + 16 * pair_max)
 
         listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         try:
@@ -189,9 +122,7 @@ class RoomServer:
         self._deadlines: list[tuple[float, int, Connection]] = []
         self._seq = itertools.count()
         self._sent_since_trim = 0
-        # A descriptor held in reserve for refusing connections when we run out.
-        self._spare_fd: int | None = _open_spare()
-        self._next_full_warning = 0.0
+        self._spare = SpareDescriptor()
 
         # Re-entrant: stop() may run in a signal handler on the serving thread.
         self._lock = threading.RLock()
@@ -295,11 +226,11 @@ class RoomServer:
         """One loop pass: wait for readiness, do bounded work, flush output once."""
         select = self._selector.select
         timeout = self._timeout()
-        if self._sent_since_trim >= TRIM_AFTER_BYTES and timeout != 0.0:
+        if self._sent_since_trim >= limits.TRIM_AFTER_BYTES and timeout != 0.0:
             ready = select(0.0)
             if not ready:  # about to go idle after heavy output
                 self._sent_since_trim = 0
-                _release_free_memory()
+                release_free_memory()
                 ready = select(timeout)
         else:
             ready = select(timeout)
@@ -316,10 +247,10 @@ class RoomServer:
                 conn: Connection = data
                 if mask & selectors.EVENT_WRITE:
                     self._touched.add(conn)
-                if mask & selectors.EVENT_READ and conn.state != _CLOSED:
+                if mask & selectors.EVENT_READ and conn.state != CLOSED:
                     self._on_readable(conn)
         for conn in backlog:
-            if conn.state < _CLOSING:
+            if conn.state < CLOSING:
                 self._process(conn)
         if self._deadlines:
             self._expire()
@@ -340,14 +271,14 @@ class RoomServer:
             pass
 
     def _accept(self) -> None:
-        for _ in range(ACCEPT_BATCH):
+        for _ in range(limits.ACCEPT_BATCH):
             try:
                 sock, peer = self._listener.accept()
             except (BlockingIOError, InterruptedError):
                 return
             except OSError as exc:
                 if exc.errno in (errno.EMFILE, errno.ENFILE):
-                    self._refuse_one()
+                    self._spare.refuse(self._listener)
                     continue
                 log.error("cannot accept a connection: %s", exc)
                 return
@@ -364,44 +295,18 @@ class RoomServer:
             self._set_deadline(conn, self._handshake_timeout)
             log.debug("connection from %s", conn.label())
 
-    def _refuse_one(self) -> None:
-        """Out of file descriptors: turn one pending connection away.
-
-        Left in the listen queue it would keep the listener readable and the
-        loop spinning. The spare descriptor is given up for a moment so the
-        connection can be accepted, told the room is full, and closed.
-        """
-        now = time.monotonic()
-        if now >= self._next_full_warning:
-            self._next_full_warning = now + 10.0
-            log.warning("out of file descriptors: turning new connections away")
-        if self._spare_fd is None:
-            raise OSError(errno.EMFILE, "no spare descriptor left")
-        os.close(self._spare_fd)
-        self._spare_fd = None
-        try:
-            sock, _ = self._listener.accept()
-        except OSError:
-            pass
-        else:
-            with contextlib.suppress(OSError):
-                sock.send(_FULL_PAIR)
-            sock.close()
-        finally:
-            self._spare_fd = _open_spare()
-
     def _on_readable(self, conn: Connection) -> None:
         if conn in self._backlog:
             return  # its earlier frames come first: no more reading until they are done
         try:
-            data = conn.sock.recv(RECV_SIZE)
+            data = conn.sock.recv(limits.RECV_SIZE)
         except (BlockingIOError, InterruptedError):
             return
         except OSError as exc:
             log.info("%s: connection lost (%s)", conn.label(), exc)
             self._close(conn)
             return
-        if conn.state == _CLOSING:
+        if conn.state == CLOSING:
             if not data:
                 self._close(conn)
             return  # lingering: what it still sends is discarded
@@ -416,11 +321,11 @@ class RoomServer:
         self._process(conn)
 
     def _process(self, conn: Connection) -> None:
-        """Handle up to FRAMES_PER_PASS events; keep conn in the backlog if more wait."""
+        """Handle up to limits.FRAMES_PER_PASS events; keep conn in the backlog if more wait."""
         session = conn.session
         room = self._room
         try:
-            for _ in range(FRAMES_PER_PASS):
+            for _ in range(limits.FRAMES_PER_PASS):
                 event = session.next_event()
                 if event is None:
                     self._backlog.discard(conn)
@@ -442,9 +347,7 @@ class RoomServer:
     def _after_handshake_step(self, conn: Connection) -> None:
         """Write what the session said by itself; arm or clear its timers."""
         session = conn.session
-        hello = session.data_to_send()
-        if hello:
-            self._room.fanout.send(conn, hello)
+        self._room.fanout.send(conn, session.data_to_send())
         if session.waiting_for_upgrade and conn.upgrade_deadline is None:
             conn.upgrade_deadline = self._push_deadline(conn, self._upgrade_wait)
         if session.state is ServerState.CHAT and conn.deadline is not None:
@@ -466,12 +369,12 @@ class RoomServer:
         heap = self._deadlines
         while heap and heap[0][0] <= now:
             deadline, _, conn = heapq.heappop(heap)
-            if conn.state == _CLOSED:
+            if conn.state == CLOSED:
                 continue
             if deadline == conn.upgrade_deadline:
                 conn.upgrade_deadline = None
                 request = conn.session.upgrade_wait_over()
-                if request is not None and conn.state == _OPEN:
+                if request is not None and conn.state == OPEN:
                     self._room.handle(conn, request)
                     if conn.session.state is ServerState.CLOSED:
                         self._linger(conn)
@@ -480,7 +383,7 @@ class RoomServer:
                 continue
             if conn.deadline != deadline:
                 continue  # stale entry: the handshake finished or the deadline moved
-            if conn.state == _CLOSING:
+            if conn.state == CLOSING:
                 log.debug("%s: linger time over", conn.label())
                 self._close(conn)
             else:
@@ -491,7 +394,7 @@ class RoomServer:
 
     def _fail(self, conn: Connection, reason: str) -> None:
         """Fatal error for this connection: tell it why, then a lingering close."""
-        if conn.state >= _CLOSING:
+        if conn.state >= CLOSING:
             return
         log.info("%s: closing: %s", conn.label(), reason)
         self._room.leave(conn)
@@ -500,20 +403,20 @@ class RoomServer:
         self._linger(conn)
 
     def _linger(self, conn: Connection) -> None:
-        """Stop reading requests; close once the output is out or LINGER_TIMEOUT passed."""
+        """Stop reading requests; close once the output is out or limits.LINGER_TIMEOUT passed."""
         self._room.leave(conn)
         conn.session.close()
-        conn.state = _CLOSING
+        conn.state = CLOSING
         self._backlog.discard(conn)
         self._touched.add(conn)
-        self._set_deadline(conn, LINGER_TIMEOUT)
+        self._set_deadline(conn, limits.LINGER_TIMEOUT)
 
     def _close(self, conn: Connection) -> None:
         """Close at once (peer gone, linger over, too slow); tell the room."""
-        if conn.state == _CLOSED:
+        if conn.state == CLOSED:
             return
         self._room.leave(conn)
-        conn.state = _CLOSED
+        conn.state = CLOSED
         conn.deadline = None
         conn.out = bytearray()
         self._backlog.discard(conn)
@@ -532,7 +435,7 @@ class RoomServer:
             touched.clear()
             for member in batch:
                 conn: Connection = member  # type: ignore[assignment]
-                if conn.state != _CLOSED:
+                if conn.state != CLOSED:
                     self._flush(conn)
 
     def _flush(self, conn: Connection) -> None:
@@ -564,49 +467,22 @@ class RoomServer:
         if conn.writing:
             conn.writing = False
             self._selector.modify(conn.sock, selectors.EVENT_READ, conn)
-        if conn.state == _CLOSING:
-            _shutdown_write(conn.sock)
+        if conn.state == CLOSING:
+            shutdown_write(conn.sock)
 
     # --- shutdown -----------------------------------------------------------------------------
 
     def _shutdown(self) -> None:
-        """Send "room closed" to everyone, give them SHUTDOWN_GRACE s to take it, close all."""
+        """Tell everyone the room closed, give them a moment to take it, close all."""
         self._selector.unregister(self._listener)
         self._listener.close()
         self._room.clear()
-        pending = [c for c in self._conns if c.state != _CLOSED]
+        pending = [c for c in self._conns if c.state != CLOSED]
         closed_v1, closed_v2 = wire.encode_v1(ev.RoomClosed()), wire.encode_v2(ev.RoomClosed())
         log.info("closing the room (%d connections)", len(pending))
         for conn in pending:
             conn.out += closed_v2 if conn.session.version == 2 else closed_v1
-        end = time.monotonic() + SHUTDOWN_GRACE
-        while True:
-            waiting: list[Connection] = []
-            for conn in pending:
-                out = conn.out
-                try:
-                    del out[: conn.sock.send(out)]
-                except (BlockingIOError, InterruptedError):
-                    pass
-                except OSError:
-                    out.clear()
-                if out:
-                    waiting.append(conn)
-                    if not conn.writing:
-                        conn.writing = True
-                        self._selector.modify(conn.sock, selectors.EVENT_WRITE, conn)
-                else:
-                    _shutdown_write(conn.sock)
-                    _discard_input(conn.sock)
-                    self._close(conn)
-            pending = waiting
-            left = end - time.monotonic()
-            if not pending or left <= 0:
-                break
-            self._selector.select(left)
-        for conn in pending:
-            log.info("%s: did not take the room-closed notice in time", conn.label())
-            self._close(conn)
+        drain_and_close(pending, self._selector, limits.SHUTDOWN_GRACE, self._close)
 
     def _release(self) -> None:
         """Close what the constructor opened (idempotent)."""
@@ -619,52 +495,5 @@ class RoomServer:
             self._close(conn)
         for sock in (self._listener, self._wake_r, self._wake_w):
             sock.close()
-        if self._spare_fd is not None:
-            os.close(self._spare_fd)
-            self._spare_fd = None
+        self._spare.close()
         self._selector.close()
-
-
-def _find_malloc_trim() -> Callable[[int], int] | None:
-    # glibc's malloc_trim(0) returns free heap pages to the OS; other C
-    # libraries (musl, macOS, Windows) lack it or do not need it.
-    if not sys.platform.startswith("linux"):
-        return None
-    try:
-        import ctypes
-
-        trim: Callable[[int], int] = ctypes.CDLL(None).malloc_trim
-    except (OSError, AttributeError):
-        return None
-    return trim
-
-
-_MALLOC_TRIM = _find_malloc_trim()
-
-
-def _release_free_memory() -> None:
-    if _MALLOC_TRIM is not None:
-        _MALLOC_TRIM(0)
-
-
-def _open_spare() -> int | None:
-    try:
-        return os.open(os.devnull, os.O_RDONLY)
-    except OSError:
-        return None
-
-
-def _shutdown_write(sock: socket.socket) -> None:
-    with contextlib.suppress(OSError):
-        sock.shutdown(socket.SHUT_WR)
-
-
-def _discard_input(sock: socket.socket) -> None:
-    # Unread input makes close() send a reset, which can destroy the pairs we
-    # just sent before the peer reads them; a few non-blocking reads avoid that.
-    try:
-        for _ in range(16):
-            if not sock.recv(RECV_SIZE):
-                return
-    except OSError:
-        pass
