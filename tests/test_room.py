@@ -867,14 +867,6 @@ def test_each_broadcast_is_encoded_once_per_version(
         assert old.take()[-1] == ("ann", "to all")
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG server/loop.py RoomServer._process hands the JoinRequest to the room before "
-    "_after_handshake_step writes session.data_to_send(); since 3b10d97 "
-    "ServerConnection.next_event reads on past the name, so a client that sends its name "
-    "and password (or first message) in one read gets *welcome before (*hello, *auth): "
-    "seen against a live RoomServer too",
-)
 @pytest.mark.parametrize("password", ["pw", None])
 def test_offer_comes_before_the_welcome_when_driven_like_the_server_loop(
     clock: Clock, password: str | None

@@ -20,6 +20,7 @@ from desktopchat.protocol import wire
 from desktopchat.protocol.commands import Command, command_text
 from desktopchat.protocol.framing import (
     DEFAULT_MAX_PAYLOAD,
+    HANDSHAKE_MAX_PAYLOAD,
     LocalProtocolError,
     PairDecoder,
     RemoteProtocolError,
@@ -166,8 +167,8 @@ class ClientConnection:
         if not sender.startswith(ev.EVENT_PREFIX):
             if self._heard_event:  # a protocol-1 room sends no chat before the welcome
                 raise RemoteProtocolError(f"message from {sender!r} before the welcome")
-            self._welcome(ev.Welcome(self.name, "", 0))  # chat at once: a plain relay
-            return self._on_v1(sender, text)
+            self._pushback = (sender, text)  # shown right after we count as let in
+            return self._welcome(ev.Welcome(self.name, "", 0))  # chat at once: a plain relay
         self._heard_event = True
         if sender == ev.HELLO and self.version is None:
             if text.split(" ")[:2] == ["desktopchat", "2"]:
@@ -179,7 +180,7 @@ class ClientConnection:
                 self.state = ClientState.CLOSED
                 return ev.Refused("This room needs a password")
             try:
-                self._out += encode_frame(self.password, self.max_message)
+                self._out += encode_frame(self.password, HANDSHAKE_MAX_PAYLOAD)
             except LocalProtocolError:
                 self.state = ClientState.CLOSED
                 return ev.Refused("The password is too long")
@@ -245,6 +246,10 @@ class ClientConnection:
                 raise RemoteProtocolError(f"malformed event {meta[:80]!r}")
             return self._start_replay(int(words[1]), resumed=words[2] == "1")
         event = wire.parse_room_v2(meta, body)
+        if self._replay is not None and not isinstance(event, ev.RoomEvent | ev.Accepted | ev.Gap):
+            replay = self._end_replay()  # a pair of another kind ends the replay early
+            self._pushback = (meta, body)
+            return replay
         if self.state is ClientState.HANDSHAKE:
             if isinstance(event, ev.Refused):
                 self.state = ClientState.CLOSED
@@ -267,11 +272,8 @@ class ClientConnection:
             if isinstance(event, ev.Gap):
                 self._replay_gap = event
                 return self._replayed(None)
-            if isinstance(event, ev.RoomEvent | ev.Accepted):
-                return self._replayed(event)
-            replay = self._end_replay()
-            self._pushback = (meta, body)
-            return replay
+            assert isinstance(event, ev.RoomEvent | ev.Accepted)
+            return self._replayed(event)
         return event
 
     # --- replays ------------------------------------------------------------------------

@@ -17,6 +17,7 @@ from collections.abc import Iterator
 
 __all__ = [
     "DEFAULT_MAX_PAYLOAD",
+    "HANDSHAKE_MAX_PAYLOAD",
     "HEADER_LENGTH",
     "FrameDecoder",
     "LocalProtocolError",
@@ -35,6 +36,11 @@ HEADER_LENGTH = 10
 #: Largest payload accepted by default: 64 KiB holds any message a person types
 #: (and a 60 KB paste) while bounding what one connection can make us buffer.
 DEFAULT_MAX_PAYLOAD = 64 * 1024
+
+#: Largest frame a server accepts before the handshake is done: names are at
+#: most 32 characters (128 bytes of UTF-8), the upgrade frame and passwords are
+#: short; no stranger gets to make a server buffer 64 KiB.
+HANDSHAKE_MAX_PAYLOAD = 1024
 
 # The tutorial decodes headers with int(header.strip()): digits, optionally
 # surrounded by ASCII spaces. Anything else ("+5", "-1", "1_0", tabs) is refused.

@@ -25,6 +25,7 @@ from desktopchat.protocol import events as ev
 from desktopchat.protocol import wire
 from desktopchat.protocol.commands import BadCommand, parse_command
 from desktopchat.protocol.framing import (
+    HANDSHAKE_MAX_PAYLOAD,
     FrameDecoder,
     LocalProtocolError,
     decode_text,
@@ -33,11 +34,6 @@ from desktopchat.protocol.framing import (
 from desktopchat.protocol.names import InvalidName, validate_name
 
 __all__ = ["HANDSHAKE_MAX_PAYLOAD", "HELLO_PAIR", "ServerConnection", "ServerState"]
-
-#: Largest frame accepted before the handshake is done: names are at most 32
-#: characters (128 bytes of UTF-8), the upgrade frame and passwords are short;
-#: no stranger gets to make us buffer 64 KiB.
-HANDSHAKE_MAX_PAYLOAD = 1024
 
 #: The offer of protocol 2, sent right after a valid name.
 HELLO_PAIR = encode_pair(ev.HELLO, "desktopchat 2")
@@ -193,13 +189,16 @@ class ServerConnection:
     def send(self, event: ev.Event) -> bytes:
         """Bytes that tell this client ``event`` (in its protocol version).
 
+        Bytes the session still has of its own (the offer, the password
+        question) come first, so they always precede what the room says.
         ``Refused`` closes the session: nothing is read after it.
         """
         if self.state is ServerState.CLOSED:
             raise LocalProtocolError("send() on a closed session")
         if isinstance(event, ev.Refused):
             self.state = ServerState.CLOSED
-        return wire.encode_v2(event) if self.version == 2 else wire.encode_v1(event)
+        encoded = wire.encode_v2(event) if self.version == 2 else wire.encode_v1(event)
+        return self.data_to_send() + encoded if self._out else encoded
 
     def replay_head(self, count: int, resumed: bool) -> bytes:
         """The pair announcing ``count`` replayed pairs (nothing for an empty v1 replay)."""
