@@ -40,7 +40,7 @@ from dataclasses import replace
 from desktopchat import protocol
 from desktopchat.connect import connect_any, describe
 from desktopchat.protocol import events as ev
-from desktopchat.protocol.client import ClientConnection, ClientState
+from desktopchat.protocol.client import ClientConnection
 from desktopchat.protocol.commands import Command, command_text, parse_command
 
 __all__ = ["INITIAL_BACKOFF", "LEGACY_GRACE", "MAX_BACKOFF", "REFUSED_RETRY_WINDOW", "ChatClient"]
@@ -340,6 +340,9 @@ class _Session:
         self.control = bytearray(self.conn.data_to_send())  # handshake bytes, first
         self.grace_deadline: float | None = None
         self.welcomed = False
+        # The outbox may go out: after the welcome, and in a protocol-2 room
+        # after the replay too (its acks say which requests need no resend).
+        self.ready = False
         self.closing_reason: str | None = None
         # The request being written and how much of it went out on *this*
         # connection: one cut mid-frame is sent again whole next time.
@@ -389,9 +392,11 @@ class _Session:
             self.control += self.conn.data_to_send()
             while self.control:
                 del self.control[: self.sock.send(self.control)]
-            if self.grace_deadline is None and self.conn.waiting_for_grace:
+            # A room that spoke events before is not taken for a plain relay
+            # just because it is slow to answer a reconnect.
+            if self.grace_deadline is None and self.conn.waiting_for_grace and not client.version:
                 self.grace_deadline = time.monotonic() + LEGACY_GRACE
-            if self.conn.state is not ClientState.CHAT:
+            if not self.ready:
                 return False
             while True:
                 if not self.frame:
@@ -463,6 +468,7 @@ class _Session:
                 for item in replayed:
                     if isinstance(item, ev.Accepted):
                         self._answered(item.cid)
+                self._release_outbox()
             case ev.NickChange():
                 client.name = conn.name
             case ev.RoomClosed():
@@ -470,6 +476,17 @@ class _Session:
         if conn.epoch is not None and conn.last_id is not None:
             client._resume = (conn.epoch, conn.last_id)
         client._post(event)
+
+    def _release_outbox(self) -> None:
+        """Let the outbox go out; requests still unanswered go first, in order."""
+        if self.ready:
+            return
+        self.ready = True
+        client = self.client
+        with client._lock:
+            again = [client._unacked[cid] for cid in sorted(client._unacked)]
+            client._unacked.clear()
+            client._outbox.extendleft(reversed(again))
 
     def _answered(self, cid: int) -> None:
         with self.client._lock:
@@ -484,11 +501,8 @@ class _Session:
         client.version = welcome.version
         if conn.epoch is not None and conn.last_id is not None:
             client._resume = (conn.epoch, conn.last_id)
-        with client._lock:
-            # Unanswered requests go first, in the order they were made.
-            again = [client._unacked[cid] for cid in sorted(client._unacked)]
-            client._unacked.clear()
-            client._outbox.extendleft(reversed(again))
+        if welcome.version != 2:  # no replay pair is coming to wait for
+            self._release_outbox()
         client._phase = "ready"
         client._connected = True
         client._post(

@@ -883,3 +883,20 @@ def test_offer_comes_before_the_welcome_when_driven_like_the_server_loop(
     decoder.receive_data(bytes(member.out))
     senders = [sender for sender, _ in decoder]
     assert senders[:2] == (["*hello", "*auth"] if password else ["*hello", "*welcome"])
+
+
+def test_resume_works_without_newcomer_history(clock: Clock) -> None:
+    # --history 0 means newcomers see nothing; a member coming back from a blip
+    # still gets what it missed, with no gap.
+    net = Net(Room(history=0, clock=clock))
+    ann, bob = joined(net, "ann", "bob")
+    seen = ann.conn.last_id
+    assert seen is not None
+    ann.take()
+    net.cut(ann)
+    bob.send(ev.Message("while away", cid=1))
+    net.drop(ann)
+    again = net.connect("ann", token=ann.conn.token, resume=(net.room.epoch, seen))
+    replay = next(e for e in again.take() if isinstance(e, ev.Replay))
+    assert replay.gap is None
+    assert [e.text for e in replay.events if isinstance(e, ev.Message)] == ["while away"]

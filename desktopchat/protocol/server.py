@@ -137,7 +137,8 @@ class ServerConnection:
             self._out += HELLO_PAIR + (_AUTH_PAIR if self._password_required else b"")
             return None
         if state is ServerState.HELLO:
-            upgrade = wire.parse_upgrade(decode_text(frame, "password"))
+            what = "password" if self._password_required else "message"
+            upgrade = wire.parse_upgrade(decode_text(frame, what))
             if upgrade is not None:
                 self.version = 2
                 self._upgrade = upgrade

@@ -20,8 +20,8 @@ __all__ = ["HISTORY_MAX_BYTES", "RESUME_EVENTS", "Entry", "RoomLog"]
 #: hundreds of typical messages and bounds what a join or a resume sends.
 HISTORY_MAX_BYTES = 1024 * 1024
 
-#: Events kept for resuming members (at least the newcomer history): a few
-#: minutes of a busy room, so a network blip loses nothing.
+#: Events kept for resuming members (at least the newcomer history; also with
+#: ``--history 0``): a few minutes of a busy room, so a network blip loses nothing.
 RESUME_EVENTS = 1000
 
 
@@ -56,7 +56,8 @@ class RoomLog:
 
     def __init__(self, history: int) -> None:
         self._max_chat = history
-        self._max_events = max(history, RESUME_EVENTS) if history else 0
+        # Resuming members are served even when newcomers get no history.
+        self._max_events = max(history, RESUME_EVENTS)
         self._all: deque[Entry] = deque()
         self._chat: deque[Entry] = deque()
         self._all_bytes = 0
