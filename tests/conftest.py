@@ -3,10 +3,15 @@
 GUI tests carry the ``gui`` marker. They skip only when there is no display
 *and* ``DESKTOPCHAT_REQUIRE_DISPLAY`` is unset; CI sets it, so a missing Xvfb
 fails the run instead of silently skipping. pytest-xvfb provides the display.
+
+Every test FAILS if a ``desktopchat`` logger logged at ERROR or above while it
+ran (from any thread), unless it is marked ``allow_error_log`` because it
+provokes that error on purpose.
 """
 
 from __future__ import annotations
 
+import logging
 import os
 import threading
 import tkinter as tk
@@ -21,8 +26,9 @@ from desktopchat.gui.app import ChatApp
 from desktopchat.server import RoomServer
 from desktopchat.settings import Settings
 
-# guitools provides the tk_root fixture (fails a test whose Tk callback raised).
-pytest_plugins = ["guitools"]
+# guitools provides the tk_root fixture (fails a test whose Tk callback raised);
+# pytester runs inner test sessions (test_conftest.py checks these rules).
+pytest_plugins = ["guitools", "pytester"]
 
 
 def _have_display() -> bool:
@@ -36,6 +42,39 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     for item in items:
         if "gui" in item.keywords:
             item.add_marker(skip)
+
+
+class ErrorRecords(logging.Handler):
+    """Collects records at ERROR or above (thread-safe: Handler.handle holds a lock)."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.ERROR)
+        self.records: list[logging.LogRecord] = []
+        self.setFormatter(logging.Formatter("%(levelname)s %(name)s [%(threadName)s]: %(message)s"))
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.records.append(record)
+
+    def report(self) -> str:
+        return "\n".join(self.format(record) for record in self.records)
+
+
+@pytest.fixture(autouse=True)
+def no_error_logs(request: pytest.FixtureRequest) -> Iterator[None]:
+    """Fail the test if desktopchat logged an error during it (set-up and teardown included)."""
+    logger = logging.getLogger("desktopchat")
+    handler = ErrorRecords()
+    logger.addHandler(handler)
+    try:
+        yield
+    finally:
+        logger.removeHandler(handler)
+    if handler.records and request.node.get_closest_marker("allow_error_log") is None:
+        pytest.fail(
+            "desktopchat logged at ERROR or above (mark the test allow_error_log if that is"
+            " what it tests):\n" + handler.report(),
+            pytrace=False,
+        )
 
 
 @pytest.fixture

@@ -4,8 +4,8 @@
   ``report_callback_exception`` records instead of printing; the test FAILS at
   teardown if any Tk callback raised (Porcupine's conftest habit), and the root
   is destroyed.
-* :func:`wait_until`: poll a condition while pumping ``root.update()`` until a
-  deadline; never a bare sleep standing in for synchronisation.
+* :func:`pump`: run the event loop for a while (for "nothing else happens"
+  checks); to wait for something, use ``waiting.wait_until(..., root=root)``.
 * :func:`press_return` / :func:`type_and_send`: deliver real key events to the
   input (``focus_force`` + ``update`` first: keys reach a widget only then).
 * :class:`TkErrors`: the recorded callback exceptions.
@@ -21,7 +21,7 @@ import os
 import time
 import tkinter as tk
 import traceback
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from types import TracebackType
 from typing import TYPE_CHECKING
@@ -47,7 +47,7 @@ class TkErrors:
 def install_error_recorder(root: tk.Tk) -> TkErrors:
     """Make ``root`` record callback exceptions; return the recorder."""
     recorder = TkErrors()
-    root.report_callback_exception = recorder.record  # type: ignore[method-assign]
+    root.report_callback_exception = recorder.record
     return recorder
 
 
@@ -80,23 +80,6 @@ def pump(root: tk.Misc, seconds: float) -> None:
     while time.monotonic() < deadline:
         root.update()
         time.sleep(0.002)
-
-
-def wait_until(
-    root: tk.Misc,
-    condition: Callable[[], object],
-    timeout: float = 5.0,
-    what: str = "",
-) -> None:
-    """Pump ``root.update()`` until ``condition()`` is true; AssertionError after ``timeout``."""
-    deadline = time.monotonic() + timeout
-    while True:
-        root.update()
-        if condition():
-            return
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {timeout} s waiting for {what or condition}")
-        time.sleep(0.002)  # yield the CPU to the network threads between polls
 
 
 def press_return(widget: tk.Misc, *, shift: bool = False) -> None:

@@ -1,4 +1,4 @@
-"""Test helpers: a tutorial-style relay server and a raw-socket chat client.
+"""Test helpers: a tutorial-style relay server and a ChatClient event reader.
 
 :class:`Relay` behaves like the socket-chat tutorial's server as seen on the
 wire -- it reads a name frame from each connection and relays every later
@@ -7,9 +7,6 @@ events at all (no ``*welcome``, ``*join``...). Unlike the tutorial it is
 written to be dependable in tests: non-blocking sockets on a selector, one
 :class:`~desktopchat.protocol.FrameDecoder` and one out-buffer per connection,
 a socketpair to stop it from another thread, and it binds 127.0.0.1 port 0.
-
-:class:`RawClient` is a plain blocking socket that speaks the wire format by
-hand, for tests that need a second participant that is not our ChatClient.
 
 :class:`EventLog` reads a ChatClient's event queue with timeouts (no sleeps)
 and keeps everything it saw, so a failing assertion can show the history.
@@ -27,9 +24,9 @@ from collections.abc import Callable
 from types import TracebackType
 from typing import TypeVar
 
-from desktopchat import events as ev
 from desktopchat import protocol
 from desktopchat.client import ChatClient
+from desktopchat.protocol import events as ev
 
 E = TypeVar("E", bound=ev.Event)
 
@@ -52,8 +49,8 @@ class Relay:
         self._wake_r.setblocking(False)
         self._sel = selectors.DefaultSelector()
         self._thread = threading.Thread(target=self._run, name="test-relay", daemon=True)
-        # Per connection: [decoder, name or None, out-buffer]
-        self._conns: dict[socket.socket, tuple[protocol.FrameDecoder, list[bytes], bytearray]] = {}
+        # Per connection: (decoder, [name] once its name frame came, out-buffer)
+        self._conns: dict[socket.socket, tuple[protocol.FrameDecoder, list[str], bytearray]] = {}
         self._stopping = False
         #: Every (name, message) relayed, in order, for assertions.
         self.relayed: list[tuple[str, str]] = []
@@ -172,56 +169,6 @@ class Relay:
         self._sel.modify(sock, mask)
 
 
-class RawClient:
-    """A blocking socket speaking the wire format by hand (a second participant).
-
-    ``RawClient(address, "bob")`` connects and sends the name frame.
-    """
-
-    def __init__(self, address: tuple[str, int], name: str | None = None) -> None:
-        self.sock = socket.create_connection(address, timeout=5.0)
-        self.decoder = protocol.PairDecoder()
-        if name is not None:
-            self.send(name)
-
-    def send(self, text: str) -> None:
-        self.sock.sendall(protocol.encode_frame(text))
-
-    def recv_pair(self, timeout: float = 5.0) -> tuple[str, str]:
-        """Return the next (sender, text) pair; AssertionError after ``timeout``."""
-        deadline = time.monotonic() + timeout
-        while (pair := self.decoder.next_pair()) is None:
-            remaining = deadline - time.monotonic()
-            if remaining <= 0:
-                raise AssertionError("no pair received in time")
-            self.sock.settimeout(remaining)
-            try:
-                data = self.sock.recv(65536)
-            except TimeoutError:
-                continue
-            if not data:
-                raise EOFError("connection closed")
-            self.decoder.receive_data(data)
-        return pair
-
-    def expect(self, sender: str, timeout: float = 5.0) -> str:
-        """Skip pairs until one from ``sender`` arrives; return its text."""
-        deadline = time.monotonic() + timeout
-        while True:
-            got, text = self.recv_pair(max(0.01, deadline - time.monotonic()))
-            if got == sender:
-                return text
-
-    def close(self) -> None:
-        self.sock.close()
-
-    def __enter__(self) -> RawClient:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
-
-
 class EventLog:
     """Reads events from a client's queue with a timeout and remembers them all."""
 
@@ -271,12 +218,3 @@ class EventLog:
                 return got
             self.seen.append(event)
             got.append(event)
-
-
-def wait_until(condition: Callable[[], object], timeout: float = 5.0, what: str = "") -> None:
-    """Poll ``condition`` until it is true; AssertionError after ``timeout``."""
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what or condition}")
-        time.sleep(0.005)

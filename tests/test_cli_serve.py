@@ -13,9 +13,10 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from serverkit import TIMEOUT, Peer
+from peer import Peer
+from waiting import TIMEOUT
 
-from desktopchat import events
+from desktopchat.protocol import events
 
 
 def start(args: list[str], tmp_path: Path, **env: str) -> subprocess.Popen[str]:
@@ -74,9 +75,9 @@ def serve(tmp_path: Path) -> Iterator[ServeProcess]:
 def test_serve_serves_clients_and_exits_0_on_sigterm(serve: ServeProcess) -> None:
     address = serve.wait_port()
     alice = Peer(address)
-    alice.join("alice")
+    alice.enter("alice")
     bob = Peer(address)
-    assert bob.join("bob") == ["alice", "bob"]
+    assert bob.enter("bob") == ["alice", "bob"]
     alice.expect(events.JOIN, "bob")
     alice.send("hi bob")
     bob.expect("alice", "hi bob")
@@ -93,7 +94,7 @@ def test_serve_serves_clients_and_exits_0_on_sigterm(serve: ServeProcess) -> Non
 def test_ctrl_c_is_a_clean_stop(serve: ServeProcess) -> None:
     address = serve.wait_port()
     with Peer(address) as alice:
-        alice.join("alice")
+        alice.enter("alice")
         serve.proc.send_signal(signal.SIGINT)
         assert serve.finish() == 0
         assert alice.until_closed() == [(events.INFO, events.ROOM_CLOSED)]
@@ -111,10 +112,10 @@ def test_password_from_file_and_environment(tmp_path: Path) -> None:
         try:
             address = sp.wait_port()
             with Peer(address) as good:
-                assert good.join("alice", password="open sesame") == ["alice"]
+                assert good.enter("alice", password="open sesame") == ["alice"]
             with Peer(address) as bad:
                 bad.send("eve")
-                bad.expect(events.AUTH, "password required")
+                assert bad.answer() == (events.AUTH, "password required")
                 bad.send("open sesame\n")
                 assert bad.closed_with_error() == "Wrong password."
             sp.proc.send_signal(signal.SIGTERM)

@@ -13,11 +13,13 @@ from collections.abc import Iterator
 
 import pytest
 from cutproxy import CutProxy
-from relay import EventLog, MakeClient, RawClient, Relay, wait_until
+from peer import Peer
+from relay import EventLog, MakeClient, Relay
+from waiting import wait_until
 
 from desktopchat import client as client_mod
-from desktopchat import events as ev
 from desktopchat.client import ChatClient
+from desktopchat.protocol import events as ev
 from desktopchat.server import RoomServer
 
 
@@ -29,11 +31,9 @@ def _join(c: ChatClient) -> EventLog:
     return log
 
 
-def _raw(address: tuple[str, int], name: str) -> RawClient:
+def _raw(address: tuple[str, int], name: str) -> Peer:
     """A raw participant that has been welcomed into a RoomServer room."""
-    raw = RawClient(address, name)
-    raw.expect(ev.WELCOME)
-    return raw
+    return Peer.joined(address, name)
 
 
 def _thread_ends(c: ChatClient) -> None:
@@ -51,7 +51,7 @@ def test_chat_both_ways_with_a_raw_client(room: RoomServer, make_client: MakeCli
     with _raw(room.address, "bob") as bob:
         log.wait_for(ev.Joined, lambda e: e.name == "bob")
         c.send("hello bob 😀")
-        assert bob.expect("ann") == "hello bob 😀"
+        assert bob.read_until("ann") == "hello bob 😀"
         bob.send("hi ann")
         assert log.wait_for(ev.ChatMessage) == ev.ChatMessage("bob", "hi ann")
 
@@ -76,12 +76,12 @@ def test_private_messages_both_ways(room: RoomServer, make_client: MakeClient) -
         bob.send("/msg ann just for you")
         assert log.wait_for(ev.PrivateMessage) == ev.PrivateMessage("bob", "just for you")
         c.send("/msg bob psst")
-        assert bob.expect("@ann") == "psst"
+        assert bob.read_until("@ann") == "psst"
         # cy saw neither: the next thing cy hears is a public line.
         bob.send("public")
-        sender, text = cy.recv_pair()
+        sender, text = cy.pair()
         while sender.startswith("*"):
-            sender, text = cy.recv_pair()
+            sender, text = cy.pair()
         assert (sender, text) == ("bob", "public")
 
 
@@ -93,13 +93,13 @@ def test_nick_action_and_command_error(room: RoomServer, make_client: MakeClient
         c.send("/nick anna")
         assert log.wait_for(ev.NickChanged) == ev.NickChanged("ann", "anna")
         assert c.name == "anna"
-        assert bob.expect(ev.NICK) == "ann anna"
+        assert bob.read_until(ev.NICK) == "ann anna"
         bob.send("/me waves")
         assert log.wait_for(ev.Action) == ev.Action("bob", "waves")
         c.send("/nosuchcommand")
         assert log.wait_for(ev.ServerError).text  # non-fatal after the welcome
         c.send("still here")
-        assert bob.expect("anna") == "still here"
+        assert bob.read_until("anna") == "still here"
         assert not any(isinstance(e, ev.Disconnected | ev.Failed) for e in log.seen)
 
 
@@ -141,15 +141,13 @@ def test_right_password_gets_welcome_and_chats(make_client: MakeClient) -> None:
         c = make_client(server.address, "ann", password="right")
         c.send("typed while the handshake runs")
         log = _join(c)
-        with RawClient(server.address, "bob") as bob:
-            bob.expect(ev.AUTH)
-            bob.send("right")
-            bob.expect(ev.WELCOME)
+        with Peer(server.address) as bob:
+            bob.join("bob", password="right")
             log.wait_for(ev.Joined)
             c.send("hello")
-            texts = []
+            texts: list[str] = []
             while not texts or texts[-1] != "hello":
-                texts.append(bob.expect("ann"))
+                texts.append(bob.read_until("ann"))
             # The held message went out as chat (history or live), never as a password.
             assert "hello" in texts
 
@@ -179,7 +177,7 @@ def test_restart_on_same_port_reconnects_and_delivers_outage_messages_once(
         # Live or replayed as history, each line arrives once and in order.
         got: list[str] = []
         while not got or got[-1] != "done":
-            got.append(bob.expect("ann", timeout=10))
+            got.append(bob.read_until("ann", timeout=10))
         assert got == [*outage, "done"]
         wait_until(lambda: c.pending == 0, what="outbox emptied")
 
@@ -192,7 +190,7 @@ def test_reconnect_while_the_server_still_holds_our_name_retries_until_it_is_fre
     with CutProxy(room.address) as proxy, _raw(room.address, "ann") as ann:
         c = make_client(proxy.address, "bob")
         log = _join(c)
-        assert ann.expect(ev.JOIN) == "bob"
+        assert ann.read_until(ev.JOIN) == "bob"
         proxy.cut(keep_ghost=True)
         log.wait_for(ev.Disconnected)
         c.send("typed during the outage")
@@ -200,12 +198,12 @@ def test_reconnect_while_the_server_still_holds_our_name_retries_until_it_is_fre
         assert "bob" in refused.reason
         log.wait_for(ev.Reconnecting)  # retried, not given up
         proxy.release()  # the server's keepalive would do this after about a minute
-        assert ann.expect(ev.LEAVE) == "bob"
+        assert ann.read_until(ev.LEAVE) == "bob"
         log.wait_for(ev.Welcome, timeout=10)
         c.send("after")
         # Exactly once and in order: the next line from bob is the queued one.
-        assert ann.expect("bob") == "typed during the outage"
-        assert ann.expect("bob") == "after"
+        assert ann.read_until("bob") == "typed during the outage"
+        assert ann.read_until("bob") == "after"
         events = log.seen + log.drain()
         assert not any(isinstance(e, ev.Failed) for e in events)
         assert c.connected
@@ -238,8 +236,8 @@ def test_history_replay_is_one_history_event(room: RoomServer, make_client: Make
         ann.send("one")
         ann.send("/me waves")
         ann.send("/who")
-        ann.expect(ev.USERS)  # the one after the welcome
-        ann.expect(ev.USERS)  # the answer to /who: both are in the history now
+        ann.read_until(ev.USERS)  # the one after the welcome
+        ann.read_until(ev.USERS)  # the answer to /who: both are in the history now
         c = make_client(room.address, "bob")
         log = _join(c)
         history = log.wait_for(ev.History)
@@ -262,25 +260,25 @@ def test_close_ends_thread_quickly_while_connected(
         c.close()
         assert time.monotonic() - started < 1.0
         _thread_ends(c)
-        assert bob.expect(ev.LEAVE) == "ann"
+        assert bob.read_until(ev.LEAVE) == "ann"
 
 
 # --- a server that sends no events (like the tutorial's) ------------------------------
 
 
 def test_relay_without_events_chats_both_ways(make_client: MakeClient) -> None:
-    with Relay() as relay, RawClient(relay.address, "bob") as bob:
+    with Relay() as relay, Peer(relay.address, "bob") as bob:
         c = make_client(relay.address, "ann")
         log = EventLog(c.events)
         c.start()
         log.wait_for(ev.Connected)
         wait_until(lambda: sorted(relay.names) == ["ann", "bob"], what="both named")
         c.send("hello from ann")
-        assert bob.recv_pair() == ("ann", "hello from ann")
+        assert bob.pair() == ("ann", "hello from ann")
         bob.send("hello from bob")
         assert log.wait_for(ev.ChatMessage) == ev.ChatMessage("bob", "hello from bob")
         c.send("second")
-        assert bob.recv_pair() == ("ann", "second")
+        assert bob.pair() == ("ann", "second")
         assert not any(isinstance(e, ev.Welcome | ev.Failed) for e in log.seen)
 
 

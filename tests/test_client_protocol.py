@@ -12,12 +12,13 @@ import time
 from collections.abc import Iterator
 
 import pytest
-from relay import EventLog, wait_until
+from relay import EventLog, MakeClient
+from waiting import wait_until
 
 from desktopchat import client as client_mod
-from desktopchat import events as ev
 from desktopchat import protocol
 from desktopchat.client import ChatClient
+from desktopchat.protocol import events as ev
 
 
 class Conn:
@@ -96,7 +97,9 @@ def _thread_ends(c: ChatClient) -> None:
     assert not c._thread.is_alive(), "network thread still running"
 
 
-def test_every_wire_event_becomes_its_dataclass(server: FakeServer, make_client) -> None:
+def test_every_wire_event_becomes_its_dataclass(
+    server: FakeServer, make_client: MakeClient
+) -> None:
     c = make_client(server.address, " ann ")
     log = EventLog(c.events)
     c.start()
@@ -137,7 +140,7 @@ def test_every_wire_event_becomes_its_dataclass(server: FakeServer, make_client)
 
 
 def test_own_nick_change_renames_the_client_and_reconnects_under_it(
-    server: FakeServer, make_client
+    server: FakeServer, make_client: MakeClient
 ) -> None:
     c = make_client(server.address, "ann")
     log = EventLog(c.events)
@@ -152,7 +155,9 @@ def test_own_nick_change_renames_the_client_and_reconnects_under_it(
     assert log.wait_for(ev.Connected).name == "anna"
 
 
-def test_bad_name_fails_at_once_without_connecting(server: FakeServer, make_client) -> None:
+def test_bad_name_fails_at_once_without_connecting(
+    server: FakeServer, make_client: MakeClient
+) -> None:
     c = make_client(server.address, "*admin")
     log = EventLog(c.events)
     c.start()
@@ -165,7 +170,7 @@ def test_bad_name_fails_at_once_without_connecting(server: FakeServer, make_clie
     assert log.drain() == []
 
 
-def test_refused_on_first_attempt_fails_with_reason(make_client) -> None:
+def test_refused_on_first_attempt_fails_with_reason(make_client: MakeClient) -> None:
     with socket.create_server(("127.0.0.1", 0)) as probe:
         port = probe.getsockname()[1]
     c = make_client(("127.0.0.1", port))
@@ -178,7 +183,7 @@ def test_refused_on_first_attempt_fails_with_reason(make_client) -> None:
 
 
 def test_password_is_sent_on_auth_and_outbox_waits_for_welcome(
-    server: FakeServer, make_client
+    server: FakeServer, make_client: MakeClient
 ) -> None:
     c = make_client(server.address, "ann", password="s3cret")
     log = EventLog(c.events)
@@ -196,7 +201,9 @@ def test_password_is_sent_on_auth_and_outbox_waits_for_welcome(
     log.wait_for(ev.Welcome)
 
 
-def test_auth_without_password_fails_without_reconnecting(server: FakeServer, make_client) -> None:
+def test_auth_without_password_fails_without_reconnecting(
+    server: FakeServer, make_client: MakeClient
+) -> None:
     c = make_client(server.address, "ann")
     log = EventLog(c.events)
     c.start()
@@ -208,7 +215,7 @@ def test_auth_without_password_fails_without_reconnecting(server: FakeServer, ma
     assert not any(isinstance(e, ev.Reconnecting) for e in log.seen + log.drain())
 
 
-def test_error_before_welcome_is_fatal(server: FakeServer, make_client) -> None:
+def test_error_before_welcome_is_fatal(server: FakeServer, make_client: MakeClient) -> None:
     c = make_client(server.address, "ann")
     log = EventLog(c.events)
     c.start()
@@ -222,7 +229,9 @@ def test_error_before_welcome_is_fatal(server: FakeServer, make_client) -> None:
     assert not any(isinstance(e, ev.Reconnecting | ev.Disconnected) for e in later), later
 
 
-def test_server_without_events_gets_messages_after_grace(server: FakeServer, make_client) -> None:
+def test_server_without_events_gets_messages_after_grace(
+    server: FakeServer, make_client: MakeClient
+) -> None:
     c = make_client(server.address, "ann")
     log = EventLog(c.events)
     c.start()
@@ -235,7 +244,9 @@ def test_server_without_events_gets_messages_after_grace(server: FakeServer, mak
     assert log.wait_for(ev.ChatMessage) == ev.ChatMessage("bob", "hi ann")
 
 
-def test_chat_before_any_event_releases_the_outbox_at_once(server: FakeServer, make_client) -> None:
+def test_chat_before_any_event_releases_the_outbox_at_once(
+    server: FakeServer, make_client: MakeClient
+) -> None:
     c = make_client(server.address, "ann", password="unused")  # no grace with a password
     log = EventLog(c.events)
     c.send("queued")
@@ -247,7 +258,9 @@ def test_chat_before_any_event_releases_the_outbox_at_once(server: FakeServer, m
     assert log.wait_for(ev.ChatMessage).sender == "bob"
 
 
-def test_oversize_send_raises_on_the_callers_thread(server: FakeServer, make_client) -> None:
+def test_oversize_send_raises_on_the_callers_thread(
+    server: FakeServer, make_client: MakeClient
+) -> None:
     c = make_client(server.address, "ann", max_message=10)
     with pytest.raises(protocol.LocalProtocolError):
         c.send("x" * 11)
@@ -258,7 +271,9 @@ def test_oversize_send_raises_on_the_callers_thread(server: FakeServer, make_cli
     assert c.pending == 1
 
 
-def test_remote_protocol_error_drops_and_reconnects(server: FakeServer, make_client) -> None:
+def test_remote_protocol_error_drops_and_reconnects(
+    server: FakeServer, make_client: MakeClient
+) -> None:
     c = make_client(server.address, "ann")
     log = EventLog(c.events)
     conn = _joined(server, c, log)
@@ -271,7 +286,7 @@ def test_remote_protocol_error_drops_and_reconnects(server: FakeServer, make_cli
     log.wait_for(ev.Connected)
 
 
-def test_room_closed_is_the_disconnect_reason(server: FakeServer, make_client) -> None:
+def test_room_closed_is_the_disconnect_reason(server: FakeServer, make_client: MakeClient) -> None:
     c = make_client(server.address, "ann")
     log = EventLog(c.events)
     conn = _joined(server, c, log)
@@ -282,7 +297,9 @@ def test_room_closed_is_the_disconnect_reason(server: FakeServer, make_client) -
     assert not c.connected
 
 
-def test_backoff_doubles_while_the_server_is_gone(server: FakeServer, make_client) -> None:
+def test_backoff_doubles_while_the_server_is_gone(
+    server: FakeServer, make_client: MakeClient
+) -> None:
     c = make_client(server.address, "ann")
     log = EventLog(c.events)
     conn = _joined(server, c, log)
@@ -294,7 +311,9 @@ def test_backoff_doubles_while_the_server_is_gone(server: FakeServer, make_clien
     assert client_mod.MAX_BACKOFF == 10.0
 
 
-def test_partly_written_message_is_sent_again_whole(server: FakeServer, make_client) -> None:
+def test_partly_written_message_is_sent_again_whole(
+    server: FakeServer, make_client: MakeClient
+) -> None:
     size = 32 * 1024 * 1024  # far more than the socket buffers hold
     c = make_client(server.address, "ann", max_message=size)
     log = EventLog(c.events)
@@ -317,7 +336,7 @@ def test_partly_written_message_is_sent_again_whole(server: FakeServer, make_cli
     wait_until(lambda: c.pending == 0, what="outbox emptied")
 
 
-def test_close_is_quick_idempotent_and_silent(server: FakeServer, make_client) -> None:
+def test_close_is_quick_idempotent_and_silent(server: FakeServer, make_client: MakeClient) -> None:
     c = make_client(server.address, "ann")
     log = EventLog(c.events)
     _joined(server, c, log)
@@ -331,7 +350,7 @@ def test_close_is_quick_idempotent_and_silent(server: FakeServer, make_client) -
     assert not c.connected
 
 
-def test_close_during_backoff_wait(server: FakeServer, make_client) -> None:
+def test_close_during_backoff_wait(server: FakeServer, make_client: MakeClient) -> None:
     c = make_client(server.address, "ann")
     log = EventLog(c.events)
     conn = _joined(server, c, log)

@@ -22,9 +22,9 @@ from pathlib import Path
 
 import pytest
 from guitools import no_input_focus, send_wm_delete
-from relay import RawClient
+from peer import Peer
 
-from desktopchat import events as ev
+from desktopchat.protocol import events as ev
 from desktopchat.server import RoomServer
 
 pytestmark = [
@@ -62,6 +62,12 @@ def launch(tmp_path: Path) -> Iterator[Launcher]:
         if proc.poll() is None:
             proc.kill()
         proc.communicate(timeout=10)
+
+
+def stderr_of(proc: subprocess.Popen[str]) -> str:
+    """What the app wrote to stderr (read after it exited: for assertion messages)."""
+    assert proc.stderr is not None
+    return proc.stderr.read()
 
 
 def xdotool(*args: str, timeout: float = 20) -> str:
@@ -110,28 +116,28 @@ def test_join_type_return_and_quit_with_ctrl_q(
     room: RoomServer, launch: Launcher, tmp_path: Path
 ) -> None:
     host, port = room.address
-    with RawClient(room.address, "bob") as bob:
+    with Peer.joined(room.address, "bob") as bob:
         proc = launch("--join", f"{host}:{port}", "--name", "tester")
-        assert bob.expect(ev.JOIN, timeout=15) == "tester"
+        assert bob.read_until(ev.JOIN, timeout=15) == "tester"
         bob.send("are you there?")  # unread while the window has no focus
         focus_and_type("hello")
         xdotool("key", "Return")
-        assert bob.expect("tester") == "hello"
+        assert bob.read_until("tester") == "hello"
         xdotool("key", "ctrl+q")
-        assert proc.wait(timeout=15) == 0, proc.stderr.read()
-        assert bob.expect(ev.LEAVE) == "tester"
+        assert proc.wait(timeout=15) == 0, stderr_of(proc)
+        assert bob.read_until(ev.LEAVE) == "tester"
     settings = saved_settings(tmp_path)
     assert settings["name"] == "tester" and settings["port"] == port
 
 
 def test_close_button_ends_the_process_with_exit_code_0(room: RoomServer, launch: Launcher) -> None:
     host, port = room.address
-    with RawClient(room.address, "bob") as bob:
+    with Peer.joined(room.address, "bob") as bob:
         proc = launch("--join", f"{host}:{port}", "--name", "tester")
-        assert bob.expect(ev.JOIN, timeout=15) == "tester"
+        assert bob.read_until(ev.JOIN, timeout=15) == "tester"
         send_wm_delete(window_id())
-        assert proc.wait(timeout=15) == 0, proc.stderr.read()
-        assert bob.expect(ev.LEAVE) == "tester"
+        assert proc.wait(timeout=15) == 0, stderr_of(proc)
+        assert bob.read_until(ev.LEAVE) == "tester"
 
 
 def test_host_at_once_then_quit_closes_the_room(launch: Launcher) -> None:
@@ -140,17 +146,17 @@ def test_host_at_once_then_quit_closes_the_room(launch: Launcher) -> None:
     deadline = time.monotonic() + 15
     while not (match := re.search(r"127\.0\.0\.1:(\d+)", xdotool("getwindowname", str(wid)))):
         assert time.monotonic() < deadline, "the title never showed the hosted room"
-        assert proc.poll() is None, proc.stderr.read()
+        assert proc.poll() is None, stderr_of(proc)
         time.sleep(0.05)  # polling another process's window title
     port = int(match.group(1))
-    with RawClient(("127.0.0.1", port), "bob") as bob:
+    with Peer.joined(("127.0.0.1", port), "bob") as bob:
         bob.send("hi ann")
         focus_and_type("hi bob")
         xdotool("key", "Return")
-        assert bob.expect("ann") == "hi bob"
+        assert bob.read_until("ann") == "hi bob"
         xdotool("key", "ctrl+q")
-        assert bob.expect(ev.INFO) == ev.ROOM_CLOSED
-    assert proc.wait(timeout=15) == 0, proc.stderr.read()
+        assert bob.read_until(ev.INFO) == ev.ROOM_CLOSED
+    assert proc.wait(timeout=15) == 0, stderr_of(proc)
     with pytest.raises(ConnectionRefusedError):
         socket.create_connection(("127.0.0.1", port), timeout=2).close()
 
@@ -164,13 +170,13 @@ def test_bad_join_argument_is_a_usage_error(launch: Launcher) -> None:
 
 def test_sigterm_closes_the_window_cleanly(room: RoomServer, launch: Launcher) -> None:
     host, port = room.address
-    with RawClient(room.address, "bob") as bob:
+    with Peer.joined(room.address, "bob") as bob:
         proc = launch("--join", f"{host}:{port}", "--name", "tester")
-        assert bob.expect(ev.JOIN, timeout=15) == "tester"
+        assert bob.read_until(ev.JOIN, timeout=15) == "tester"
         window_id()  # mapped: the main loop is running
         proc.terminate()
-        assert proc.wait(timeout=15) == 0, proc.stderr.read()
-        assert bob.expect(ev.LEAVE) == "tester"
+        assert proc.wait(timeout=15) == 0, stderr_of(proc)
+        assert bob.read_until(ev.LEAVE) == "tester"
 
 
 def test_no_arguments_opens_the_login_dialog_escape_keeps_the_window_ctrl_q_exits(
@@ -187,17 +193,17 @@ def test_no_arguments_opens_the_login_dialog_escape_keeps_the_window_ctrl_q_exit
     assert proc.poll() is None
     xdotool("windowfocus", "--sync", str(main))
     xdotool("key", "ctrl+q")
-    assert proc.wait(timeout=15) == 0, proc.stderr.read()
+    assert proc.wait(timeout=15) == 0, stderr_of(proc)
 
 
 def test_ctrl_c_in_the_terminal_closes_the_window_cleanly(
     room: RoomServer, launch: Launcher
 ) -> None:
     host, port = room.address
-    with RawClient(room.address, "bob") as bob:
+    with Peer.joined(room.address, "bob") as bob:
         proc = launch("--join", f"{host}:{port}", "--name", "tester")
-        assert bob.expect(ev.JOIN, timeout=15) == "tester"
+        assert bob.read_until(ev.JOIN, timeout=15) == "tester"
         window_id()
         proc.send_signal(signal.SIGINT)
-        assert proc.wait(timeout=15) == 0, proc.stderr.read()
-        assert bob.expect(ev.LEAVE) == "tester"
+        assert proc.wait(timeout=15) == 0, stderr_of(proc)
+        assert bob.read_until(ev.LEAVE) == "tester"

@@ -14,8 +14,10 @@ import tkinter as tk
 from pathlib import Path
 
 import pytest
-from guitools import press_key, press_return, transcript, type_text, wait_until
-from relay import RawClient, Relay
+from guitools import press_key, press_return, transcript, type_text
+from peer import Peer
+from relay import Relay
+from waiting import wait_until
 
 from desktopchat import protocol
 from desktopchat.gui.app import APP_TITLE, ChatApp
@@ -31,8 +33,8 @@ EMOJI = "héllo 👋🏽 世界"
 def join(chat: ChatApp, server: RoomServer, name: str = "ann") -> None:
     host, port = server.address
     chat.join(host, port, name)
-    wait_until(chat.root, lambda: chat.status.startswith("connected"), what="connected")
-    wait_until(chat.root, lambda: "Welcome" in transcript(chat), what="the welcome")
+    wait_until(lambda: chat.status.startswith("connected"), what="connected", root=chat.root)
+    wait_until(lambda: "Welcome" in transcript(chat), what="the welcome", root=chat.root)
 
 
 def send_with_enter(chat: ChatApp, text: str) -> None:
@@ -43,10 +45,10 @@ def send_with_enter(chat: ChatApp, text: str) -> None:
 def test_message_typed_and_sent_with_enter_reaches_a_raw_client(
     app: ChatApp, room: RoomServer
 ) -> None:
-    with RawClient(room.address, "bob") as bob:
+    with Peer.joined(room.address, "bob") as bob:
         join(app, room)
         send_with_enter(app, "hello bob")
-        assert bob.expect("ann") == "hello bob"
+        assert bob.read_until("ann") == "hello bob"
         assert app.input.get_text() == ""
         assert "ann: hello bob" in transcript(app)
         assert "(queued)" not in transcript(app)
@@ -54,9 +56,9 @@ def test_message_typed_and_sent_with_enter_reaches_a_raw_client(
 
 def test_message_from_raw_client_appears_with_its_sender(app: ChatApp, room: RoomServer) -> None:
     join(app, room)
-    with RawClient(room.address, "bob") as bob:
+    with Peer.joined(room.address, "bob") as bob:
         bob.send("hi ann")
-        wait_until(app.root, lambda: "bob: hi ann" in transcript(app), what="bob's line")
+        wait_until(lambda: "bob: hi ann" in transcript(app), what="bob's line", root=app.root)
     text = app.transcript.text
     start = text.search("bob: hi ann", "1.0")
     tags = text.tag_names(start)
@@ -65,28 +67,30 @@ def test_message_from_raw_client_appears_with_its_sender(app: ChatApp, room: Roo
 
 
 def test_emoji_round_trip_both_ways(app: ChatApp, room: RoomServer) -> None:
-    with RawClient(room.address, "bob") as bob:
+    with Peer.joined(room.address, "bob") as bob:
         join(app, room)
         send_with_enter(app, EMOJI)
-        assert bob.expect("ann") == EMOJI
+        assert bob.read_until("ann") == EMOJI
         bob.send(f"{EMOJI} back")
-        wait_until(app.root, lambda: f"bob: {EMOJI} back" in transcript(app), what="emoji back")
+        wait_until(
+            lambda: f"bob: {EMOJI} back" in transcript(app), what="emoji back", root=app.root
+        )
     assert f"ann: {EMOJI}" in transcript(app)
 
 
 def test_user_list_follows_joins_and_leaves(app: ChatApp, room: RoomServer) -> None:
     join(app, room)
     assert app.userlist.names() == ["ann"]
-    bob = RawClient(room.address, "bob")
-    carol = RawClient(room.address, "carol")
-    wait_until(app.root, lambda: app.userlist.names() == ["ann", "bob", "carol"], what="joins")
+    bob = Peer.joined(room.address, "bob")
+    carol = Peer.joined(room.address, "carol")
+    wait_until(lambda: app.userlist.names() == ["ann", "bob", "carol"], what="joins", root=app.root)
     assert "bob joined" in transcript(app)
     bob.close()
-    wait_until(app.root, lambda: app.userlist.names() == ["ann", "carol"], what="bob leaves")
+    wait_until(lambda: app.userlist.names() == ["ann", "carol"], what="bob leaves", root=app.root)
     assert "bob left" in transcript(app)
     assert app.userlist.listbox.get(0) == "ann (you)"
     carol.close()
-    wait_until(app.root, lambda: app.userlist.names() == ["ann"], what="carol leaves")
+    wait_until(lambda: app.userlist.names() == ["ann"], what="carol leaves", root=app.root)
 
 
 def test_flood_of_5000_is_all_drained_while_the_window_keeps_handling_events(
@@ -113,12 +117,15 @@ def test_flood_of_5000_is_all_drained_while_the_window_keeps_handling_events(
     app.pump._end_batch = recording_end_batch
     total = 5000
     payload = b"".join(protocol.encode_frame(f"flood {i}") for i in range(total))
-    with RawClient(room.address, "bob") as bob:
-        wait_until(app.root, lambda: "bob" in app.userlist.names(), what="bob joined")
+    with Peer.joined(room.address, "bob") as bob:
+        wait_until(lambda: "bob" in app.userlist.names(), what="bob joined", root=app.root)
         mark = len(batches)
         threading.Thread(target=bob.sock.sendall, args=(payload,), daemon=True).start()
         wait_until(
-            app.root, lambda: f"flood {total - 1}\n" in transcript(app), timeout=30, what="last"
+            lambda: f"flood {total - 1}\n" in transcript(app),
+            timeout=30,
+            what="last",
+            root=app.root,
         )
     lines = [line for line in transcript(app).splitlines() if "bob: flood " in line]
     assert [line.rsplit(" ", 1)[1] for line in lines] == [str(i) for i in range(total)]
@@ -165,16 +172,16 @@ def test_auto_scroll_only_when_already_at_the_bottom(app: ChatApp) -> None:
 def test_shift_return_adds_a_line_and_up_down_recall_history(
     app: ChatApp, room: RoomServer
 ) -> None:
-    with RawClient(room.address, "bob") as bob:
+    with Peer.joined(room.address, "bob") as bob:
         join(app, room)
         type_text(app.input, "first line")
         press_return(app.input, shift=True)
         type_text(app.input, "second line")
         assert app.input.get_text() == "first line\nsecond line"
         press_return(app.input)
-        assert bob.expect("ann") == "first line\nsecond line"
+        assert bob.read_until("ann") == "first line\nsecond line"
         send_with_enter(app, "another")
-        assert bob.expect("ann") == "another"
+        assert bob.read_until("ann") == "another"
     type_text(app.input, "draft")
     press_key(app.input, "Up")
     assert app.input.get_text() == "another"
@@ -208,7 +215,7 @@ def test_messages_typed_while_disconnected_are_queued_then_sent(
     join(app, room)
     port = room.address[1]
     room.stop()
-    wait_until(app.root, lambda: not app.online, what="disconnected")
+    wait_until(lambda: not app.online, what="disconnected", root=app.root)
     # One line says why, not the room's notice and the disconnect both.
     assert "Disconnected: the host closed the room." in transcript(app)
     assert "room closed" not in transcript(app)
@@ -218,26 +225,26 @@ def test_messages_typed_while_disconnected_are_queued_then_sent(
     again = RoomServer("127.0.0.1", port)
     again.start()
     try:
-        wait_until(app.root, lambda: app.online, timeout=15, what="reconnected")
-        wait_until(app.root, lambda: "(queued)" not in transcript(app), what="markers gone")
+        wait_until(lambda: app.online, timeout=15, what="reconnected", root=app.root)
+        wait_until(lambda: "(queued)" not in transcript(app), what="markers gone", root=app.root)
         # The room's history replays the message to a newcomer: it was delivered.
-        with RawClient(again.address, "bob") as bob:
-            assert bob.expect("ann") == "sent during the outage"
+        with Peer.joined(again.address, "bob") as bob:
+            assert bob.read_until("ann") == "sent during the outage"
     finally:
         again.stop()
 
 
 def test_private_message_and_action_are_rendered_as_such(app: ChatApp, room: RoomServer) -> None:
-    with RawClient(room.address, "bob") as bob:
+    with Peer.joined(room.address, "bob") as bob:
         join(app, room)
         bob.send("/msg ann psst")
         bob.send("/me waves")
-        wait_until(app.root, lambda: "* bob waves" in transcript(app), what="action")
+        wait_until(lambda: "* bob waves" in transcript(app), what="action", root=app.root)
         assert "bob (private): psst" in transcript(app)
         send_with_enter(app, "/msg bob hush")
-        assert bob.expect("@ann") == "hush"
+        assert bob.read_until("@ann") == "hush"
         send_with_enter(app, "/me nods")
-        assert bob.expect("*action") == "ann nods"
+        assert bob.read_until("*action") == "ann nods"
     text = transcript(app)
     assert "→ bob (private): hush" in text
     assert "* ann nods" in text
@@ -247,13 +254,15 @@ def test_private_message_and_action_are_rendered_as_such(app: ChatApp, room: Roo
 
 def test_double_click_on_a_name_starts_a_private_message(app: ChatApp, room: RoomServer) -> None:
     join(app, room)
-    with RawClient(room.address, "bob"):
-        wait_until(app.root, lambda: "bob" in app.userlist.names(), what="bob listed")
+    with Peer.joined(room.address, "bob"):
+        wait_until(lambda: "bob" in app.userlist.names(), what="bob listed", root=app.root)
         lb = app.userlist.listbox
         index = app.userlist.names().index("bob")
         lb.see(index)
         app.root.update()
-        x, y, _w, h = lb.bbox(index)
+        box = lb.bbox(index)
+        assert box is not None
+        x, y, _w, h = box
         for _ in range(2):  # two quick clicks in one place make Tk's double-click
             lb.event_generate("<ButtonPress-1>", x=x + 2, y=y + h // 2)
             lb.event_generate("<ButtonRelease-1>", x=x + 2, y=y + h // 2)
@@ -269,10 +278,10 @@ def test_unread_count_in_the_title_while_unfocused(
     host, port = room.address
     assert app.root.title() == f"{APP_TITLE} — {host}:{port}"
     monkeypatch.setattr(app, "_has_focus", lambda: False)
-    with RawClient(room.address, "bob") as bob:
+    with Peer.joined(room.address, "bob") as bob:
         for i in range(3):
             bob.send(f"m{i}")
-        wait_until(app.root, lambda: "bob: m2" in transcript(app), what="three messages")
+        wait_until(lambda: "bob: m2" in transcript(app), what="three messages", root=app.root)
     assert app.root.title() == f"(3) {APP_TITLE} — {host}:{port}"
     app.root.event_generate("<FocusIn>")
     app.root.update()
@@ -298,7 +307,7 @@ def test_login_validation_in_the_flow(app: ChatApp, room: RoomServer) -> None:
     dialog.name_entry.delete(0, "end")
     dialog.name_entry.insert(0, "ann")
     press_return(dialog.name_entry)
-    wait_until(app.root, lambda: app.status.startswith("connected"), what="connected")
+    wait_until(lambda: app.status.startswith("connected"), what="connected", root=app.root)
     assert app.dialog is None
     assert app.settings.name == "ann" and app.settings.port == port
 
@@ -306,10 +315,10 @@ def test_login_validation_in_the_flow(app: ChatApp, room: RoomServer) -> None:
 def test_name_taken_brings_the_login_dialog_back_with_the_reason(
     app: ChatApp, room: RoomServer
 ) -> None:
-    with RawClient(room.address, "bob"):
+    with Peer.joined(room.address, "bob"):
         host, port = room.address
         app.join(host, port, "Bob")
-        wait_until(app.root, lambda: isinstance(app.dialog, LoginDialog), what="dialog back")
+        wait_until(lambda: isinstance(app.dialog, LoginDialog), what="dialog back", root=app.root)
     dialog = app.dialog
     assert isinstance(dialog, LoginDialog)
     assert "taken" in dialog.error_text.lower()
@@ -326,7 +335,7 @@ def test_refused_connection_brings_the_login_dialog_back(app: ChatApp) -> None:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]  # bound, not listening: connect is refused
         app.join("127.0.0.1", port, "ann")
-        wait_until(app.root, lambda: isinstance(app.dialog, LoginDialog), what="dialog back")
+        wait_until(lambda: isinstance(app.dialog, LoginDialog), what="dialog back", root=app.root)
     dialog = app.dialog
     assert isinstance(dialog, LoginDialog)
     assert "refused" in dialog.error_text.lower()
@@ -337,23 +346,25 @@ def test_tutorial_server_user_list_is_built_from_names_seen_talking(app: ChatApp
     with Relay() as relay:
         host, port = relay.address
         app.join(host, port, "ann")
-        wait_until(app.root, lambda: app.status.startswith("connected"), what="connected")
-        with RawClient(relay.address, "bob") as bob:
+        wait_until(lambda: app.status.startswith("connected"), what="connected", root=app.root)
+        with Peer(relay.address, "bob") as bob:
             bob.send("hello from the tutorial")
             wait_until(
-                app.root, lambda: "bob: hello from the tutorial" in transcript(app), what="line"
+                lambda: "bob: hello from the tutorial" in transcript(app),
+                what="line",
+                root=app.root,
             )
             assert app.userlist.names() == ["ann", "bob"]
             send_with_enter(app, "hi bob")
-            assert bob.expect("ann") == "hi bob"
+            assert bob.read_until("ann") == "hi bob"
 
 
 def test_leave_room_tells_the_others_and_empties_the_list(app: ChatApp, room: RoomServer) -> None:
-    with RawClient(room.address, "bob") as bob:
+    with Peer.joined(room.address, "bob") as bob:
         join(app, room)
-        wait_until(app.root, lambda: "bob" in app.userlist.names(), what="bob listed")
+        wait_until(lambda: "bob" in app.userlist.names(), what="bob listed", root=app.root)
         app.leave_room()
-        assert bob.expect("*leave") == "ann"
+        assert bob.read_until("*leave") == "ann"
     assert app.client is None
     assert app.userlist.names() == []
     assert app.status.startswith("not connected")
@@ -362,13 +373,15 @@ def test_leave_room_tells_the_others_and_empties_the_list(app: ChatApp, room: Ro
 
 def test_menus_come_from_one_table_and_accelerators_work(app: ChatApp) -> None:
     room_menu = app.menus["Room"]
+    last = room_menu.index("end")
+    assert last is not None
     labels = [
-        room_menu.entrycget(i, "label")
-        for i in range(room_menu.index("end") + 1)
-        if room_menu.type(i) == "command"
+        room_menu.entrycget(i, "label") for i in range(last + 1) if room_menu.type(i) == "command"
     ]
     assert labels == ["Host room…", "Join room…", "Leave room", "Save transcript…", "Quit"]
-    assert room_menu.entrycget(room_menu.index("Quit"), "accelerator") == "Ctrl+Q"
+    quit_index = room_menu.index("Quit")
+    assert quit_index is not None
+    assert room_menu.entrycget(quit_index, "accelerator") == "Ctrl+Q"
     view = app.menus["View"]
     assert view.entrycget(0, "accelerator") == "Ctrl+="
     assert view.entrycget(1, "accelerator") == "Ctrl+-"
@@ -386,7 +399,9 @@ def test_menus_come_from_one_table_and_accelerators_work(app: ChatApp) -> None:
     assert app.input.get_text() == "", "the shortcut typed into the input"
 
 
-def test_ctrl_q_quits_and_saves_the_settings(app: ChatApp, room: RoomServer, saved: list) -> None:
+def test_ctrl_q_quits_and_saves_the_settings(
+    app: ChatApp, room: RoomServer, saved: list[Settings]
+) -> None:
     join(app, room, "zoë")
     app.larger_text()
     app.input.focus_force()
@@ -426,9 +441,9 @@ def test_colours_are_stable_and_case_insensitive() -> None:
 
 
 def test_pump_is_cancelled_on_quit(app: ChatApp) -> None:
-    assert app.pump.running
+    running_before = app.pump.running
     app.quit()
-    assert not app.pump.running
+    assert running_before and not app.pump.running
     assert app.pump._after_id is None, "a pump tick is still scheduled"
 
 
@@ -464,10 +479,10 @@ def test_later_lines_of_a_multi_line_message_are_indented_under_the_text(app: Ch
 
 
 def test_double_slash_sends_a_message_starting_with_a_slash(app: ChatApp, room: RoomServer) -> None:
-    with RawClient(room.address, "bob") as bob:
+    with Peer.joined(room.address, "bob") as bob:
         join(app, room)
         send_with_enter(app, "//shrug")
-        assert bob.expect("ann") == "/shrug"
+        assert bob.read_until("ann") == "/shrug"
     assert "ann: /shrug" in transcript(app)
 
 
@@ -476,7 +491,7 @@ def test_quit_asks_before_dropping_messages_that_were_not_sent(
 ) -> None:
     join(app, room)
     room.stop()
-    wait_until(app.root, lambda: not app.online, what="disconnected")
+    wait_until(lambda: not app.online, what="disconnected", root=app.root)
     send_with_enter(app, "typed during the outage")
     asked: list[str] = []
     answer = False
@@ -488,10 +503,11 @@ def test_quit_asks_before_dropping_messages_that_were_not_sent(
     monkeypatch.setattr("desktopchat.gui.app.messagebox.askokcancel", askokcancel)
     app.request_quit()  # the user says Cancel: nothing is lost
     assert asked and "1 message you typed has not been sent" in asked[0]
-    assert not app.closed and app.client is not None and app.client.pending == 1
+    assert app.client is not None and app.client.pending == 1
+    assert (app.closed, len(asked)) == (False, 1)
     answer = True
     app.request_quit()
-    assert app.closed and len(asked) == 2
+    assert (app.closed, len(asked)) == (True, 2)
 
 
 def test_quit_without_unsent_messages_does_not_ask(

@@ -9,7 +9,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from guitools import wait_until
+from waiting import wait_until
 
 from desktopchat.gui import start_flow
 from desktopchat.gui.app import ChatApp
@@ -33,7 +33,7 @@ def app(tk_root: tk.Tk, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iter
 
 def test_join_with_a_name_goes_straight_into_the_room(app: ChatApp, room: RoomServer) -> None:
     start_flow(app, room.address, "ann", None, None)
-    wait_until(app.root, lambda: app.status.startswith("connected"), what="connected")
+    wait_until(lambda: app.status.startswith("connected"), what="connected", root=app.root)
     assert app.dialog is None
     assert app.own_name == "ann"
 
@@ -87,7 +87,7 @@ def test_cancelling_join_room_from_the_menu_keeps_the_window(app: ChatApp) -> No
 
 def test_host_with_a_name_hosts_at_once(app: ChatApp) -> None:
     start_flow(app, None, "ann", 0, "sesame")
-    wait_until(app.root, lambda: app.status.startswith("connected"), what="host joined")
+    wait_until(lambda: app.status.startswith("connected"), what="host joined", root=app.root)
     assert app.server is not None
     assert app.hosting_status.startswith("hosting on ")
 

@@ -9,59 +9,62 @@ from __future__ import annotations
 
 import pytest
 from cutproxy import CutProxy
-from guitools import press_return, transcript, type_text, wait_until
-from relay import RawClient
-
-from desktopchat import events
-from desktopchat.events import Action, ChatMessage
-from desktopchat.gui.app import ChatApp
 from desktopchat.gui.seen import SeenLines, line_of
+from guitools import press_return, transcript, type_text
+from peer import Peer
+from waiting import wait_until
+
+from desktopchat.gui.app import ChatApp
+from desktopchat.protocol import events
+from desktopchat.protocol.events import Action, ChatMessage
 from desktopchat.server import RoomServer
 
 pytestmark = pytest.mark.gui
 
 
-def say(bob: RawClient, *texts: str) -> None:
+def say(bob: Peer, *texts: str) -> None:
     """bob says ``texts``; returns once the room has them (in its history)."""
     for text in texts:
         bob.send(text)
     bob.send("/who")
-    bob.expect(events.USERS)
+    bob.read_until(events.USERS)
 
 
 def welcomes(chat: ChatApp) -> int:
     return transcript(chat).count("Welcome to the room, ann!")
 
 
-def blip(chat: ChatApp, proxy: CutProxy, bob: RawClient, *said_meanwhile: str) -> None:
+def blip(chat: ChatApp, proxy: CutProxy, bob: Peer, *said_meanwhile: str) -> None:
     """Cut ann's connection; bob says ``said_meanwhile`` while she is away; let her back."""
     before = welcomes(chat)
     proxy.accepting = False
     proxy.cut(keep_ghost=False)
-    assert bob.expect(events.LEAVE) == "ann"
-    wait_until(chat.root, lambda: "Disconnected" in transcript(chat), what="disconnected")
+    assert bob.read_until(events.LEAVE) == "ann"
+    wait_until(lambda: "Disconnected" in transcript(chat), what="disconnected", root=chat.root)
     say(bob, *said_meanwhile)
     proxy.accepting = True
-    wait_until(chat.root, lambda: welcomes(chat) > before, timeout=15, what="welcomed again")
+    wait_until(lambda: welcomes(chat) > before, timeout=15, what="welcomed again", root=chat.root)
 
 
 def test_reconnect_shows_only_the_history_lines_missed_during_the_outage(
     app: ChatApp, room: RoomServer
 ) -> None:
-    with CutProxy(room.address) as proxy, RawClient(room.address, "bob") as bob:
-        bob.expect(events.USERS)
+    with CutProxy(room.address) as proxy, Peer.joined(room.address, "bob") as bob:
+        bob.read_until(events.USERS)
         say(bob, "said before ann came")
         app.join(*proxy.address, "ann")
-        wait_until(app.root, lambda: "said before ann came" in transcript(app), what="history")
+        wait_until(lambda: "said before ann came" in transcript(app), what="history", root=app.root)
         assert "— earlier messages —" in transcript(app)  # the first visit shows history
         bob.send("hello ann")
-        wait_until(app.root, lambda: "bob: hello ann" in transcript(app), what="live line")
+        wait_until(lambda: "bob: hello ann" in transcript(app), what="live line", root=app.root)
         type_text(app.input, "hi bob")
         press_return(app.input)
-        assert bob.expect("ann") == "hi bob"
+        assert bob.read_until("ann") == "hi bob"
 
         blip(app, proxy, bob, "while you were away")
-        wait_until(app.root, lambda: "while you were away" in transcript(app), what="missed line")
+        wait_until(
+            lambda: "while you were away" in transcript(app), what="missed line", root=app.root
+        )
         text = transcript(app)
         for line in ("said before ann came", "bob: hello ann", "ann: hi bob"):
             assert text.count(line) == 1, (line, text)
@@ -73,18 +76,18 @@ def test_reconnect_shows_only_the_history_lines_missed_during_the_outage(
         # what bob said before it again.
         proxy.accepting = False
         proxy.cut(keep_ghost=False)
-        assert bob.expect(events.LEAVE) == "ann"
-        wait_until(app.root, lambda: not app.online, what="offline")
+        assert bob.read_until(events.LEAVE) == "ann"
+        wait_until(lambda: not app.online, what="offline", root=app.root)
         type_text(app.input, "typed while away")
         press_return(app.input)
         say(bob, "second absence")
         proxy.accepting = True
-        assert bob.expect("ann", timeout=15) == "typed while away"
-        wait_until(app.root, lambda: "second absence" in transcript(app), what="missed line")
+        assert bob.read_until("ann", timeout=15) == "typed while away"
+        wait_until(lambda: "second absence" in transcript(app), what="missed line", root=app.root)
 
         blip(app, proxy, bob)
         say(bob, "live again")
-        wait_until(app.root, lambda: "bob: live again" in transcript(app), what="live again")
+        wait_until(lambda: "bob: live again" in transcript(app), what="live again", root=app.root)
         text = transcript(app)
         for line in (
             "said before ann came",

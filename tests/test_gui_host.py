@@ -14,12 +14,13 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from guitools import press_return, transcript, type_text, wait_until
-from relay import RawClient
+from guitools import press_return, transcript, type_text
+from peer import Peer
+from waiting import wait_until
 
-from desktopchat import events as ev
 from desktopchat.gui.app import ChatApp
 from desktopchat.gui.host import HostDialog, HostValues
+from desktopchat.protocol import events as ev
 from desktopchat.settings import Settings
 
 pytestmark = pytest.mark.gui
@@ -51,22 +52,22 @@ def hosted_port(chat: ChatApp) -> int:
 def test_host_room_a_raw_client_joins_and_chats_and_leave_closes_the_port(app: ChatApp) -> None:
     assert app.start_hosting(HostValues(name="ann", port=0, password="")) is None
     port = hosted_port(app)
-    wait_until(app.root, lambda: app.status.startswith("connected"), what="host joined")
+    wait_until(lambda: app.status.startswith("connected"), what="host joined", root=app.root)
     assert app.status == f"connected to 127.0.0.1:{port} as ann"
     assert app.hosting_status.startswith("hosting on ")
     assert f":{port}" in app.hosting_status
     assert "Others can join with: python -m desktopchat --join " in transcript(app)
     assert f":{port}\n" in transcript(app)
 
-    with RawClient(("127.0.0.1", port), "bob") as bob:
-        wait_until(app.root, lambda: "bob" in app.userlist.names(), what="bob joined")
+    with Peer.joined(("127.0.0.1", port), "bob") as bob:
+        wait_until(lambda: "bob" in app.userlist.names(), what="bob joined", root=app.root)
         bob.send("hi host 👋")
-        wait_until(app.root, lambda: "bob: hi host 👋" in transcript(app), what="bob's line")
+        wait_until(lambda: "bob: hi host 👋" in transcript(app), what="bob's line", root=app.root)
         type_text(app.input, "welcome bob")
         press_return(app.input)
-        assert bob.expect("ann") == "welcome bob"
+        assert bob.read_until("ann") == "welcome bob"
         app.leave_room()
-        assert bob.expect(ev.INFO) == ev.ROOM_CLOSED
+        assert bob.read_until(ev.INFO) == ev.ROOM_CLOSED
     assert app.server is None and app.client is None
     assert app.hosting_status == ""
     assert refused(port)
@@ -80,10 +81,10 @@ def test_host_room_dialog_starts_hosting(app: ChatApp) -> None:
     press_return(dialog.port_entry)
     assert app.dialog is None, dialog.error_text if dialog.winfo_exists() else ""
     port = hosted_port(app)
-    wait_until(app.root, lambda: app.status.startswith("connected"), what="host joined")
+    wait_until(lambda: app.status.startswith("connected"), what="host joined", root=app.root)
     # The room has the password: a raw client without it is refused.
-    with RawClient(("127.0.0.1", port), "mallory") as mallory:
-        assert mallory.recv_pair() == (ev.AUTH, "password required")
+    with Peer(("127.0.0.1", port), "mallory") as mallory:
+        assert mallory.answer() == (ev.AUTH, "password required")
 
 
 def test_port_in_use_is_reported_in_the_dialog(app: ChatApp) -> None:
@@ -106,10 +107,10 @@ def test_port_in_use_is_reported_in_the_dialog(app: ChatApp) -> None:
 def test_quit_while_hosting_stops_the_server_and_every_thread(app: ChatApp) -> None:
     assert app.start_hosting(HostValues(name="ann", port=0, password="")) is None
     port = hosted_port(app)
-    wait_until(app.root, lambda: app.status.startswith("connected"), what="host joined")
-    with RawClient(("127.0.0.1", port), "bob") as bob:
+    wait_until(lambda: app.status.startswith("connected"), what="host joined", root=app.root)
+    with Peer.joined(("127.0.0.1", port), "bob") as bob:
         app.quit()
-        assert bob.expect(ev.INFO) == ev.ROOM_CLOSED
+        assert bob.read_until(ev.INFO) == ev.ROOM_CLOSED
     assert refused(port)
     assert not [t for t in threading.enumerate() if t.name.startswith("desktopchat-")]
 
@@ -121,5 +122,5 @@ def test_joining_another_room_while_hosting_closes_the_hosted_one(app: ChatApp) 
     second = hosted_port(app)
     assert first != second
     assert refused(first)
-    wait_until(app.root, lambda: app.status.startswith("connected"), what="joined again")
+    wait_until(lambda: app.status.startswith("connected"), what="joined again", root=app.root)
     assert app.address == ("127.0.0.1", second)

@@ -7,7 +7,7 @@ import tkinter as tk
 from tkinter import ttk
 
 import pytest
-from guitools import wait_until
+from waiting import wait_until
 
 from desktopchat.gui.host import HostDialog, HostValues, ask_host, validate_host
 from desktopchat.gui.login import LoginError
@@ -108,7 +108,7 @@ def test_initial_values_title_and_note(root: tk.Tk) -> None:
     texts = [str(w.cget("text")) for w in dialog.body.winfo_children() if isinstance(w, ttk.Label)]
     assert "Others join with your address; you can see it in the window after starting." in texts
     assert dialog.error_text == ""
-    wait_until(root, lambda: dialog.grab_status() == "local")
+    wait_until(lambda: dialog.grab_status() == "local", root=root)
     dialog.cancel()
     assert start.calls == []
 
@@ -119,8 +119,7 @@ def test_start_error_keeps_dialog_open_then_success_closes(root: tk.Tk) -> None:
     press(root, dialog.name_entry, "<Return>")
     # The server could not start: the reason is shown, nothing is lost.
     assert start.calls == [HostValues("ann", 1234, "pw")]
-    assert dialog.winfo_exists()
-    assert dialog.result is None
+    assert (dialog.winfo_exists(), dialog.result) == (True, None)
     assert dialog.error_text == IN_USE
     assert dialog.error_label.winfo_ismapped()
     assert (dialog.name_entry.get(), dialog.password_entry.get()) == ("ann", "pw")
@@ -151,6 +150,7 @@ def test_invalid_values_never_reach_start(root: tk.Tk) -> None:
     dialog.cancel()
 
 
+@pytest.mark.allow_error_log
 def test_start_that_raises_is_shown_not_swallowed(
     root: tk.Tk, caplog: pytest.LogCaptureFixture
 ) -> None:

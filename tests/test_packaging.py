@@ -27,9 +27,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from peer import Peer
 
 from desktopchat import __version__
-from desktopchat.protocol import PairDecoder, encode_frame
+from desktopchat.protocol import events
 
 pytestmark = pytest.mark.slow
 
@@ -182,39 +183,6 @@ def test_exe_prints_its_version(exe: Path, user_env: tuple[Path, dict[str, str]]
     assert list(cwd.iterdir()) == [], "the executable must not litter the current directory"
 
 
-class _Peer:
-    """A raw-socket chat client: the tutorial's console client, more or less."""
-
-    def __init__(self, port: int, name: str, password: str | None = None) -> None:
-        self.sock = socket.create_connection(("127.0.0.1", port), timeout=10)
-        self.decoder = PairDecoder()
-        self.backlog: list[tuple[str, str]] = []
-        self.sock.sendall(encode_frame(name))
-        if password is not None:
-            self.until("*auth")
-            self.say(password)
-
-    def say(self, text: str) -> None:
-        self.sock.sendall(encode_frame(text))
-
-    def until(self, wanted: tuple[str, str] | str) -> list[tuple[str, str]]:
-        """Read pairs until ``wanted`` (a pair, or a sender) arrives; return all read."""
-        got: list[tuple[str, str]] = []
-        while True:
-            while self.backlog:
-                pair = self.backlog.pop(0)
-                got.append(pair)
-                if pair == wanted or pair[0] == wanted:
-                    return got
-            data = self.sock.recv(65536)
-            assert data, f"server closed the connection; got {got}"
-            self.decoder.receive_data(data)
-            self.backlog.extend(self.decoder)
-
-    def close(self) -> None:
-        self.sock.close()
-
-
 def test_exe_serves_a_room_and_stops_on_sigterm(
     exe: Path, user_env: tuple[Path, dict[str, str]]
 ) -> None:
@@ -234,13 +202,13 @@ def test_exe_serves_a_room_and_stops_on_sigterm(
     try:
         lines = _line_reader(proc.stderr)
         port = int(_wait_for_line(lines, r"listening on 127\.0\.0\.1:(\d+)", START_TIMEOUT)[1])
-        alice = _Peer(port, "alice", "open sesame")
-        alice.until("*welcome")
-        bob = _Peer(port, "bob", "open sesame")
-        bob.until("*welcome")
-        alice.until(("*join", "bob"))
-        bob.say("hello from a raw socket")
-        assert alice.until("bob")[-1] == ("bob", "hello from a raw socket")
+        alice = Peer(("127.0.0.1", port), timeout=10)
+        alice.join("alice", "open sesame")
+        bob = Peer(("127.0.0.1", port), timeout=10)
+        bob.join("bob", "open sesame")
+        alice.read_until(events.JOIN, "bob")
+        bob.send("hello from a raw socket")
+        assert alice.read_until("bob") == "hello from a raw socket"
         alice.close()
         bob.close()
         proc.send_signal(signal.SIGTERM)
@@ -276,8 +244,8 @@ def test_exe_without_console_logs_to_the_file(
             if log_file.exists():
                 match = re.search(r"listening on 127\.0\.0\.1:(\d+)", log_file.read_text())
         assert match, f"no listening line in the log (exit {proc.poll()})"
-        carol = _Peer(int(match[1]), "carol")
-        assert carol.until("*welcome")
+        carol = Peer(("127.0.0.1", int(match[1])), timeout=10)
+        carol.join("carol")
         carol.close()
         proc.send_signal(signal.SIGTERM)
         assert proc.wait(timeout=30) == 0
@@ -446,16 +414,17 @@ def test_exe_hosts_and_joins_a_room(exe: Path, tmp_path: Path) -> None:
         deadline = time.monotonic() + START_TIMEOUT
         while True:  # the hosting window binds its port once it is up
             try:
-                watcher = _Peer(port, "watcher")
+                watcher = Peer(("127.0.0.1", port), "watcher", timeout=10)
                 break
             except OSError:
                 assert procs[0].poll() is None, "the hosting executable exited"
                 assert time.monotonic() < deadline, "the hosting executable never listened"
                 time.sleep(0.1)
-        users = watcher.until("*users")[-1][1].split()
-        assert "hostess" in users
+        # The port opens before the window's own client has joined its room.
+        if "hostess" not in watcher.read_until(events.USERS).split():
+            watcher.read_until(events.JOIN, "hostess", timeout=START_TIMEOUT)
         start("--join", f"127.0.0.1:{port}", "--name", "joiner")
-        watcher.until(("*join", "joiner"))
+        watcher.read_until(events.JOIN, "joiner", timeout=START_TIMEOUT)
         watcher.close()
         for proc in reversed(procs):
             proc.send_signal(signal.SIGTERM)

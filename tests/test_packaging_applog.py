@@ -116,6 +116,7 @@ def test_unwritable_log_dir_falls_back_to_temp(home: Path) -> None:
     path.unlink()
 
 
+@pytest.mark.allow_error_log
 def test_excepthook_logs_and_shows_the_log_path(home: Path) -> None:
     path = applog.setup_logging(0, console=False)
     shown: list[str] = []
@@ -140,6 +141,7 @@ def test_ctrl_c_gets_no_dialog(home: Path, capsys: pytest.CaptureFixture[str]) -
     assert shown == []
 
 
+@pytest.mark.allow_error_log
 def test_failing_dialog_is_logged_not_raised(home: Path) -> None:
     path = applog.setup_logging(0, console=False)
 
@@ -152,6 +154,7 @@ def test_failing_dialog_is_logged_not_raised(home: Path) -> None:
     assert "could not show the error dialog" in path.read_text(encoding="utf-8")
 
 
+@pytest.mark.allow_error_log
 def test_thread_exception_is_logged(home: Path) -> None:
     path = applog.setup_logging(0, console=False)
     shown: list[str] = []
@@ -189,6 +192,7 @@ def test_uncaught_exception_in_a_real_process(tmp_path: Path) -> None:
 
 
 @pytest.mark.gui
+@pytest.mark.allow_error_log
 def test_tk_callback_errors_reach_the_dialog(home: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     import tkinter as tk
 

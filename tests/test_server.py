@@ -10,12 +10,15 @@ import time
 from collections.abc import Iterator
 
 import pytest
-from serverkit import Peer, TutorialPeer, wait_until
+from peer import Peer
+from waiting import wait_until
 
-from desktopchat import events, protocol
+from desktopchat import protocol
 from desktopchat.lan import join_addresses
-from desktopchat.room import HELP_TEXT, HISTORY_MAX_BYTES
+from desktopchat.protocol import events
+from desktopchat.protocol.commands import HELP_TEXT
 from desktopchat.server import RoomServer
+from desktopchat.server.history import HISTORY_MAX_BYTES
 from desktopchat.sockopts import KEEPALIVE_COUNT, KEEPALIVE_IDLE, KEEPALIVE_INTERVAL
 
 
@@ -30,7 +33,7 @@ def joined(server: RoomServer, *names: str) -> list[Peer]:
     peers: list[Peer] = []
     for name in names:
         peer = Peer(server.address)
-        peer.join(name)
+        peer.enter(name)
         for earlier in peers:
             earlier.expect(events.JOIN, name)
         peers.append(peer)
@@ -47,11 +50,11 @@ def sync(peer: Peer) -> str:
 
 
 def test_tutorial_client_chats_and_sees_join_leave(server: RoomServer) -> None:
-    tut = TutorialPeer(server.address, "tut")
-    assert tut.pair()[0] == events.WELCOME
+    tut = Peer(server.address, "tut", tutorial=True)
+    assert tut.answer()[0] == events.WELCOME
     assert tut.pair() == (events.USERS, "tut")
     bob = Peer(server.address)
-    assert bob.join("bob") == ["tut", "bob"]
+    assert bob.enter("bob") == ["tut", "bob"]
     assert tut.pair() == (events.JOIN, "bob")
     tut.send("hello from the console")
     bob.expect("tut", "hello from the console")
@@ -80,7 +83,7 @@ def test_bytes_written_one_at_a_time(server: RoomServer) -> None:
         slow.send_raw(bytes([byte]))
     bob.expect(events.JOIN, "slow")
     bob.expect("slow", "hello there")
-    assert slow.expect(events.WELCOME)
+    assert slow.answer()[0] == events.WELCOME
 
 
 def test_frames_coalesced_into_one_write(server: RoomServer) -> None:
@@ -172,7 +175,7 @@ def test_nick_reaches_everyone_including_the_renamer(server: RoomServer) -> None
     alice.expect(events.NICK, "bob Bob")
     # The old name is free again.
     carol = Peer(server.address)
-    carol.join("alice")
+    carol.enter("alice")
 
 
 def test_unknown_command_and_double_slash(server: RoomServer) -> None:
@@ -200,7 +203,7 @@ def test_history_replayed_after_users(server: RoomServer) -> None:
     alice.expect("@bob")
     alice.expect(events.LEAVE, "bob")
     carol = Peer(server.address)
-    assert carol.join("carol") == ["alice", "carol"]
+    assert carol.enter("carol") == ["alice", "carol"]
     carol.expect(events.HISTORY, "3")
     carol.expect("alice", "first")
     carol.expect(events.ACTION, "alice sighs")
@@ -215,7 +218,7 @@ def test_history_is_bounded_and_can_be_off() -> None:
             alice.send(f"m{i}")
         sync(alice)
         late = Peer(srv.address)
-        late.join("late")
+        late.enter("late")
         late.expect(events.HISTORY, "3")
         assert [late.expect("alice") for _ in range(3)] == ["m7", "m8", "m9"]
         assert sync(late) == "alice late"
@@ -224,7 +227,7 @@ def test_history_is_bounded_and_can_be_off() -> None:
         alice.send("gone")
         sync(alice)
         late = Peer(srv.address)
-        late.join("late")
+        late.enter("late")
         assert sync(late) == "alice late"
 
 
@@ -237,7 +240,7 @@ def test_history_of_big_messages_fits_the_replay(server: RoomServer) -> None:
         alice.send(f"{i:03d}{big}")
     sync(alice)
     late = Peer(server.address)
-    late.join("late")
+    late.enter("late")
     count = int(late.expect(events.HISTORY))
     late.send("/who")
     replay = []
@@ -255,21 +258,21 @@ def test_history_of_big_messages_fits_the_replay(server: RoomServer) -> None:
 def test_history_count_pair_precedes_the_replay_and_only_a_non_empty_one() -> None:
     with RoomServer("127.0.0.1", 0) as srv:
         first = Peer(srv.address)
-        first.join("first")
+        first.enter("first")
         assert sync(first) == "first"  # an empty room: no *history pair at all
         first.send("hello")
         first.send("/me waves")
         sync(first)
         raw = Peer(srv.address)
         raw.send("raw")
-        assert raw.pair()[0] == events.WELCOME
+        assert raw.answer()[0] == events.WELCOME
         assert raw.pair() == (events.USERS, "first raw")
         assert raw.pair() == (events.HISTORY, "2")
         assert raw.pair() == ("first", "hello")
         assert raw.pair() == (events.ACTION, "first waves")
         # The tutorial's console client reads the count as just another pair.
-        tut = TutorialPeer(srv.address, "tut")
-        pairs = [tut.pair() for _ in range(5)]
+        tut = Peer(srv.address, "tut", tutorial=True)
+        pairs = [tut.answer(), *(tut.pair() for _ in range(4))]
         assert pairs[2:] == [
             (events.HISTORY, "2"),
             ("first", "hello"),
@@ -307,16 +310,16 @@ def test_names_are_unique_case_insensitively(server: RoomServer) -> None:
 def test_password_room() -> None:
     with RoomServer("127.0.0.1", 0, password="sesame") as srv:
         alice = Peer(srv.address)
-        assert alice.join("alice", password="sesame") == ["alice"]
+        assert alice.enter("alice", password="sesame") == ["alice"]
         wrong = Peer(srv.address)
         wrong.send("mallory")
-        wrong.expect(events.AUTH, "password required")
+        assert wrong.answer() == (events.AUTH, "password required")
         wrong.send("guess")
         assert wrong.closed_with_error() == "Wrong password."
         assert sync(alice) == "alice"
         eager = Peer(srv.address)  # password sent without waiting for *auth
         eager.send_raw(protocol.encode_frame("eager") + protocol.encode_frame("sesame"))
-        eager.expect(events.AUTH, "password required")
+        assert eager.answer() == (events.AUTH, "password required")
         eager.expect(events.WELCOME)
         assert eager.expect(events.USERS) == "alice eager"
 
@@ -327,7 +330,7 @@ def test_wrong_passwords_are_throttled_per_address() -> None:
         for _ in range(5):
             p = Peer(srv.address)
             p.send("m")
-            p.expect(events.AUTH)
+            assert p.answer()[0] == events.AUTH
             p.send("nope")
             reasons.append(p.closed_with_error())
         assert reasons[:4] == ["Wrong password."] * 4
@@ -335,7 +338,7 @@ def test_wrong_passwords_are_throttled_per_address() -> None:
         # Even the right password is refused while the address is locked out.
         p = Peer(srv.address)
         p.send("m")
-        p.expect(events.AUTH)
+        assert p.answer()[0] == events.AUTH
         p.send("sesame")
         assert p.closed_with_error().startswith("Too many wrong passwords")
 
@@ -348,7 +351,7 @@ def test_handshake_timeout_closes_silent_connections() -> None:
         assert time.monotonic() - start < 3
         # A joined member has no deadline.
         alice = Peer(srv.address)
-        alice.join("alice")
+        alice.enter("alice")
         time.sleep(0.5)
         assert sync(alice) == "alice"
 

@@ -13,9 +13,10 @@ import threading
 from collections.abc import Callable, Iterator
 
 import pytest
-from serverkit import Peer, wait_until
+from peer import Peer
+from waiting import wait_until
 
-from desktopchat import events
+from desktopchat.protocol import events
 from desktopchat.server import RoomServer
 
 
@@ -25,9 +26,9 @@ class Room:
     def __init__(self, server: RoomServer) -> None:
         self.server = server
         self.alice = Peer(server.address)
-        self.alice.join("alice")
+        self.alice.enter("alice")
         self.bob = Peer(server.address)
-        self.bob.join("bob")
+        self.bob.enter("bob")
         self.alice.expect(events.JOIN, "bob")
         self.rounds = 0
 
@@ -41,7 +42,7 @@ class Room:
 
     def joined_peer(self, name: str) -> Peer:
         peer = Peer(self.server.address)
-        peer.join(name)
+        peer.enter(name)
         self.alice.expect(events.JOIN, name)
         self.bob.expect(events.JOIN, name)
         return peer
@@ -108,10 +109,10 @@ def test_half_a_header_times_out(room: Room) -> None:
 def test_name_then_silence_times_out_in_a_password_room() -> None:
     with RoomServer("127.0.0.1", 0, password="pw", handshake_timeout=0.5) as server:
         alice = Peer(server.address)
-        alice.join("alice", password="pw")
+        alice.enter("alice", password="pw")
         quiet = Peer(server.address)
         quiet.send("quiet")
-        quiet.expect(events.AUTH, "password required")
+        assert quiet.answer() == (events.AUTH, "password required")
         assert quiet.closed_with_error() == "Handshake timed out after 0.5 s."
         alice.send("/who")
         alice.expect(events.USERS, "alice")
@@ -120,18 +121,18 @@ def test_name_then_silence_times_out_in_a_password_room() -> None:
 def test_wrong_password_while_others_chat() -> None:
     with RoomServer("127.0.0.1", 0, password="right") as server:
         alice = Peer(server.address)
-        alice.join("alice", password="right")
+        alice.enter("alice", password="right")
         bob = Peer(server.address)
-        bob.join("bob", password="right")
+        bob.enter("bob", password="right")
         alice.expect(events.JOIN, "bob")
         bad = Peer(server.address)
         bad.send("eve")
-        bad.expect(events.AUTH)
+        assert bad.answer()[0] == events.AUTH
         bad.send("wrong")
         assert bad.closed_with_error() == "Wrong password."
         bad_utf8 = Peer(server.address)
         bad_utf8.send("eve")
-        bad_utf8.expect(events.AUTH)
+        assert bad_utf8.answer()[0] == events.AUTH
         bad_utf8.send(b"\xc3")
         assert bad_utf8.closed_with_error() == "Protocol error: password is not valid UTF-8."
         alice.send("still here")
@@ -202,7 +203,7 @@ def test_joined_client_silent_mid_frame_does_not_block_others(room: Room) -> Non
 def test_client_that_never_reads_is_dropped_while_others_flood(room: Room) -> None:
     lazy = Peer(room.server.address)
     lazy.sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
-    lazy.join("lazy")
+    lazy.enter("lazy")
     room.alice.expect(events.JOIN, "lazy")
     room.bob.expect(events.JOIN, "lazy")
     # alice floods 18 MB; bob reads it all on a thread; lazy reads nothing.

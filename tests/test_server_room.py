@@ -5,11 +5,14 @@ from __future__ import annotations
 import socket
 
 import pytest
-from serverkit import Peer
+from peer import Peer
 
-from desktopchat import events, protocol
-from desktopchat.room import MAX_SERVER_TEXT, Member, PasswordGate, Rejected, Room
-from desktopchat.server import FRAMES_PER_PASS, RoomServer
+from desktopchat import protocol
+from desktopchat.protocol import events
+from desktopchat.server import RoomServer
+from desktopchat.server.gate import PasswordGate
+from desktopchat.server.limits import FRAMES_PER_PASS
+from desktopchat.server.room import MAX_SERVER_TEXT, Member, Rejected, Room
 
 
 def pairs(member: Member) -> list[tuple[str, str]]:
@@ -88,7 +91,8 @@ def test_password_gate_locks_out_after_free_attempts() -> None:
     for _ in range(PasswordGate.FREE_ATTEMPTS):
         assert gate.check("10.0.0.1", "guess") == "Wrong password."
     assert gate.check("10.0.0.1", "guess") == "Wrong password."  # 4th: now locked for 1 s
-    assert gate.check("10.0.0.1", "s3cret").startswith("Too many wrong passwords")
+    locked = gate.check("10.0.0.1", "s3cret")
+    assert locked is not None and locked.startswith("Too many wrong passwords")
     assert gate.check("10.0.0.2", "s3cret") is None  # other addresses are not affected
     clock.now += 1.01
     assert gate.check("10.0.0.1", "guess") == "Wrong password."  # 5th: locked for 2 s
@@ -146,7 +150,7 @@ def test_one_pass_handles_a_bounded_number_of_frames_per_client() -> None:
 
 
 def _read_available(sock: socket.socket) -> bytes:
-    chunks = []
+    chunks: list[bytes] = []
     while True:
         try:
             data = sock.recv(1 << 20)
