@@ -1188,3 +1188,12 @@ def test_client_random_splits_give_the_same_events(data: st.DataObject) -> None:
     stream = data.draw(st.sampled_from([V2_ROOM_STREAM, V1_ROOM_STREAM]))
     cuts = data.draw(st.lists(st.integers(min_value=0, max_value=len(stream)), max_size=30))
     assert client_events(stream, split_at(stream, cuts)) == client_events(stream, [stream])
+
+
+def test_an_upgrade_that_arrives_after_a_protocol_1_join_is_ignored() -> None:
+    # A client too busy to answer the offer within the wait was let in as
+    # protocol 1; its late upgrade frame is neither a command error nor chat.
+    session = joined_server(1)
+    late = encode_frame("/protocol 2 abc123") + encode_frame("hello")
+    assert drain_server(session, late) == [ev.Message("hello")]
+    assert session.version == 1

@@ -177,6 +177,10 @@ class ServerConnection:
             return None
         if self.version == 1:
             text = decode_text(frame, "message")
+            if text.startswith(wire.UPGRADE_WORD) and wire.parse_upgrade(text) is not None:
+                # Too late: the client was let in as protocol 1 while it was busy
+                # (it sees the protocol-1 welcome and speaks protocol 1 too).
+                return self._next_request()
             try:
                 return parse_command(text)
             except BadCommand as exc:

@@ -10,10 +10,11 @@ whitespace (the name rules), so they are safe as words.
 from __future__ import annotations
 
 from desktopchat.protocol import events as ev
-from desktopchat.protocol.framing import RemoteProtocolError, encode_frame, encode_pair
+from desktopchat.protocol.framing import RemoteProtocolError, encode_pair
 
 __all__ = [
     "UPGRADE_WORD",
+    "ack_v2",
     "encode_v1",
     "encode_v2",
     "format_upgrade",
@@ -40,7 +41,18 @@ def _time(word: str) -> float | None:
 
 def meta_pair(meta: str, body: str = "") -> bytes:
     """One protocol-2 pair; the body is limited by the frame limit of the peer only."""
-    return encode_frame(meta) + encode_frame(body, 1 << 62)
+    return _pair(meta.encode("utf-8"), body.encode("utf-8"))
+
+
+def _pair(first: bytes, second: bytes) -> bytes:
+    # Both frames of a pair in one formatting step: this runs once per room
+    # event and per acknowledgement, so it is on the fan-out's hot path.
+    return b"%-10d%s%-10d%s" % (len(first), first, len(second), second)
+
+
+def ack_v2(cid: int, id_: int | None, time: float | None) -> bytes:
+    """The protocol-2 acknowledgement pair (the same bytes as ``encode_v2(Accepted(...))``)."""
+    return _pair(f"ok {cid} {_NO if id_ is None else id_} {_ms(time)}".encode("ascii"), b"")
 
 
 def _head(kind: str, event: ev.RoomEvent) -> str:
@@ -51,7 +63,7 @@ def encode_v2(event: ev.Event) -> bytes:
     """The protocol-2 pair for a room event or an answer."""
     match event:
         case ev.Message(text=text, sender=sender):
-            return meta_pair(f"{_head('say', event)} {sender}", text)
+            return _pair(f"{_head('say', event)} {sender}".encode(), text.encode())
         case ev.Action(text=text, sender=sender):
             return meta_pair(f"{_head('me', event)} {sender}", text)
         case ev.Private(text=text, sender=sender, to=to):
@@ -65,7 +77,7 @@ def encode_v2(event: ev.Event) -> bytes:
         case ev.Notice(text=text):
             return meta_pair(_head("notice", event), text)
         case ev.Accepted(cid=cid, id=id_, time=time):
-            return meta_pair(f"ok {cid} {id_ if id_ is not None else _NO} {_ms(time)}")
+            return ack_v2(cid, id_, time)
         case ev.Rejected(cid=cid, reason=reason):
             return meta_pair(f"no {cid}", reason)
         case ev.Welcome(name=name, text=text, epoch=epoch, last_id=last):
@@ -87,7 +99,7 @@ def encode_v1(event: ev.Event) -> bytes:
     """The protocol-1 (tutorial-compatible) pair for an event; b"" if it has none."""
     match event:
         case ev.Message(text=text, sender=sender):
-            return encode_pair(sender, text, 1 << 62)
+            return _pair(sender.encode(), text.encode())
         case ev.Action(text=text, sender=sender):
             return encode_pair(ev.ACTION, f"{sender} {text}", 1 << 62)
         case ev.Private(text=text, sender=sender):

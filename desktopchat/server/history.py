@@ -42,11 +42,10 @@ class Entry:
     cid: int | None = None
     to: str = ""
     chat: bool = False  # chat or /me: shown to newcomers
+    size: int = 0  # bytes held (set by __post_init__)
 
-    @property
-    def size(self) -> int:
-        """Bytes this entry holds."""
-        return len(self.v1) + len(self.v2)
+    def __post_init__(self) -> None:
+        self.size = len(self.v1) + len(self.v2)
 
 
 class RoomLog:
@@ -67,19 +66,20 @@ class RoomLog:
 
     def add(self, entry: Entry) -> None:
         """Remember ``entry`` (ids increase), forgetting the oldest beyond the budgets."""
-        self._all.append(entry)
+        entries = self._all
+        entries.append(entry)
         self._all_bytes += entry.size
-        while self._all and (
-            len(self._all) > self._max_events or self._all_bytes > HISTORY_MAX_BYTES
-        ):
-            old = self._all.popleft()
-            self._all_bytes -= old.size
-            self.gone = (old.id, old.time)
+        if len(entries) > self._max_events or self._all_bytes > HISTORY_MAX_BYTES:
+            while len(entries) > self._max_events or self._all_bytes > HISTORY_MAX_BYTES:
+                old = entries.popleft()
+                self._all_bytes -= old.size
+                self.gone = (old.id, old.time)
         if entry.chat and self._max_chat:
-            self._chat.append(entry)
+            chat = self._chat
+            chat.append(entry)
             self._chat_bytes += entry.size
-            while len(self._chat) > self._max_chat or self._chat_bytes > HISTORY_MAX_BYTES:
-                self._chat_bytes -= self._chat.popleft().size
+            while len(chat) > self._max_chat or self._chat_bytes > HISTORY_MAX_BYTES:
+                self._chat_bytes -= chat.popleft().size
 
     def chat(self) -> list[Entry]:
         """The chat and ``/me`` entries a newcomer is shown, oldest first."""

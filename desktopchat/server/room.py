@@ -140,12 +140,12 @@ class Room:
                 return
         match event:
             case ev.Message(text=text):
-                self._say(member, ev.Message(text, sender=member.name), cid)
+                self._say(member, ev.Message, text, cid)
             case ev.Action(text=text):
                 if not text.strip():
                     self._reject(member, cid, "Usage: /me TEXT")
                 else:
-                    self._say(member, ev.Action(text, sender=member.name), cid)
+                    self._say(member, ev.Action, text, cid)
             case ev.Private():
                 self._private(member, event, cid)
             case ev.NickChange(new=new):
@@ -205,10 +205,18 @@ class Room:
 
     # --- requests ---------------------------------------------------------------------
 
-    def _say(self, member: Member, event: ev.Message | ev.Action, cid: int | None) -> None:
+    def _say(
+        self,
+        member: Member,
+        kind: type[ev.Message] | type[ev.Action],
+        text: str,
+        cid: int | None,
+    ) -> None:
         if log.isEnabledFor(logging.DEBUG):
-            log.debug("<%s> %r", member.name, event.text)
-        entry = self._record(event, author=member.token, cid=cid, chat=True)
+            log.debug("<%s> %r", member.name, text)
+        self._last_id += 1
+        event = kind(text, sender=member.name, id=self._last_id, time=self._clock())
+        entry = self._store(event, author=member.token, cid=cid, chat=True)
         self.fanout.broadcast(entry.v1, entry.v2, exclude=member)
         self._accepted(member, cid, entry.id, entry.time)
 
@@ -263,13 +271,25 @@ class Room:
     ) -> Entry:
         """Number and stamp ``event``, encode it once per version, remember it."""
         self._last_id += 1
-        now = self._clock()
-        numbered = replace(event, id=self._last_id, time=now)
+        numbered = replace(event, id=self._last_id, time=self._clock())
+        return self._store(numbered, author=author, cid=cid, to=to, chat=chat)
+
+    def _store(
+        self,
+        event: ev.RoomEvent,
+        *,
+        author: str = "",
+        cid: int | None = None,
+        to: str = "",
+        chat: bool = False,
+    ) -> Entry:
+        """Encode a numbered ``event`` once per version and remember it."""
+        assert event.id is not None and event.time is not None
         entry = Entry(
-            self._last_id,
-            now,
-            wire.encode_v1(numbered),
-            wire.encode_v2(numbered),
+            event.id,
+            event.time,
+            wire.encode_v1(event),
+            wire.encode_v2(event),
             author=author,
             cid=cid,
             to=to,
@@ -295,9 +315,9 @@ class Room:
         else:
             self._done.move_to_end(member.token)
         done[cid] = (id_, when)
-        while len(done) > CIDS_KEPT:
+        if len(done) > CIDS_KEPT:
             done.popitem(last=False)
-        self._send(member, ev.Accepted(cid, id_, when))
+        self.fanout.send(member, wire.ack_v2(cid, id_, when))
 
     def _reject(self, member: Member, cid: int | None, reason: str) -> None:
         self._send(member, ev.Rejected(cid if cid is not None else 0, reason))
