@@ -473,8 +473,7 @@ class _Session:
                 client.name = conn.name
             case ev.RoomClosed():
                 self.closing_reason = ev.ROOM_CLOSED
-        if conn.epoch is not None and conn.last_id is not None:
-            client._resume = (conn.epoch, conn.last_id)
+        client._resume = conn.resume_point
         client._post(event)
 
     def _release_outbox(self) -> None:
@@ -499,8 +498,6 @@ class _Session:
         self.welcomed = True
         client.name = conn.name
         client.version = welcome.version
-        if conn.epoch is not None and conn.last_id is not None:
-            client._resume = (conn.epoch, conn.last_id)
         if welcome.version != 2:  # no replay pair is coming to wait for
             self._release_outbox()
         client._phase = "ready"

@@ -1197,3 +1197,19 @@ def test_an_upgrade_that_arrives_after_a_protocol_1_join_is_ignored() -> None:
     late = encode_frame("/protocol 2 abc123") + encode_frame("hello")
     assert drain_server(session, late) == [ev.Message("hello")]
     assert session.version == 1
+
+
+def test_resume_point_waits_for_the_replay() -> None:
+    # A first visit cut before its history replay arrived must ask again as a
+    # newcomer (resuming "after the newest id" would skip that history).
+    first = chat_client(2, last_id=5)
+    assert first.last_id == 5
+    assert first.resume_point is None
+    assert drain_client(first, wire.meta_pair("replay 0 0")) == [ev.Replay(())]
+    assert first.resume_point == (EPOCH, 5)
+
+    # A resumed session cut mid-replay resumes from where it started.
+    again = chat_client(2, resume=(EPOCH, 5), last_id=9)
+    drain_client(again, wire.meta_pair("replay 2 1") + wire.meta_pair("say 6 1000 bob", "hi"))
+    assert again.last_id == 6
+    assert again.resume_point == (EPOCH, 5)

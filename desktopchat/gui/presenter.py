@@ -311,13 +311,14 @@ class Presenter:
         self.version = event.version
         self.own_name = event.name
         self.address = (event.host, event.port)
+        restarted = self._epoch is not None and event.epoch != self._epoch
         if event.epoch != self._epoch:  # a new run of the room: its ids start over
             self._epoch, self._max_id = event.epoch, 0
         if first:
             how = "" if event.version == 2 else " (this room does not confirm messages)"
             self._event(f"Connected to {event.host}:{event.port} as {event.name}.{how}")
         elif self._outage:
-            if event.version == 2 and not event.resumed:
+            if restarted:
                 self._event("Reconnected. The room was restarted: earlier messages are gone.")
             else:
                 self._event("Reconnected.")

@@ -71,6 +71,7 @@ class ClientConnection:
         self._replay_gap: ev.Gap | None = None
         # A pair read past the end of a replay, handled next.
         self._pushback: tuple[str, str] | None = None
+        self._replay_done = False  # this session's replay has been reported
 
     # --- bytes ------------------------------------------------------------------------
 
@@ -106,6 +107,18 @@ class ClientConnection:
         if self.state is not ClientState.HANDSHAKE or self._heard_event:
             return None
         return self._welcome(ev.Welcome(self.name, "", 0))
+
+    @property
+    def resume_point(self) -> tuple[str, int] | None:
+        """(epoch, last id) a reconnect should ask to resume from.
+
+        Only once this session's replay is in: a connection cut before or
+        during it has not shown what it was about to, so the next one asks
+        from the same point as this one did (or as a newcomer again).
+        """
+        if self._replay_done and self.epoch is not None and self.last_id is not None:
+            return (self.epoch, self.last_id)
+        return self.resume
 
     @property
     def waiting_for_grace(self) -> bool:
@@ -291,5 +304,6 @@ class ClientConnection:
         return self._end_replay() if self._replay_left <= 0 else None
 
     def _end_replay(self) -> ev.Replay:
+        self._replay_done = True
         events, self._replay = tuple(self._replay or ()), None
         return ev.Replay(events, self._replay_resumed, self._replay_gap)
