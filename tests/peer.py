@@ -24,6 +24,7 @@ Reading, from strict to lenient:
 
 from __future__ import annotations
 
+import contextlib
 import socket
 import time
 from types import TracebackType
@@ -125,8 +126,14 @@ class Peer:
     def pair(self, timeout: float | None = None) -> Pair:
         """Read the very next pair; AssertionError on close or after ``timeout`` s."""
         wait = self.timeout if timeout is None else timeout
-        if self.tutorial:
-            return self._tutorial_pair(wait)
+        try:
+            return self._tutorial_pair(wait) if self.tutorial else self._decoded_pair(wait)
+        finally:
+            # Reads shorten the socket's timeout; writes get the whole one back.
+            with contextlib.suppress(OSError):  # closed meanwhile
+                self.sock.settimeout(self.timeout)
+
+    def _decoded_pair(self, wait: float) -> Pair:
         deadline = time.monotonic() + wait
         while (got := self.decoder.next_pair()) is None:
             remaining = deadline - time.monotonic()
