@@ -409,6 +409,8 @@ class Presenter:
                 self._event(text, when)
         if line is not None:
             self.view.show(line)
+            if live and self.version == 0:  # a plain relay sends no joins: list talkers
+                self.view.user_joined(line.sender)
             if not self.view.has_focus():
                 self.unread += 1
                 self._update_title()
