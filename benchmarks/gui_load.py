@@ -39,6 +39,7 @@ from pathlib import Path
 
 from desktopchat import protocol
 from desktopchat.gui.app import ChatApp
+from desktopchat.gui.lines import Line
 from desktopchat.server import RoomServer
 from desktopchat.settings import Settings
 
@@ -98,14 +99,14 @@ def measure_flood(rate: int, seconds: float) -> dict[str, float]:
     queued = 0  # flood messages added since the last flush
     first_at = last_at = 0.0
     transcript = app.transcript
-    original_add = transcript.add_message
+    original_show = transcript.show
     original_flush = transcript.flush
 
-    def counting_add(sender: str, text: str, *, own: bool = False, queued_: bool = False) -> None:
+    def counting_show(line: Line) -> None:
         nonlocal queued
-        if sender == "flooder":
+        if line.sender == "flooder":
             queued += 1
-        original_add(sender, text, own=own, queued=queued_)
+        original_show(line)
 
     def counting_flush() -> None:
         nonlocal displayed, queued, first_at, last_at
@@ -118,7 +119,7 @@ def measure_flood(rate: int, seconds: float) -> dict[str, float]:
             last_at = now
             displayed += lines
 
-    transcript.add_message = counting_add  # type: ignore[method-assign]
+    transcript.show = counting_show  # type: ignore[method-assign]
     transcript.flush = counting_flush  # type: ignore[method-assign]
     host, port = server.address
     app.join(host, port, "viewer")
