@@ -194,6 +194,14 @@ class ChatClient:
             if thread.is_alive():
                 log.warning("network thread did not end within %.1f s", timeout)
 
+    def join(self, timeout: float | None = None) -> bool:
+        """Wait for the network thread to end; True if it has (or never started)."""
+        thread = self._thread
+        if thread is None or thread is threading.current_thread():
+            return thread is None or not thread.is_alive()
+        thread.join(timeout)
+        return not thread.is_alive()
+
     # --- helpers shared by both threads -------------------------------------
 
     def _wake(self) -> None:

@@ -30,7 +30,7 @@ import logging
 import queue
 import time
 from collections.abc import Callable, Sequence
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from desktopchat.client import ChatClient
 from desktopchat.gui.lines import Kind, Line, SendState
@@ -95,7 +95,8 @@ class Presenter:
         self.version: int | None = None
         self.unread = 0
         self.hosting_addresses: list[str] = []
-        self._retired: list[Any] = []  # closed clients and servers still finishing
+        # Closed clients and servers that may still be finishing.
+        self._retired: list[ChatClient | RoomServer] = []
         self._reset_session()
 
     def _reset_session(self) -> None:
@@ -168,7 +169,7 @@ class Presenter:
         server, self.server = self.server, None
         if server is not None:
             server.stop(timeout=wait)
-            self._retired.append(server)
+            self._retire(server)
         self.hosting_addresses = []
         self.view.set_hosting([])
         self.address = None
@@ -185,7 +186,11 @@ class Presenter:
         self.online = False
         if client is not None:
             client.close(timeout=0)
-            self._retired.append(client)
+            self._retire(client)
+
+    def _retire(self, part: ChatClient | RoomServer) -> None:
+        self._retired = [p for p in self._retired if not p.join(0)]  # forget finished ones
+        self._retired.append(part)
 
     def quit(self) -> None:
         """Close everything without waiting (the window is going away)."""
@@ -193,21 +198,14 @@ class Presenter:
         server, self.server = self.server, None
         if server is not None:
             server.stop(timeout=0)
-            self._retired.append(server)
+            self._retire(server)
 
     def wait_stopped(self, timeout: float = 2.0) -> bool:
         """Wait for closed clients and servers to finish; True if all did."""
         end = time.monotonic() + timeout
         done = True
         for part in self._retired:
-            left = max(0.0, end - time.monotonic())
-            if isinstance(part, ChatClient):
-                thread = part._thread
-                if thread is not None:
-                    thread.join(left)
-                    done = done and not thread.is_alive()
-            else:
-                done = part.join(left) and done
+            done = part.join(max(0.0, end - time.monotonic())) and done
         return done
 
     @property
@@ -348,7 +346,7 @@ class Presenter:
         client, self.client = self.client, None
         if client is not None:
             client.close(timeout=0)
-            self._retired.append(client)
+            self._retire(client)
         self.view.login_failed(reason)
 
     def _fail_unsettled(self, reason: str) -> None:
