@@ -80,12 +80,17 @@ def server() -> Iterator[FakeServer]:
 
 
 def _joined(server: FakeServer, c: ChatClient, log: EventLog) -> Conn:
-    """Start ``c``, accept it, check the name frame, welcome it."""
+    """Start ``c``, accept it, check the name frame, welcome it (a protocol-1 room).
+
+    The welcome goes out at once: a room that says nothing for
+    ``LEGACY_GRACE`` after the name is taken for a plain relay, and
+    ``Connected`` comes only with the welcome.
+    """
     c.start()
     conn = server.accept()
     assert conn.frame() == c.name
-    log.wait_for(ev.Connected)
     conn.welcome("ann")
+    assert log.wait_for(ev.Connected).version == 1
     log.wait_for(ev.Welcome)
     log.wait_for(ev.UserList)
     return conn
@@ -105,9 +110,7 @@ def test_every_wire_event_becomes_its_dataclass(
     c.start()
     conn = server.accept()
     assert conn.frame() == "ann"  # validated and trimmed before sending
-    connected = log.wait_for(ev.Connected)
-    assert connected == ev.Connected("127.0.0.1", server.address[1], "ann")
-    assert c.connected
+    # A desktopchat room from before protocol 2: events, but no *hello.
     conn.pair(ev.WELCOME, "Hello ann")
     conn.pair(ev.USERS, "ann bob 😀")
     conn.pair(ev.JOIN, "cy")
@@ -120,14 +123,18 @@ def test_every_wire_event_becomes_its_dataclass(
     conn.pair(ev.INFO, "note this")
     conn.pair("*future", "something new")
     conn.pair(ev.USERS, "")
+    connected = log.wait_for(ev.Connected)  # posted with the welcome, right before it
+    assert connected == ev.Connected("127.0.0.1", server.address[1], "ann", version=1)
+    assert c.connected
+    assert c.version == 1
     expected = [
-        ev.Welcome("Hello ann"),
+        ev.Welcome("ann", "Hello ann", version=1),
         ev.UserList(("ann", "bob", "😀")),
         ev.Joined("cy"),
-        ev.ChatMessage("bob", "hi there"),
-        ev.PrivateMessage("bob", "psst"),
-        ev.Action("bob", "waves at everyone"),
-        ev.NickChanged("bob", "robert"),
+        ev.Message("hi there", sender="bob"),
+        ev.Private("psst", to="ann", sender="bob"),
+        ev.Action("waves at everyone", sender="bob"),
+        ev.NickChange("robert", old="bob"),
         ev.Left("cy"),
         ev.ServerError("unknown command /foo"),
         ev.Info("note this"),
@@ -139,19 +146,40 @@ def test_every_wire_event_becomes_its_dataclass(
     assert c.name == "ann"
 
 
+def test_protocol_1_history_is_one_replay_event(
+    server: FakeServer, make_client: MakeClient
+) -> None:
+    c = make_client(server.address, "bob")
+    log = EventLog(c.events)
+    conn = _joined(server, c, log)
+    conn.pair(ev.HISTORY, "2")
+    conn.pair("ann", "one")
+    conn.pair(ev.ACTION, "ann waves")
+    conn.pair("ann", "live")
+    replay = log.wait_for(ev.Replay)
+    assert replay == ev.Replay((ev.Message("one", sender="ann"), ev.Action("waves", sender="ann")))
+    assert log.wait_for(ev.Message) == ev.Message("live", sender="ann")
+    # The replayed lines came only inside the Replay event.
+    loose = [e for e in log.seen if isinstance(e, ev.Message | ev.Action)]
+    assert loose == [ev.Message("live", sender="ann")]
+
+
 def test_own_nick_change_renames_the_client_and_reconnects_under_it(
     server: FakeServer, make_client: MakeClient
 ) -> None:
     c = make_client(server.address, "ann")
     log = EventLog(c.events)
     conn = _joined(server, c, log)
-    conn.pair(ev.NICK, "ANN anna")  # names compare case-insensitively
-    assert log.wait_for(ev.NickChanged) == ev.NickChanged("ANN", "anna")
+    conn.pair(ev.NICK, "bob bert")  # somebody else's rename changes nothing here
+    conn.pair(ev.NICK, "ann anna")
+    assert log.wait_for(ev.NickChange) == ev.NickChange("bert", old="bob")
+    assert log.wait_for(ev.NickChange) == ev.NickChange("anna", old="ann")
     assert c.name == "anna"
     conn.close()
     log.wait_for(ev.Disconnected)
     again = server.accept()
     assert again.frame() == "anna"
+    again.welcome("anna")
     assert log.wait_for(ev.Connected).name == "anna"
 
 
@@ -187,7 +215,7 @@ def test_password_is_sent_on_auth_and_outbox_waits_for_welcome(
 ) -> None:
     c = make_client(server.address, "ann", password="s3cret")
     log = EventLog(c.events)
-    c.send("typed before connecting")
+    cid = c.send("typed before connecting")
     c.start()
     conn = server.accept()
     assert conn.frame() == "ann"
@@ -199,6 +227,8 @@ def test_password_is_sent_on_auth_and_outbox_waits_for_welcome(
     assert conn.frame() == "typed before connecting"
     wait_until(lambda: c.pending == 0, what="outbox emptied")
     log.wait_for(ev.Welcome)
+    # A protocol-1 room acknowledges nothing: written whole is as good as it gets.
+    assert log.wait_for(ev.Sent) == ev.Sent(cid)
 
 
 def test_auth_without_password_fails_without_reconnecting(
@@ -237,17 +267,24 @@ def test_server_without_events_gets_messages_after_grace(
     c.start()
     conn = server.accept()
     conn.frame()
-    log.wait_for(ev.Connected)
+    # Nothing for LEGACY_GRACE after the name: a server without events; we are in.
+    assert log.wait_for(ev.Connected).version == 0
     c.send("hello relay")
+    c.send("/who")  # a plain relay has no commands: it goes out as the text it was
     assert conn.frame(timeout=client_mod.LEGACY_GRACE + 3) == "hello relay"
+    assert conn.frame() == "/who"
     conn.pair("bob", "hi ann")
-    assert log.wait_for(ev.ChatMessage) == ev.ChatMessage("bob", "hi ann")
+    conn.pair(ev.WELCOME, "not an event here")
+    assert log.wait_for(ev.Message) == ev.Message("hi ann", sender="bob")
+    # Once taken for a relay, a sender starting with * is somebody's odd name.
+    assert log.wait_for(ev.Message) == ev.Message("not an event here", sender=ev.WELCOME)
 
 
 def test_chat_before_any_event_releases_the_outbox_at_once(
     server: FakeServer, make_client: MakeClient
 ) -> None:
-    c = make_client(server.address, "ann", password="unused")  # no grace with a password
+    # A password for a server that never asks for one is simply not sent.
+    c = make_client(server.address, "ann", password="unused")
     log = EventLog(c.events)
     c.send("queued")
     c.start()
@@ -255,7 +292,8 @@ def test_chat_before_any_event_releases_the_outbox_at_once(
     conn.frame()
     conn.pair("bob", "anyone here?")  # a plain relay: chat, never a welcome
     assert conn.frame() == "queued"
-    assert log.wait_for(ev.ChatMessage).sender == "bob"
+    assert log.wait_for(ev.Connected).version == 0
+    assert log.wait_for(ev.Message) == ev.Message("anyone here?", sender="bob")
 
 
 def test_oversize_send_raises_on_the_callers_thread(
@@ -283,6 +321,7 @@ def test_remote_protocol_error_drops_and_reconnects(
     assert log.wait_for(ev.Reconnecting).delay == client_mod.INITIAL_BACKOFF
     again = server.accept()
     assert again.frame() == "ann"
+    again.welcome()
     log.wait_for(ev.Connected)
 
 
@@ -292,7 +331,7 @@ def test_room_closed_is_the_disconnect_reason(server: FakeServer, make_client: M
     conn = _joined(server, c, log)
     conn.pair(ev.INFO, ev.ROOM_CLOSED)
     conn.close()
-    assert log.wait_for(ev.Info).text == ev.ROOM_CLOSED
+    log.wait_for(ev.RoomClosed)
     assert log.wait_for(ev.Disconnected).reason == ev.ROOM_CLOSED
     assert not c.connected
 
@@ -319,8 +358,8 @@ def test_partly_written_message_is_sent_again_whole(
     log = EventLog(c.events)
     conn = _joined(server, c, log)
     big = "b" * size
-    c.send(big)
-    c.send("after")
+    big_cid = c.send(big)
+    after_cid = c.send("after")
     conn.sock.settimeout(5)
     got = 0
     while got < 1 << 20:  # read 1 MB of the big frame, then vanish mid-frame
@@ -334,6 +373,9 @@ def test_partly_written_message_is_sent_again_whole(
     assert again.frame(timeout=20) == big  # whole, from its first byte
     assert again.frame() == "after"  # and exactly once: the next frame follows it
     wait_until(lambda: c.pending == 0, what="outbox emptied")
+    assert log.wait_for(ev.Sent) == ev.Sent(big_cid)  # only once it went out whole
+    assert log.wait_for(ev.Sent) == ev.Sent(after_cid)
+    assert not any(isinstance(e, ev.Sent) for e in log.drain())
 
 
 def test_close_is_quick_idempotent_and_silent(server: FakeServer, make_client: MakeClient) -> None:
@@ -345,9 +387,10 @@ def test_close_is_quick_idempotent_and_silent(server: FakeServer, make_client: M
     c.close()
     assert time.monotonic() - started < 1.0
     _thread_ends(c)
-    assert log.drain() == [ev.Disconnected("closed")]
+    assert log.drain() == [ev.Stopped()]  # the one event after close()
     c.send("after close")  # dropped, no error
     assert not c.connected
+    assert log.drain() == []
 
 
 def test_close_during_backoff_wait(server: FakeServer, make_client: MakeClient) -> None:

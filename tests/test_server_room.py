@@ -1,22 +1,44 @@
-"""The room's rules without sockets, the password gate, and per-pass fairness."""
+"""What tests/test_room.py leaves out: the fan-out's flush set, a join encoded once,
+the capped ``*users`` list, the password gate, and per-pass fairness of the loop.
+"""
 
 from __future__ import annotations
 
+import functools
 import socket
 
 import pytest
 from peer import Peer
+from waiting import wait_until
 
 from desktopchat import protocol
-from desktopchat.protocol import events
+from desktopchat.protocol import events as ev
+from desktopchat.protocol import wire
+from desktopchat.protocol.client import ClientConnection
+from desktopchat.protocol.server import ServerConnection
 from desktopchat.server import RoomServer
 from desktopchat.server.gate import PasswordGate
 from desktopchat.server.limits import FRAMES_PER_PASS
-from desktopchat.server.room import MAX_SERVER_TEXT, Member, Rejected, Room
+from desktopchat.server.room import MAX_SERVER_TEXT, Member, Room
+
+
+def enter(room: Room, name: str, *, v2: bool = False) -> Member:
+    """A member let in as the loop lets one in: its name, then the upgrade or silence."""
+    session = ServerConnection(password_required=False, max_message=protocol.DEFAULT_MAX_PAYLOAD)
+    member = Member(session, "192.0.2.1")
+    upgrade = protocol.encode_frame(f"/protocol 2 tok{name}") if v2 else b""
+    session.receive_data(protocol.encode_frame(name) + upgrade)
+    request = session.next_event()
+    if request is None:  # a protocol-1 client says nothing after its name
+        request = session.upgrade_wait_over()
+    assert isinstance(request, ev.JoinRequest), request
+    room.handle(member, request)
+    assert room.members.get(protocol.name_key(name)) is member
+    return member
 
 
 def pairs(member: Member) -> list[tuple[str, str]]:
-    """Decode and clear what the room queued for ``member``."""
+    """Decode and clear what the room queued for ``member`` (raw pairs of either version)."""
     decoder = protocol.PairDecoder(max_payload=1 << 20)
     decoder.receive_data(bytes(member.out))
     member.out.clear()
@@ -25,55 +47,99 @@ def pairs(member: Member) -> list[tuple[str, str]]:
     return got
 
 
-def test_room_without_sockets() -> None:
-    room = Room(history=2)
-    ann, bob = Member(), Member()
-    room.join(ann, "ann")
-    room.join(bob, "bob")
-    assert pairs(ann)[-1] == (events.JOIN, "bob")
-    assert pairs(bob)[1] == (events.USERS, "ann bob")
-    room.handle(ann, b"hi")
-    assert pairs(bob) == [("ann", "hi")]
-    assert pairs(ann) == []
-    assert room.fanout.touched == {ann, bob}
-    with pytest.raises(Rejected, match="already taken"):
-        room.join(Member(), "ANN")
-    room.leave(bob)
-    assert pairs(ann) == [(events.LEAVE, "bob")]
-    room.leave(bob)  # twice is harmless
-    assert pairs(ann) == []
+def v2_events(member: Member, name: str) -> list[ev.Event]:
+    """What a protocol-2 client makes of everything queued for ``member`` since it joined."""
+    conn = ClientConnection(name, token=f"tok{name}")
+    conn.receive_data(bytes(member.out))
+    member.out.clear()
+    got: list[ev.Event] = []
+    while (event := conn.next_event()) is not None:
+        got.append(event)
+    return got
 
 
-def test_join_is_encoded_once_for_everyone() -> None:
-    # The fan-out appends the same bytes object's contents; here we check the
-    # observable part: everyone's buffer ends with the identical pair.
+# --- the fan-out --------------------------------------------------------------------------
+
+
+def test_the_room_marks_whom_the_loop_must_flush() -> None:
     room = Room()
-    members = [Member() for _ in range(5)]
-    for i, m in enumerate(members):
-        room.join(m, f"m{i}")
-    newcomer = Member()
-    room.join(newcomer, "new")
-    expected = protocol.encode_pair(events.JOIN, "new")
-    assert all(bytes(m.out).endswith(expected) for m in members)
+    ann = enter(room, "ann", v2=True)
+    bob = enter(room, "bob")
+    for member in (ann, bob):
+        member.out.clear()
+    room.fanout.touched.clear()
+    room.handle(ann, ev.Message("hi", cid=1))
+    assert room.fanout.touched == {ann, bob}
+    assert [meta.split(" ")[:2] for meta, _ in pairs(ann)] == [["ok", "1"]]
+    assert pairs(bob) == [("ann", "hi")]
+    room.fanout.touched.clear()
+    room.handle(ann, ev.Who(cid=2))  # an answer for ann alone
+    assert room.fanout.touched == {ann}
+    assert bob.out == bytearray()
+    room.handle(ann, ev.Message("again", cid=3))
+    room.leave(bob)  # a member that left is not flushed by the room any more
+    assert room.fanout.touched == {ann}
+    room.leave(bob)  # twice is harmless
+    assert [sender for sender, _ in pairs(ann)][-1].startswith("leave ")
+
+
+def test_a_join_is_encoded_once_per_version(monkeypatch: pytest.MonkeyPatch) -> None:
+    room = Room()
+    members = [enter(room, f"m{i}", v2=i % 2 == 0) for i in range(6)]
+    encoded: list[tuple[int, ev.Event]] = []
+    real_v1, real_v2 = wire.encode_v1, wire.encode_v2
+
+    def spy_v1(event: ev.Event) -> bytes:
+        encoded.append((1, event))
+        return real_v1(event)
+
+    def spy_v2(event: ev.Event) -> bytes:
+        encoded.append((2, event))
+        return real_v2(event)
+
+    monkeypatch.setattr(wire, "encode_v1", spy_v1)
+    monkeypatch.setattr(wire, "encode_v2", spy_v2)
+    enter(room, "new")
+    joins = [(version, event) for version, event in encoded if isinstance(event, ev.Joined)]
+    assert sorted(version for version, _ in joins) == [1, 2]
+    joined = joins[0][1]
+    assert joined.name == "new"
+    # Everyone's buffer ends with the very pair of its protocol.
+    for member in members:
+        assert bytes(member.out).endswith(real_v2(joined) if member.v2 else real_v1(joined))
+    assert bytes(members[1].out).endswith(protocol.encode_pair(ev.JOIN, "new"))
 
 
 def test_users_list_is_capped_at_the_frame_limit() -> None:
-    room = Room()
-    names = [f"{i:05d}" + "n" * 27 for i in range(3000)]  # 32 characters each
-    for name in names:
-        room.join(Member(), name)
-    who = Member()
-    room.join(who, "who")
-    got = pairs(who)
-    assert got[0][0] == events.WELCOME
-    assert got[1][0] == events.USERS
-    listed = got[1][1].split(" ")
-    assert len(got[1][1].encode()) <= MAX_SERVER_TEXT
-    assert listed == [*names, "who"][: len(listed)]
-    assert got[2] == (
-        events.INFO,
-        f"{3001 - len(listed)} more users are in the room but not listed.",
-    )
+    room = Room(history=0)
+    names = [f"{i:05d}" + "n" * 27 for i in range(2100)]  # 32 characters each: > 64 KiB
+    for i, name in enumerate(names):
+        enter(room, name)
+        if i % 100 == 0:  # nobody reads these: keep the buffers small
+            for member in room.members.values():
+                member.out.clear()
+    old = enter(room, "old")
+    got = pairs(old)
+    assert [sender for sender, _ in got] == [ev.HELLO, ev.WELCOME, ev.USERS, ev.INFO]
+    listed = got[2][1].split(" ")
+    assert len(got[2][1].encode()) <= MAX_SERVER_TEXT
+    assert listed == [*names, "old"][: len(listed)]
+    assert got[3][1] == f"{len(names) + 1 - len(listed)} more users are in the room but not listed."
+    # Protocol 2 gets the same cut, at joining and in answer to Who.
+    new = enter(room, "new", v2=True)
+    room.handle(new, ev.Who(cid=1))
+    welcome, users, info, replay, again, again_info, ok = v2_events(new, "new")
+    assert isinstance(welcome, ev.Welcome) and welcome.version == 2
+    assert isinstance(users, ev.UserList) and users == again
+    assert len(" ".join(users.names).encode()) <= MAX_SERVER_TEXT
+    assert list(users.names) == [*names, "old", "new"][: len(users.names)]
+    missing = len(names) + 2 - len(users.names)
+    assert info == again_info == ev.Info(f"{missing} more users are in the room but not listed.")
+    assert replay == ev.Replay(())
+    assert ok == ev.Accepted(1)
+
+
+# --- the password gate --------------------------------------------------------------------
 
 
 class Clock:
@@ -119,24 +185,42 @@ def test_password_gate_lock_is_capped_and_table_bounded() -> None:
     assert not PasswordGate("").required
 
 
-def test_one_pass_handles_a_bounded_number_of_frames_per_client() -> None:
+def test_a_missing_password_counts_as_a_wrong_one() -> None:
+    gate = PasswordGate("pw", clock=Clock())
+    assert gate.check("10.0.0.1", None) == "Wrong password."
+
+
+# --- fairness -------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("version", [1, 2])
+def test_one_pass_handles_a_bounded_number_of_requests_per_client(version: int) -> None:
     # Drive the loop by hand: a flood already sitting in the server's socket
-    # must not be handled all at once while another client waits.
-    srv = RoomServer("127.0.0.1", 0, history=0)
+    # must not be handled all at once while another client waits. A request is
+    # a frame in protocol 1 and a pair in protocol 2.
+    srv = RoomServer("127.0.0.1", 0, history=0, upgrade_wait=0.0)
+    peers: dict[str, Peer] = {}
     try:
-        peers = {}
         for name in ("alice", "bob", "carol"):
             peer = Peer(srv.address)
-            peer.send(name)
-            while not srv._room.members.get(name):
-                srv._pass()
+            hello = protocol.encode_frame(name)
+            if name == "carol" and version == 2:  # in one write: before the upgrade wait ends
+                hello += protocol.encode_frame(f"/protocol 2 tok{name}")
+            peer.send_raw(hello)
+            wait_until(functools.partial(_pass_until, srv, name), what=f"{name} joined")
             peers[name] = peer
-        flood = b"".join(protocol.encode_frame(f"f{i}") for i in range(1000))
-        peers["carol"].send_raw(flood)
-        peers["bob"].send("from bob")
-        srv._pass()
+        assert [c.v2 for c in srv._conns if c.name == "carol"] == [version == 2]
+        if version == 2:
+            flood = b"".join(protocol.encode_pair(f"say {i + 1}", f"f{i}") for i in range(1000))
+        else:
+            flood = b"".join(protocol.encode_frame(f"f{i}") for i in range(1000))
         alice = peers["alice"]
         alice.sock.setblocking(False)
+        _read_available(alice.sock)  # the handshake and the others' joins
+        peers["carol"].send_raw(flood)
+        peers["bob"].send("from bob")
+        wait_until(lambda: _readable(srv, "carol", "bob"), what="the flood and bob's line")
+        srv._pass()
         alice.decoder.receive_data(_read_available(alice.sock))
         got = [p for p in alice.decoder if not p[0].startswith("*")]
         assert ("bob", "from bob") in got
@@ -146,7 +230,28 @@ def test_one_pass_handles_a_bounded_number_of_frames_per_client() -> None:
         more = [t for s, t in alice.decoder if s == "carol"]
         assert more == [f"f{i}" for i in range(FRAMES_PER_PASS, 2 * FRAMES_PER_PASS)]
     finally:
+        for peer in peers.values():
+            peer.close()
         srv.stop()
+
+
+def _pass_until(srv: RoomServer, name: str) -> bool:
+    """One loop pass; True once ``name`` is in the room."""
+    srv._pass()
+    return name in srv._room.members
+
+
+def _readable(srv: RoomServer, *names: str) -> bool:
+    """True when the server's sockets of ``names`` all have bytes waiting."""
+    socks = [c.sock for c in srv._conns if c.name in names]
+    assert len(socks) == len(names)
+    for sock in socks:
+        try:
+            if not sock.recv(1, socket.MSG_PEEK):
+                return False
+        except BlockingIOError:
+            return False
+    return True
 
 
 def _read_available(sock: socket.socket) -> bytes:
