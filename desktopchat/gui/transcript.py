@@ -311,6 +311,7 @@ class Transcript(ttk.Frame):
         if not ranges:
             return
         text = state_text(state, reason)
+        at_bottom = self.at_bottom()
         t.configure(state="normal")
         try:
             start, end = ranges[0], ranges[-1]
@@ -320,6 +321,8 @@ class Transcript(ttk.Frame):
                 t.insert(start, "  " + text, (*self._state_tags(cid, state), *line_tags))
         finally:
             t.configure(state="disabled")
+        if at_bottom:  # a longer marker may wrap the last line below the view
+            t.see("end")
 
     def clear(self) -> None:
         """Forget everything shown and queued."""
