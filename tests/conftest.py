@@ -117,4 +117,5 @@ def app(
     tk_root.update()
     yield chat
     chat.quit()
+    assert chat.presenter.wait_stopped(3.0)  # Quit itself never waits for the threads
     assert not [t for t in threading.enumerate() if t.name.startswith("desktopchat-")]

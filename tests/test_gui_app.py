@@ -21,7 +21,10 @@ from waiting import wait_until
 
 from desktopchat import protocol
 from desktopchat.gui.app import APP_TITLE, ChatApp
+from desktopchat.gui.lines import Kind, Line, SendState
 from desktopchat.gui.login import LoginDialog
+from desktopchat.gui.transcript import Transcript
+from desktopchat.protocol import events as ev
 from desktopchat.server import RoomServer
 from desktopchat.settings import Settings
 
@@ -42,6 +45,11 @@ def send_with_enter(chat: ChatApp, text: str) -> None:
     press_return(chat.input)
 
 
+def bob_line(chat: ChatApp, text: str, when: float | None = None) -> None:
+    """Queue a line from bob in the transcript (drawn at its next flush)."""
+    chat.transcript.show(Line(Kind.MESSAGE, text, time.time() if when is None else when, "bob"))
+
+
 def test_message_typed_and_sent_with_enter_reaches_a_raw_client(
     app: ChatApp, room: RoomServer
 ) -> None:
@@ -50,7 +58,8 @@ def test_message_typed_and_sent_with_enter_reaches_a_raw_client(
         send_with_enter(app, "hello bob")
         assert bob.read_until("ann") == "hello bob"
         assert app.input.get_text() == ""
-        assert "ann: hello bob" in transcript(app)
+        # The room acknowledged it: the "(sending…)" marker goes, nothing else is added.
+        wait_until(lambda: "ann: hello bob\n" in transcript(app), what="acked", root=app.root)
         assert "(queued)" not in transcript(app)
 
 
@@ -141,7 +150,7 @@ def test_flood_of_5000_is_all_drained_while_the_window_keeps_handling_events(
 def test_scrollback_is_capped_and_drops_the_oldest(app: ChatApp) -> None:
     app.transcript.max_lines = 50
     for i in range(120):
-        app.transcript.add_message("bob", f"line {i}")
+        bob_line(app, f"line {i}")
     app.transcript.flush()
     lines = transcript(app).splitlines()
     assert len(lines) == 50
@@ -151,19 +160,19 @@ def test_scrollback_is_capped_and_drops_the_oldest(app: ChatApp) -> None:
 def test_auto_scroll_only_when_already_at_the_bottom(app: ChatApp) -> None:
     t = app.transcript
     for i in range(200):
-        t.add_message("bob", f"line {i}")
+        bob_line(app, f"line {i}")
     t.flush()
     app.root.update()
     assert t.at_bottom()
     t.text.yview_moveto(0.0)  # the user scrolls up to read
     app.root.update()
-    t.add_message("bob", "while reading")
+    bob_line(app, "while reading")
     t.flush()
     app.root.update()
     assert t.text.yview()[0] == 0.0, "the view jumped while the user was reading"
     t.text.yview_moveto(1.0)
     app.root.update()
-    t.add_message("bob", "at the bottom")
+    bob_line(app, "at the bottom")
     t.flush()
     app.root.update()
     assert t.at_bottom()
@@ -226,7 +235,15 @@ def test_messages_typed_while_disconnected_are_queued_then_sent(
     again.start()
     try:
         wait_until(lambda: app.online, timeout=15, what="reconnected", root=app.root)
-        wait_until(lambda: "(queued)" not in transcript(app), what="markers gone", root=app.root)
+        # The room took it: its marker is gone (not "(queued)", not "(sending…)").
+        wait_until(
+            lambda: "ann: sent during the outage\n" in transcript(app),
+            what="the line settled",
+            root=app.root,
+        )
+        text = transcript(app)
+        assert "Reconnected. The room was restarted: earlier messages are gone." in text
+        assert text.count("sent during the outage") == 1, text
         # The room's history replays the message to a newcomer: it was delivered.
         with Peer.joined(again.address, "bob") as bob:
             assert bob.read_until("ann") == "sent during the outage"
@@ -277,7 +294,7 @@ def test_unread_count_in_the_title_while_unfocused(
     join(app, room)
     host, port = room.address
     assert app.root.title() == f"{APP_TITLE} — {host}:{port}"
-    monkeypatch.setattr(app, "_has_focus", lambda: False)
+    monkeypatch.setattr(app, "has_focus", lambda: False)
     with Peer.joined(room.address, "bob") as bob:
         for i in range(3):
             bob.send(f"m{i}")
@@ -414,11 +431,12 @@ def test_ctrl_q_quits_and_saves_the_settings(
     assert settings.geometry.startswith("800x500")
     with pytest.raises(tk.TclError):
         app.root.winfo_exists()
+    assert app.presenter.wait_stopped(3.0)  # Quit itself never waits for the threads
     assert not [t for t in threading.enumerate() if t.name == "desktopchat-client"]
 
 
 def test_save_transcript_writes_utf8(app: ChatApp, tmp_path: Path) -> None:
-    app.transcript.add_message("bob", EMOJI)
+    bob_line(app, EMOJI)
     out = tmp_path / "log.txt"
     assert app.write_transcript(out)
     assert f"bob: {EMOJI}" in out.read_text(encoding="utf-8")
@@ -451,7 +469,7 @@ def test_reading_older_lines_survives_a_full_scrollback(app: ChatApp) -> None:
     t = app.transcript
     assert t.max_lines == 5000
     for i in range(5000):
-        t.add_message("bob", f"old {i}")
+        bob_line(app, f"old {i}")
     t.flush()
     app.root.update()
     t.text.yview_scroll(-1, "units")  # one line up from the bottom of 5,000 lines
@@ -461,7 +479,7 @@ def test_reading_older_lines_survives_a_full_scrollback(app: ChatApp) -> None:
     app.root.update()
     reading = t.text.get("@0,0 linestart", "@0,0 lineend")
     for i in range(50):  # trims 50 lines from the top
-        t.add_message("bob", f"new {i}")
+        bob_line(app, f"new {i}")
     t.flush()
     app.root.update()
     assert t.line_count() == 5000
@@ -470,7 +488,7 @@ def test_reading_older_lines_survives_a_full_scrollback(app: ChatApp) -> None:
 
 def test_later_lines_of_a_multi_line_message_are_indented_under_the_text(app: ChatApp) -> None:
     t = app.transcript
-    t.add_message("bob", "first\nsecond")
+    bob_line(app, "first\nsecond")
     t.flush()
     second = t.text.search("second", "1.0")
     assert "cont" in t.text.tag_names(second)
@@ -521,3 +539,152 @@ def test_quit_without_unsent_messages_does_not_ask(
     monkeypatch.setattr("desktopchat.gui.app.messagebox.askokcancel", askokcancel)
     app.request_quit()
     assert app.closed
+
+
+# --- own lines' states and the room's times, in the real Transcript ------------------------
+
+
+def line_with(chat: ChatApp, needle: str) -> str:
+    """The one transcript line that holds ``needle``."""
+    found = [line for line in transcript(chat).splitlines() if needle in line]
+    assert len(found) == 1, (needle, transcript(chat))
+    return found[0]
+
+
+def stamp(when: float) -> str:
+    return time.strftime("[%H:%M]", time.localtime(when))
+
+
+def test_own_line_state_marker_is_drawn_and_rewritten_by_mark(app: ChatApp) -> None:
+    t = app.transcript
+    now = time.time()
+    at = stamp(now)
+    t.show(Line(Kind.MESSAGE, "hello", now, "ann", own=True, cid=1, state=SendState.QUEUED))
+    t.show(
+        Line(Kind.PRIVATE, "psst", now, "ann", "carol", own=True, cid=2, state=SendState.PENDING)
+    )
+    t.show(Line(Kind.ACTION, "waves", now, "ann", own=True, cid=3, state=SendState.QUEUED))
+    t.show(Line(Kind.MESSAGE, "two\nlines", now, "ann", own=True, cid=4, state=SendState.PENDING))
+    bob_line(app, "after them", now)
+    t.flush()
+    assert line_with(app, "hello") == f"{at} ann: hello  (queued)"
+    assert line_with(app, "psst") == f"{at} → carol (private): psst  (sending…)"
+    assert line_with(app, "waves") == f"{at} * ann waves  (queued)"
+    assert line_with(app, "lines") == "lines  (sending…)"
+
+    t.mark(1, SendState.PENDING)  # the room is back: it is being sent
+    assert line_with(app, "hello") == f"{at} ann: hello  (sending…)"
+    t.mark(1, SendState.SENT)  # acknowledged: no marker at all
+    assert line_with(app, "hello") == f"{at} ann: hello"
+    t.mark(2, SendState.FAILED, "No such user: carol.")
+    assert line_with(app, "psst") == (
+        f"{at} → carol (private): psst  (not sent: No such user: carol.)"
+    )
+    t.mark(3, SendState.FAILED)
+    assert line_with(app, "waves") == f"{at} * ann waves  (not sent)"
+    t.mark(4, SendState.SENT)
+    t.mark(99, SendState.SENT)  # no such line: nothing happens
+    assert transcript(app).splitlines() == [
+        f"{at} ann: hello",
+        f"{at} → carol (private): psst  (not sent: No such user: carol.)",
+        f"{at} * ann waves  (not sent)",
+        f"{at} ann: two",
+        "lines",
+        f"{at} bob: after them",
+    ]
+
+    # Grey while waiting, red once refused; the line's band runs under the marker.
+    text = t.text
+    failed = text.search("(not sent: No such user", "1.0")
+    assert {"notsent", "m2", "private", "line"} <= set(text.tag_names(failed))
+    assert {"notsent", "m3", "own"} <= set(text.tag_names(text.search("(not sent)", "1.0")))
+    t.show(Line(Kind.MESSAGE, "later", now, "ann", own=True, cid=5, state=SendState.QUEUED))
+    t.flush()
+    assert {"queued", "m5", "own"} <= set(text.tag_names(text.search("(queued)", "1.0")))
+
+
+def test_mark_draws_a_line_still_waiting_for_the_flush_first(app: ChatApp) -> None:
+    t = app.transcript
+    t.show(Line(Kind.MESSAGE, "quick", time.time(), "ann", own=True, cid=1, state=SendState.QUEUED))
+    t.mark(1, SendState.SENT)  # acknowledged before the pump's batch ended
+    assert line_with(app, "quick").endswith("] ann: quick")
+
+
+def display_lines(t: Transcript) -> int:
+    counted = t.text.count("1.0", "end", "displaylines")
+    assert counted is not None
+    return int(counted[0])
+
+
+def test_a_marker_that_wraps_the_last_line_keeps_the_view_following(app: ChatApp) -> None:
+    t = app.transcript
+    for i in range(100):
+        bob_line(app, f"line {i}")
+    now = time.time()
+    own = Line(Kind.PRIVATE, "hi", now, "ann", "carol", own=True, cid=1, state=SendState.PENDING)
+    t.show(own)
+    t.flush()
+    app.root.update()
+    assert t.at_bottom()
+    before = display_lines(t)
+    t.mark(1, SendState.FAILED, "a reason long enough to wrap the line " * 6)
+    app.root.update()
+    assert display_lines(t) > before  # the last line wrapped further
+    assert t.at_bottom(), "the reason went below the view"
+    bob_line(app, "next")
+    t.flush()
+    app.root.update()
+    assert t.at_bottom(), "the view stopped following new lines"
+
+    # Someone reading older lines is not moved by a marker either.
+    t.show(Line(Kind.MESSAGE, "hi", now, "ann", own=True, cid=2, state=SendState.PENDING))
+    t.flush()
+    t.text.yview_moveto(0.0)
+    app.root.update()
+    t.mark(2, SendState.FAILED, "a reason long enough to wrap the line " * 6)
+    app.root.update()
+    assert t.text.yview()[0] == 0.0
+
+
+def test_replayed_and_live_lines_show_the_rooms_time_not_the_time_they_are_shown(
+    app: ChatApp,
+) -> None:
+    now = time.time()
+    said = now - 2 * 3600  # two hours ago: another HH:MM than now
+    assert stamp(said) != stamp(now)
+    app.handle_event(ev.Connected("127.0.0.1", 4000, "ann", version=2, epoch="e1"))
+    earlier = (
+        ev.Message("from earlier", sender="bob", id=7, time=said),
+        ev.Action("waved", sender="carol", id=8, time=said + 60),
+    )
+    app.handle_event(ev.Replay(earlier))
+    app.handle_event(ev.Message("live", sender="bob", id=9, time=said + 120))
+    assert line_with(app, "from earlier") == f"{stamp(said)} bob: from earlier"
+    assert line_with(app, "waved") == f"{stamp(said + 60)} * carol waved"
+    assert line_with(app, "live") == f"{stamp(said + 120)} bob: live"
+    # The marker is the window's own line: the time it was drawn, not the room's.
+    assert not line_with(app, "— earlier messages —").startswith(stamp(said))
+
+    # A reconnect: what was missed shows under one marker, with its own time,
+    # and what was shown already (same run of the room) is not shown again.
+    app.handle_event(ev.Disconnected("connection reset"))
+    app.handle_event(ev.Connected("127.0.0.1", 4000, "ann", version=2, resumed=True, epoch="e1"))
+    missed = ev.Message("missed one", sender="bob", id=10, time=said + 180)
+    app.handle_event(ev.Replay((earlier[1], missed), resumed=True))
+    text = transcript(app)
+    assert line_with(app, "missed one") == f"{stamp(said + 180)} bob: missed one"
+    assert text.count("waved") == 1 and text.count("— missed while disconnected —") == 1
+    assert text.index("Reconnected.") < text.index("— missed while") < text.index("missed one")
+
+
+def test_private_message_to_nobody_is_marked_not_sent_with_the_rooms_reason(
+    app: ChatApp, room: RoomServer
+) -> None:
+    join(app, room)
+    send_with_enter(app, "/msg carol are you there?")
+    assert app.input.get_text() == ""
+    wait_until(lambda: "(not sent:" in transcript(app), what="the refusal", root=app.root)
+    assert line_with(app, "are you there?").endswith(
+        "] → carol (private): are you there?  (not sent: No such user: carol.)"
+    )
+    assert transcript(app).count("No such user") == 1  # on the line, not a second line

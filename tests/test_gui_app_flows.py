@@ -28,6 +28,7 @@ def app(tk_root: tk.Tk, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iter
     tk_root.update()
     yield chat
     chat.quit()
+    assert chat.presenter.wait_stopped(3.0)  # Quit itself never waits for the threads
     assert not [t for t in threading.enumerate() if t.name == "desktopchat-client"]
 
 

@@ -33,6 +33,7 @@ def app(tk_root: tk.Tk, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iter
     tk_root.update()
     yield chat
     chat.quit()
+    assert chat.presenter.wait_stopped(3.0)  # Quit itself never waits for the threads
     assert not [t for t in threading.enumerate() if t.name.startswith("desktopchat-")]
 
 
@@ -112,6 +113,7 @@ def test_quit_while_hosting_stops_the_server_and_every_thread(app: ChatApp) -> N
         app.quit()
         assert bob.read_until(ev.INFO) == ev.ROOM_CLOSED
     assert refused(port)
+    assert app.presenter.wait_stopped(3.0)  # Quit itself never waits for the threads
     assert not [t for t in threading.enumerate() if t.name.startswith("desktopchat-")]
 
 
@@ -121,6 +123,8 @@ def test_joining_another_room_while_hosting_closes_the_hosted_one(app: ChatApp) 
     assert app.start_hosting(HostValues(name="ann", port=0, password="")) is None
     second = hosted_port(app)
     assert first != second
-    assert refused(first)
+    # The first room closes on its own thread (hosting again does not wait for it).
+    wait_until(lambda: refused(first), what="the first room closed", root=app.root)
     wait_until(lambda: app.status.startswith("connected"), what="joined again", root=app.root)
-    assert app.address == ("127.0.0.1", second)
+    assert app.presenter.address == ("127.0.0.1", second)
+    assert app.status == f"connected to 127.0.0.1:{second} as ann"
