@@ -662,8 +662,10 @@ def test_replayed_and_live_lines_show_the_rooms_time_not_the_time_they_are_shown
     assert line_with(app, "from earlier") == f"{stamp(said)} bob: from earlier"
     assert line_with(app, "waved") == f"{stamp(said + 60)} * carol waved"
     assert line_with(app, "live") == f"{stamp(said + 120)} bob: live"
-    # The marker is the window's own line: the time it was drawn, not the room's.
-    assert not line_with(app, "— earlier messages —").startswith(stamp(said))
+    # The marker is a divider of the window's own: centred, with no time at all.
+    assert line_with(app, "— earlier messages —") == "— earlier messages —"
+    index = app.transcript.text.search("— earlier messages —", "1.0")
+    assert "markerline" in app.transcript.text.tag_names(index)
 
     # A reconnect: what was missed shows under one marker, with its own time,
     # and what was shown already (same run of the room) is not shown again.

@@ -150,6 +150,8 @@ class Transcript(ttk.Frame):
         t.tag_configure("privmark", foreground="#7a5c00", font=self._bold)
         t.tag_configure("action", font=self._italic)
         t.tag_configure("event", foreground=EVENT_COLOUR, font=self._italic)
+        t.tag_configure("marker", foreground=EVENT_COLOUR, font=self._bold)
+        t.tag_configure("markerline", justify="center", spacing1=6, spacing3=4)
         t.tag_configure("error", foreground=ERROR_COLOUR, font=self._italic)
         t.tag_configure("queued", foreground="#9a9a9a", font=self._italic)
         t.tag_configure("notsent", foreground=ERROR_COLOUR, font=self._italic)
@@ -183,11 +185,14 @@ class Transcript(ttk.Frame):
         segments: Sequence[Segment],
         line_tags: tuple[str, ...] = (),
         when: float | None = None,
+        *,
+        stamp: bool = True,
     ) -> None:
         pending = self._pending
         line_tags = ("line", *line_tags)
-        pending.append(_stamp(time.time() if when is None else when))
-        pending.append(("time", *line_tags))
+        if stamp:
+            pending.append(_stamp(time.time() if when is None else when))
+            pending.append(("time", *line_tags))
         cont: tuple[str, ...] = ()
         for text, tags in segments:
             if not cont and "\n" in text:
@@ -239,8 +244,10 @@ class Transcript(ttk.Frame):
                     (": " + line.text, ()),
                 ]
                 self._queue(segs, ("private",), when)
-            case Kind.EVENT | Kind.MARKER:
+            case Kind.EVENT:
                 self._queue([(line.text, ("event",))], (), when)
+            case Kind.MARKER:  # a divider: centred, no time of its own
+                self._queue([(line.text, ("marker",))], ("markerline",), stamp=False)
             case Kind.ERROR:
                 self._queue([(line.text, ("error",))], (), when)
 

@@ -26,6 +26,7 @@ from desktopchat.protocol.framing import (
     RemoteProtocolError,
     encode_frame,
 )
+from desktopchat.protocol.names import name_key
 
 __all__ = ["ClientConnection", "ClientState"]
 
@@ -248,7 +249,7 @@ class ClientConnection:
         return ev.Info(f"{sender[len(ev.EVENT_PREFIX) :]}: {text}")
 
     def _nick(self, event: ev.NickChange) -> ev.NickChange:
-        if event.new and event.old == self.name:
+        if event.new and name_key(event.old) == name_key(self.name):
             self.name = event.new
         return event
 
