@@ -14,7 +14,9 @@ from __future__ import annotations
 
 import itertools
 
-from desktopchat.protocol import PairDecoder, encode_frame
+import pytest
+
+from desktopchat.protocol import PairDecoder, encode_frame, wire
 from desktopchat.protocol import events as ev
 from desktopchat.protocol.client import ClientConnection, ClientState
 from desktopchat.protocol.commands import Command
@@ -222,3 +224,21 @@ def joined(net: Net, *names: str) -> list[Peer]:
 
 def ids_in_log(room: Room) -> list[int]:
     return [entry.id for entry in room.log.after(0)]
+
+
+def spy_encodings(monkeypatch: pytest.MonkeyPatch) -> list[tuple[int, ev.Event]]:
+    """Record every event the room encodes, as (protocol version, event), from now on."""
+    encoded: list[tuple[int, ev.Event]] = []
+    real_v1, real_v2 = wire.encode_v1, wire.encode_v2
+
+    def spy_v1(event: ev.Event) -> bytes:
+        encoded.append((1, event))
+        return real_v1(event)
+
+    def spy_v2(event: ev.Event) -> bytes:
+        encoded.append((2, event))
+        return real_v2(event)
+
+    monkeypatch.setattr(wire, "encode_v1", spy_v1)
+    monkeypatch.setattr(wire, "encode_v2", spy_v2)
+    return encoded

@@ -9,6 +9,7 @@ import socket
 
 import pytest
 from peer import Peer
+from roomkit import spy_encodings
 from waiting import wait_until
 
 from desktopchat import protocol
@@ -86,19 +87,8 @@ def test_the_room_marks_whom_the_loop_must_flush() -> None:
 def test_a_join_is_encoded_once_per_version(monkeypatch: pytest.MonkeyPatch) -> None:
     room = Room()
     members = [enter(room, f"m{i}", v2=i % 2 == 0) for i in range(6)]
-    encoded: list[tuple[int, ev.Event]] = []
     real_v1, real_v2 = wire.encode_v1, wire.encode_v2
-
-    def spy_v1(event: ev.Event) -> bytes:
-        encoded.append((1, event))
-        return real_v1(event)
-
-    def spy_v2(event: ev.Event) -> bytes:
-        encoded.append((2, event))
-        return real_v2(event)
-
-    monkeypatch.setattr(wire, "encode_v1", spy_v1)
-    monkeypatch.setattr(wire, "encode_v2", spy_v2)
+    encoded = spy_encodings(monkeypatch)
     enter(room, "new")
     joins = [(version, event) for version, event in encoded if isinstance(event, ev.Joined)]
     assert sorted(version for version, _ in joins) == [1, 2]

@@ -11,24 +11,6 @@ from roomkit import START, Clock, Net, ids_in_log, joined
 from desktopchat.protocol import LocalProtocolError
 from desktopchat.protocol import events as ev
 from desktopchat.protocol.commands import HELP_TEXT, Command
-from desktopchat.server.room import Room
-
-
-# Local fixtures: a module-level ``room`` overrides conftest's RoomServer ``room``.
-@pytest.fixture
-def clock() -> Clock:
-    return Clock()
-
-
-@pytest.fixture
-def room(clock: Clock) -> Room:
-    return Room(history=100, clock=clock)
-
-
-@pytest.fixture
-def net(room: Room) -> Net:
-    return Net(room)
-
 
 # --- ids, times, acknowledgements ---------------------------------------------------------
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 from dataclasses import replace
 
 import pytest
-from roomkit import START, Clock, Net, OldPeer, ids_in_log, joined
+from roomkit import START, Clock, Net, OldPeer, ids_in_log, joined, spy_encodings
 
 from desktopchat.protocol import PairDecoder, encode_frame, wire
 from desktopchat.protocol import events as ev
@@ -15,23 +15,6 @@ from desktopchat.protocol.client import ClientState
 from desktopchat.protocol.commands import Command
 from desktopchat.protocol.server import ServerConnection, ServerState
 from desktopchat.server.room import Member, Room
-
-
-# Local fixtures: a module-level ``room`` overrides conftest's RoomServer ``room``.
-@pytest.fixture
-def clock() -> Clock:
-    return Clock()
-
-
-@pytest.fixture
-def room(clock: Clock) -> Room:
-    return Room(history=100, clock=clock)
-
-
-@pytest.fixture
-def net(room: Room) -> Net:
-    return Net(room)
-
 
 # --- joining ------------------------------------------------------------------------------
 
@@ -213,19 +196,7 @@ def test_each_broadcast_is_encoded_once_per_version(
 ) -> None:
     members = joined(net, "ann", "bob", "carol", "dave")
     olds = [net.connect_v1(name) for name in ("eve", "fay", "gus")]
-    encoded: list[tuple[int, ev.Event]] = []
-    real_v1, real_v2 = wire.encode_v1, wire.encode_v2
-
-    def spy_v1(event: ev.Event) -> bytes:
-        encoded.append((1, event))
-        return real_v1(event)
-
-    def spy_v2(event: ev.Event) -> bytes:
-        encoded.append((2, event))
-        return real_v2(event)
-
-    monkeypatch.setattr(wire, "encode_v1", spy_v1)
-    monkeypatch.setattr(wire, "encode_v2", spy_v2)
+    encoded = spy_encodings(monkeypatch)
     members[0].send(ev.Message("to all", cid=1))
     said = [(v, e) for v, e in encoded if isinstance(e, ev.Message)]
     assert sorted(v for v, _ in said) == [1, 2]

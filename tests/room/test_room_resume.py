@@ -5,29 +5,11 @@ stretches (gaps).
 
 from __future__ import annotations
 
-import pytest
 from roomkit import START, Clock, Net, joined
 
 from desktopchat.protocol import events as ev
 from desktopchat.server.history import RESUME_EVENTS
 from desktopchat.server.room import Room
-
-
-# Local fixtures: a module-level ``room`` overrides conftest's RoomServer ``room``.
-@pytest.fixture
-def clock() -> Clock:
-    return Clock()
-
-
-@pytest.fixture
-def room(clock: Clock) -> Room:
-    return Room(history=100, clock=clock)
-
-
-@pytest.fixture
-def net(room: Room) -> Net:
-    return Net(room)
-
 
 # --- newcomers' history --------------------------------------------------------------------
 

@@ -1,0 +1,1 @@
+"""In-memory room tests (a package, so its conftest has a module name of its own)."""
