@@ -216,7 +216,7 @@ class Room:
             log.debug("<%s> %r", member.name, text)
         self._last_id += 1
         event = kind(text, sender=member.name, id=self._last_id, time=self._clock())
-        entry = self._store(event, author=member.token, cid=cid, chat=True)
+        entry = self._record(event, author=member.token, cid=cid, chat=True)
         self.fanout.broadcast(entry.v1, entry.v2, exclude=member)
         self._accepted(member, cid, entry.id, entry.time)
 
@@ -269,21 +269,11 @@ class Room:
         to: str = "",
         chat: bool = False,
     ) -> Entry:
-        """Number and stamp ``event``, encode it once per version, remember it."""
-        self._last_id += 1
-        numbered = replace(event, id=self._last_id, time=self._clock())
-        return self._store(numbered, author=author, cid=cid, to=to, chat=chat)
-
-    def _store(
-        self,
-        event: ev.RoomEvent,
-        *,
-        author: str = "",
-        cid: int | None = None,
-        to: str = "",
-        chat: bool = False,
-    ) -> Entry:
-        """Encode a numbered ``event`` once per version and remember it."""
+        """Number and stamp ``event`` (unless the caller did), encode it once per
+        version, remember it."""
+        if event.id is None:
+            self._last_id += 1
+            event = replace(event, id=self._last_id, time=self._clock())
         assert event.id is not None and event.time is not None
         entry = Entry(
             event.id,
