@@ -9,7 +9,7 @@ from sessionkit import EPOCH, TOKEN, T, chat_client, drain_client, msg, welcome_
 
 from desktopchat.protocol import RemoteProtocolError, encode_pair, wire
 from desktopchat.protocol import events as ev
-from desktopchat.protocol.client import ClientConnection
+from desktopchat.protocol.client import MAX_REPLAY, ClientConnection
 from desktopchat.protocol.server import HELLO_PAIR
 
 # --- client: replays -----------------------------------------------------------------------
@@ -190,3 +190,12 @@ def test_resume_point_waits_for_the_replay() -> None:
     drain_client(again, wire.meta_pair("replay 2 1") + wire.meta_pair("say 6 1000 bob", "hi"))
     assert again.last_id == 6
     assert again.resume_point == (EPOCH, 5)
+
+
+def test_a_replay_announcing_too_many_events_is_a_protocol_error() -> None:
+    conn = chat_client(2)
+    with pytest.raises(RemoteProtocolError):
+        drain_client(conn, wire.meta_pair(f"replay {MAX_REPLAY + 1} 0"))
+    old = chat_client(1)
+    with pytest.raises(RemoteProtocolError):
+        drain_client(old, encode_pair("*history", str(MAX_REPLAY + 1)))

@@ -28,7 +28,12 @@ from desktopchat.protocol.framing import (
 )
 from desktopchat.protocol.names import name_key
 
-__all__ = ["ClientConnection", "ClientState"]
+__all__ = ["MAX_REPLAY", "ClientConnection", "ClientState"]
+
+#: Most events a replay may announce: far above what a room keeps (1,000 by
+#: default, ``--history`` if larger), low enough that a hostile room cannot
+#: make us collect events without end.
+MAX_REPLAY = 100_000
 
 
 class ClientState(enum.Enum):
@@ -293,6 +298,8 @@ class ClientConnection:
     # --- replays ------------------------------------------------------------------------
 
     def _start_replay(self, count: int, *, resumed: bool) -> ev.Event | None:
+        if count > MAX_REPLAY:
+            raise RemoteProtocolError(f"a replay of {count} events (at most {MAX_REPLAY})")
         self._replay, self._replay_left = [], count
         self._replay_resumed, self._replay_gap = resumed, None
         return self._end_replay() if count == 0 else None
