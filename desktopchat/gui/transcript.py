@@ -15,9 +15,10 @@ Invariants and decisions:
   the :class:`~.lines.Line` (the room's clock for room events, so replayed
   lines keep their own times); a long message wraps with a hanging indent.
 * A sender's name has one colour for the life of the name: the CRC-32 of its
-  case-folded form picks from :data:`PALETTE` (``hash()`` is salted per process,
-  CRC-32 is not, so alice is the same colour tomorrow). The palette holds only
-  colours readable on a white background.
+  skeleton (``protocol.name_skeleton``: case and look-alike letters folded, so
+  the colour follows what the name looks like) picks from :data:`PALETTE`
+  (``hash()`` is salted per process, CRC-32 is not, so alice is the same colour
+  tomorrow). The palette holds only colours readable on a white background.
 * Own lines are distinct (bold name, faint blue band); private messages have a
   yellow band and say ``→ bob (private)`` (sent) or ``bob (private)`` (received);
   ``/me`` reads ``* bob waves``; joins, leaves and notices are grey italics.
@@ -42,7 +43,7 @@ from tkinter import font as tkfont
 from tkinter import ttk
 
 from desktopchat.gui.lines import Kind, Line, SendState, state_text
-from desktopchat.protocol import name_key
+from desktopchat.protocol import name_skeleton
 
 __all__ = ["DEFAULT_MAX_LINES", "PALETTE", "Transcript", "name_colour"]
 
@@ -78,8 +79,9 @@ Segment = tuple[str, tuple[str, ...]]
 
 
 def name_colour(name: str) -> str:
-    """Return the stable palette colour for ``name`` (case-insensitive)."""
-    return PALETTE[zlib.crc32(name_key(name).encode("utf-8")) % len(PALETTE)]
+    """Return the stable palette colour for ``name``, one per look (as the room has one
+    member per look: ``protocol.name_skeleton``)."""
+    return PALETTE[zlib.crc32(name_skeleton(name).encode("utf-8")) % len(PALETTE)]
 
 
 def _stamp(when: float) -> str:

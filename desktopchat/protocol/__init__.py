@@ -21,7 +21,13 @@ from desktopchat.protocol.framing import (
     encode_pair,
     parse_header,
 )
-from desktopchat.protocol.names import MAX_NAME_LENGTH, InvalidName, name_key, validate_name
+from desktopchat.protocol.names import (
+    MAX_NAME_LENGTH,
+    InvalidName,
+    name_key,
+    name_skeleton,
+    validate_name,
+)
 
 __all__ = [
     "DEFAULT_MAX_PAYLOAD",
@@ -37,6 +43,7 @@ __all__ = [
     "encode_frame",
     "encode_pair",
     "name_key",
+    "name_skeleton",
     "parse_header",
     "validate_name",
 ]

@@ -12,7 +12,8 @@ once per pass. docs/PROTOCOL.md is the behaviour; the invariants kept here:
 * A protocol-2 request is answered with Accepted or Rejected by its cid; a
   cid the room already accepted from the same client token is answered again
   and not carried out twice (a resend after a reconnect).
-* Names are unique under :func:`~desktopchat.protocol.name_key`.
+* Names are unique under :func:`~desktopchat.protocol.name_key`, and no two
+  look alike (:func:`~desktopchat.protocol.name_skeleton`, ``lookalikes.py``).
 * Chat text is never logged above DEBUG.
 """
 
@@ -26,13 +27,14 @@ from collections.abc import Callable
 from dataclasses import replace
 
 from desktopchat.protocol import events as ev
-from desktopchat.protocol import name_key, validate_name, wire
+from desktopchat.protocol import name_key, name_skeleton, validate_name, wire
 from desktopchat.protocol.commands import HELP_TEXT
 from desktopchat.protocol.framing import DEFAULT_MAX_PAYLOAD, LocalProtocolError
 from desktopchat.protocol.names import InvalidName
 from desktopchat.protocol.server import ServerConnection
 from desktopchat.server.gate import PasswordGate
 from desktopchat.server.history import Entry, RoomLog
+from desktopchat.server.lookalikes import LookAlikes
 
 __all__ = ["MAX_SERVER_TEXT", "LocalFanout", "Member", "Room"]
 
@@ -115,6 +117,8 @@ class Room:
         self.log = RoomLog(history)
         self._clock = clock
         self._last_id = 0
+        #: Who holds which name skeleton (look-alike names are refused).
+        self._looks: LookAlikes[Member] = LookAlikes()
         # token -> cid -> (id, time) of requests already carried out.
         self._done: OrderedDict[str, OrderedDict[int, tuple[int | None, float | None]]] = (
             OrderedDict()
@@ -166,8 +170,9 @@ class Room:
     def join(self, member: Member, request: ev.JoinRequest) -> None:
         """Let ``member`` in, or refuse it (the loop closes a refused session)."""
         reason = self.gate.check(member.address, request.password)
-        if reason is None and name_key(request.name) in self.members:
-            reason = f"Name {request.name} is already taken in this room: choose another."
+        skeleton = name_skeleton(request.name)
+        if reason is None:
+            reason = self._looks.refusal(request.name, skeleton, self.members)
         if reason is not None:
             if reason.startswith(("Wrong", "Too many")):
                 log.warning("%s: wrong password for %r", member.address, request.name)
@@ -181,6 +186,7 @@ class Room:
         joined = self._record(ev.Joined(request.name), author=member.token)
         self.fanout.broadcast(joined.v1, joined.v2)
         self.fanout.members[member.key] = member
+        self._looks.hold(member, skeleton, self.members)
         greeting = f"Welcome to the room, {request.name}! Type /help for commands."
         welcome = ev.Welcome(request.name, greeting, request.version, self.epoch, self._last_id)
         self._send(member, welcome)
@@ -242,9 +248,10 @@ class Room:
             self._send(member, ev.Info(f"You are already called {new}."))
             self._accepted(member, cid, None, None)
             return
-        holder = self.members.get(name_key(new))
-        if holder is not None and holder is not member:
-            self._reject(member, cid, f"Name {new} is already taken in this room: choose another.")
+        skeleton = name_skeleton(new)
+        taken = self._looks.refusal(new, skeleton, self.members, asker=member)
+        if taken is not None:
+            self._reject(member, cid, taken)
             return
         old, old_key = member.name, member.key
         self._set_name(member, new)
@@ -253,6 +260,7 @@ class Room:
         entries = [(member.key if k == old_key else k, m) for k, m in self.members.items()]
         self.members.clear()
         self.members.update(entries)
+        self._looks.hold(member, skeleton, self.members)
         entry = self._record(ev.NickChange(new, old=old), author=member.token, cid=cid)
         self.fanout.broadcast(entry.v1, entry.v2)
         self._accepted(member, cid, entry.id, entry.time)
