@@ -18,9 +18,13 @@ import errno
 import os
 import sys
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 from desktopchat import __version__, address, applog
 from desktopchat.address import DEFAULT_PORT
+
+if TYPE_CHECKING:  # imported when serving: the window's start-up never needs it
+    from desktopchat.server.rates import RateLimits
 
 #: Exit code for a usage or start-up error (argparse uses 2 as well).
 EXIT_USAGE = 2
@@ -44,6 +48,43 @@ def parse_listen_port(value: str) -> int:
         return address.parse_port(value, allow_zero=True)
     except address.AddressError as exc:
         raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+def parse_rate(value: str) -> tuple[float, float | None]:
+    """argparse type for ``--rate-limit`` and co.: ``RATE[,BURST]``, RATE >= 0 (0 = off)."""
+    rate, _, burst = value.partition(",")
+    try:
+        pair = float(rate), (float(burst) if burst else None)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected RATE or RATE,BURST, got {value!r}") from None
+    if not pair[0] >= 0 or (pair[1] is not None and not pair[1] >= 1) or pair[0] == float("inf"):
+        raise argparse.ArgumentTypeError(f"RATE must be 0 or more and BURST 1 or more: {value!r}")
+    return pair
+
+
+def rate_limits_from(args: argparse.Namespace) -> RateLimits:
+    """The room's per-member rate limits from ``--rate-limit``, ``--byte-limit``, ``--nick-limit``.
+
+    A rate without a burst keeps the default's ratio (a burst of that many
+    seconds' worth); a rate of 0 turns that limit off.
+    """
+    from desktopchat.server.rates import DEFAULT_RATE_LIMITS as D
+    from desktopchat.server.rates import RateLimits
+
+    def pick(
+        given: tuple[float, float | None] | None, rate: float, burst: int
+    ) -> tuple[float, int]:
+        if given is None:
+            return rate, burst
+        new_rate, new_burst = given
+        if new_burst is None:
+            new_burst = max(1.0, new_rate * burst / rate) if new_rate else burst
+        return new_rate, int(new_burst)
+
+    messages = pick(args.rate_limit, D.messages, D.message_burst)
+    data = pick(args.byte_limit, D.bytes, D.byte_burst)
+    nicks = pick(args.nick_limit, D.nicks, D.nick_burst)
+    return RateLimits(*messages, *data, *nicks)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -98,6 +139,18 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="BYTES",
         help="largest frame accepted (default 65536)",
     )
+    for option, what, default in (
+        ("--rate-limit", "requests a second per member", "10,30"),
+        ("--byte-limit", "bytes of text a second per member", "65536,262144"),
+        ("--nick-limit", "renames a second per member", "0.2,3"),
+    ):
+        server.add_argument(
+            option,
+            type=parse_rate,
+            default=None,
+            metavar="RATE[,BURST]",
+            help=f"{what}, BURST at once (default {default}; 0 = no limit)",
+        )
     parser.add_argument(
         "--password-file",
         metavar="FILE",
@@ -193,7 +246,12 @@ def _serve(args: argparse.Namespace) -> int:
 
     try:
         server = RoomServer(
-            args.bind, args.port, password=password, history=args.history, max_message=max_message
+            args.bind,
+            args.port,
+            password=password,
+            history=args.history,
+            max_message=max_message,
+            rate_limits=rate_limits_from(args),
         )
     except OSError as exc:
         if exc.errno == errno.EADDRINUSE:

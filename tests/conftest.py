@@ -85,6 +85,13 @@ def room() -> Iterator[RoomServer]:
 
 
 @pytest.fixture
+def unlimited_room() -> Iterator[RoomServer]:
+    """Like ``room``, without per-member rate limits: for floods that test something else."""
+    with RoomServer("127.0.0.1", 0, rate_limits=None) as server:
+        yield server
+
+
+@pytest.fixture
 def make_client() -> Iterator[MakeClient]:
     """Make ChatClients (``make(address, name, **options)``); all are closed at the end."""
     made: list[ChatClient] = []

@@ -54,7 +54,9 @@ class Room:
 
 @pytest.fixture
 def room() -> Iterator[Room]:
-    with RoomServer("127.0.0.1", 0, handshake_timeout=0.5, history=0) as server:
+    # No rate limits: the floods here test the loop's per-pass fairness (test_fairness.py
+    # has the limits).
+    with RoomServer("127.0.0.1", 0, handshake_timeout=0.5, history=0, rate_limits=None) as server:
         r = Room(server)
         r.chat()
         yield r

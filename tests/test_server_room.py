@@ -188,7 +188,7 @@ def test_one_pass_handles_a_bounded_number_of_requests_per_client(version: int) 
     # Drive the loop by hand: a flood already sitting in the server's socket
     # must not be handled all at once while another client waits. A request is
     # a frame in protocol 1 and a pair in protocol 2.
-    srv = RoomServer("127.0.0.1", 0, history=0, upgrade_wait=0.0)
+    srv = RoomServer("127.0.0.1", 0, history=0, upgrade_wait=0.0, rate_limits=None)
     peers: dict[str, Peer] = {}
     try:
         for name in ("alice", "bob", "carol"):

@@ -41,6 +41,7 @@ from desktopchat.protocol import events as ev
 from desktopchat.protocol.server import ServerConnection, ServerState
 from desktopchat.server import limits
 from desktopchat.server.history import HISTORY_MAX_BYTES
+from desktopchat.server.rates import DEFAULT_RATE_LIMITS, RateLimits
 from desktopchat.server.room import MAX_SERVER_TEXT, Room
 from desktopchat.server.sockets import (
     CLOSED,
@@ -80,12 +81,14 @@ class RoomServer:
         handshake_timeout: float = 10.0,
         upgrade_wait: float = limits.UPGRADE_WAIT,
         clock: Callable[[], float] = time.time,
+        rate_limits: RateLimits | None = DEFAULT_RATE_LIMITS,
     ) -> None:
         if max_message < 1:
             raise ValueError("max_message must be at least 1 byte")
         if handshake_timeout <= 0:
             raise ValueError("handshake_timeout must be positive")
-        self._room = Room(history, password=password, clock=clock)
+        # rate_limits=None: no per-member limits (benchmarks, trusted tests).
+        self._room = Room(history, password=password, clock=clock, rates=rate_limits)
         self._password_required = password is not None and password != ""
         self._max_message = max_message
         self._handshake_timeout = handshake_timeout
