@@ -87,7 +87,8 @@ SERVER_CODE = """
 import logging, signal
 from desktopchat.server import RoomServer
 logging.basicConfig(level=logging.WARNING)
-srv = RoomServer("127.0.0.1", 0)
+# No rate limits: the benchmark's senders are floods on purpose.
+srv = RoomServer("127.0.0.1", 0, rate_limits=None)
 print(srv.address[1], flush=True)
 signal.signal(signal.SIGTERM, lambda signum, frame: srv.request_stop(signum))
 srv.serve_forever()
