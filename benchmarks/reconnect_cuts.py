@@ -391,7 +391,7 @@ class Conversation:
         self._chatted = 0
         self._trapped_before = 0
         # The check reads every line: do not let the scrollback drop the oldest.
-        app.transcript.max_lines = max(app.transcript.max_lines, 1_000_000)
+        app.transcript.max_entries = max(app.transcript.max_entries, 1_000_000)
 
     # --- talking ---------------------------------------------------------------------
 

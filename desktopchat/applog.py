@@ -11,6 +11,12 @@ Where output goes
     stderr: a windowed frozen app (and ``pythonw``) starts with ``sys.stdout`` and
     ``sys.stderr`` set to None.
 
+One record, one line
+    Every record's message is written through :class:`EscapingFormatter`: line
+    breaks, control and bidi characters in it (chat text, names, a hostile
+    room's reasons) show as escapes (:mod:`desktopchat.escapes`), so no text
+    can forge a log line. A traceback still follows on lines of its own.
+
 Levels
     The file gets INFO (DEBUG with ``-vv``). stderr gets WARNING for the window
     (so a terminal it was started from stays quiet) and INFO when the mode's
@@ -49,6 +55,7 @@ from pathlib import Path
 from types import TracebackType
 
 from desktopchat import __version__, paths
+from desktopchat.escapes import escape_all
 
 log = logging.getLogger(__name__)
 
@@ -71,6 +78,21 @@ _show_dialog: Callable[[str], None] | None = None
 _dialog_open = threading.Lock()
 
 ExcInfo = tuple[type[BaseException], BaseException, TracebackType | None]
+
+
+class EscapingFormatter(logging.Formatter):
+    """A Formatter whose message part is always one line: unsafe characters escaped."""
+
+    def formatMessage(self, record: logging.LogRecord) -> str:
+        message = record.message
+        safe = escape_all(message)
+        if safe is message:
+            return super().formatMessage(record)
+        record.message = safe  # for this handler only: put back below
+        try:
+            return super().formatMessage(record)
+        finally:
+            record.message = message
 
 
 class _StderrHandler(logging.StreamHandler):  # type: ignore[type-arg]
@@ -146,12 +168,12 @@ def setup_logging(verbosity: int, *, console: bool) -> Path:
             file_handler = None
     if file_handler is not None:
         file_handler.setLevel(file_level)
-        file_handler.setFormatter(logging.Formatter(FILE_FORMAT))
+        file_handler.setFormatter(EscapingFormatter(FILE_FORMAT))
         handlers.append(file_handler)
     if has_stderr:
         stream_handler = _StderrHandler(sys.stderr)
         stream_handler.setLevel(console_level)
-        stream_handler.setFormatter(logging.Formatter(CONSOLE_FORMAT, datefmt="%H:%M:%S"))
+        stream_handler.setFormatter(EscapingFormatter(CONSOLE_FORMAT, datefmt="%H:%M:%S"))
         if verbosity < 1:
             # The start-up banner is for the log file; a console user sees what
             # the mode itself reports (e.g. --serve's one-line "port in use").

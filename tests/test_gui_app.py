@@ -106,7 +106,7 @@ def test_flood_of_5000_is_all_drained_while_the_window_keeps_handling_events(
     app: ChatApp, unlimited_room: RoomServer
 ) -> None:
     room = unlimited_room  # the window's drain is under test, not the room's rate limits
-    app.transcript.max_lines = 10_000  # keep every line so all can be counted
+    app.transcript.max_entries = 10_000  # keep every line so all can be counted
     join(app, room)
     beats: list[float] = []
 
@@ -149,7 +149,7 @@ def test_flood_of_5000_is_all_drained_while_the_window_keeps_handling_events(
 
 
 def test_scrollback_is_capped_and_drops_the_oldest(app: ChatApp) -> None:
-    app.transcript.max_lines = 50
+    app.transcript.max_entries = 50
     for i in range(120):
         bob_line(app, f"line {i}")
     app.transcript.flush()
@@ -468,7 +468,7 @@ def test_pump_is_cancelled_on_quit(app: ChatApp) -> None:
 
 def test_reading_older_lines_survives_a_full_scrollback(app: ChatApp) -> None:
     t = app.transcript
-    assert t.max_lines == 5000
+    assert t.max_entries == 5000
     for i in range(5000):
         bob_line(app, f"old {i}")
     t.flush()
@@ -571,7 +571,7 @@ def test_own_line_state_marker_is_drawn_and_rewritten_by_mark(app: ChatApp) -> N
     assert line_with(app, "hello") == f"{at} ann: hello  (queued)"
     assert line_with(app, "psst") == f"{at} → carol (private): psst  (sending…)"
     assert line_with(app, "waves") == f"{at} * ann waves  (queued)"
-    assert line_with(app, "lines") == "lines  (sending…)"
+    assert line_with(app, "lines") == "        │ lines  (sending…)"  # a further line, marked
 
     t.mark(1, SendState.PENDING)  # the room is back: it is being sent
     assert line_with(app, "hello") == f"{at} ann: hello  (sending…)"
@@ -590,7 +590,7 @@ def test_own_line_state_marker_is_drawn_and_rewritten_by_mark(app: ChatApp) -> N
         f"{at} → carol (private): psst  (not sent: No such user: carol.)",
         f"{at} * ann waves  (not sent)",
         f"{at} ann: two",
-        "lines",
+        "        │ lines",
         f"{at} bob: after them",
     ]
 

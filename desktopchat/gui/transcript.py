@@ -1,69 +1,59 @@
 """The chat transcript: a read-only Text with timestamps, colours and bounded scrollback.
 
-Role: render what happened in the room, one logical line per entry. The app
-calls the ``add_*`` methods as events arrive; they only *queue* the line, and
-:meth:`Transcript.flush` inserts everything queued with a single ``Text.insert``
-call (the pump calls it once per tick), so a flood costs one Tcl round trip per
-batch rather than one per message.
+Role: draw what happened in the room, one *entry* per :class:`~.lines.Line`.
+:meth:`Transcript.show` only queues the entry (as :func:`.render.render` lays
+it out); :meth:`Transcript.flush` inserts everything queued with a single
+``Text.insert`` (the pump calls it once per tick), so a flood costs one Tcl
+round trip per batch rather than one per message.
 
 Invariants and decisions:
 
 * The widget is read-only for the user (``state="disabled"``), but text can
-  still be selected and copied (Ctrl+C) and searched by eye; only ``flush``
-  and ``clear`` enable it for a moment.
-* Every line starts with a ``[HH:MM]`` timestamp in local time, taken from
-  the :class:`~.lines.Line` (the room's clock for room events, so replayed
-  lines keep their own times); a long message wraps with a hanging indent.
+  still be selected and copied (Ctrl+C); only the methods here enable it for
+  a moment.
+* What a line looks like, and why no member can forge another's line, is
+  :mod:`.render`'s business: sender from the event, further lines after a
+  gutter mark, long lines folded, "show more" past 20 rows or 2,000
+  characters, escapes for controls and bidi characters.
 * A sender's name has one colour for the life of the name: the CRC-32 of its
   skeleton (``protocol.name_skeleton``: case and look-alike letters folded, so
   the colour follows what the name looks like) picks from :data:`PALETTE`
   (``hash()`` is salted per process, CRC-32 is not, so alice is the same colour
   tomorrow). The palette holds only colours readable on a white background.
-* Own lines are distinct (bold name, faint blue band); private messages have a
-  yellow band and say ``→ bob (private)`` (sent) or ``bob (private)`` (received);
-  ``/me`` reads ``* bob waves``; joins, leaves and notices are grey italics.
-* Scrollback is capped at ``max_lines`` logical lines (default 5,000): the
-  oldest lines are deleted from the top after each flush, so memory is bounded.
+* Scrollback is capped at ``max_entries`` entries (default 5,000), however
+  many rows each takes: whole entries are deleted from the top after each
+  flush, so one message cannot push others out. The text hidden behind "show
+  more" is kept for the newest entries only, :data:`KEPT_CHARS` in all.
 * Auto-scroll only when the view was already at the bottom before the insert;
   someone reading older lines is not yanked down.
 * An own line carries a state marker tagged with its cid ("(queued)",
   "(sending…)", "(not sent: reason)", nothing once sent); :meth:`Transcript.mark`
   rewrites it when the presenter learns more.
-* Any Unicode (emoji included) is inserted as-is; Tk 8.6 renders what its fonts
-  have and draws boxes for the rest, it never raises for text.
+* Save transcript (:meth:`Transcript.get_text`) writes what is shown: a
+  further line keeps its gutter mark behind an indent, a folded line is one
+  line again.
 """
 
 from __future__ import annotations
 
 import time
 import tkinter as tk
-import zlib
-from collections.abc import Sequence
+from collections import deque
+from dataclasses import dataclass
 from tkinter import font as tkfont
 from tkinter import ttk
 
-from desktopchat.gui.lines import Kind, Line, SendState, state_text
-from desktopchat.protocol import name_skeleton
+from desktopchat.gui import render as rd
+from desktopchat.gui.lines import Kind, Line, SendState
+from desktopchat.gui.render import GUTTER, PALETTE, name_colour
 
-__all__ = ["DEFAULT_MAX_LINES", "PALETTE", "Transcript", "name_colour"]
+__all__ = ["DEFAULT_MAX_ENTRIES", "PALETTE", "Transcript", "name_colour"]
 
-#: Lines kept before the oldest are dropped: a day of busy chat, a few MB of Tk memory.
-DEFAULT_MAX_LINES = 5000
+#: Entries kept before the oldest are dropped: a day of busy chat.
+DEFAULT_MAX_ENTRIES = 5000
 
-#: Name colours: hues far enough apart to tell at a glance, all with good
-#: contrast on white (WCAG AA for normal text). Our own name is black instead.
-PALETTE: tuple[str, ...] = (
-    "#1f5fbf",  # blue
-    "#b3261e",  # red
-    "#2e7d32",  # green
-    "#8e24aa",  # purple
-    "#c15500",  # dark orange
-    "#00796b",  # teal
-    "#ad1457",  # magenta
-    "#5d4037",  # brown
-    "#0277bd",  # sky blue
-    "#5e35b1",  # deep purple
-)
+#: Characters of collapsed entries kept for "show more" (the newest entries' first).
+KEPT_CHARS = 4_000_000
 
 #: Our own name: not in the palette, so it never looks like someone else's.
 OWN_NAME_COLOUR = "#000000"
@@ -73,19 +63,33 @@ EVENT_COLOUR = "#6b6b6b"
 OWN_BACKGROUND = "#eef4ff"
 PRIVATE_BACKGROUND = "#fff4c2"
 ERROR_COLOUR = "#b00020"
+#: The gutter mark of our own and the room's further lines (others' take their name's colour).
+GUTTER_COLOUR = "#9a9a9a"
+#: An escaped character (``\\u202e``): dark on a pale box, unlike any text.
+ESCAPE_COLOUR, ESCAPE_BACKGROUND = "#6a1b9a", "#f1e4f5"
+LINK_COLOUR = "#1f5fbf"
 
-# One segment = (text, tags); a line is a sequence of segments.
-Segment = tuple[str, tuple[str, ...]]
+#: A saved further line starts under the text, as in the window.
+SAVE_INDENT = " " * len("[00:00] ")
+NOT_KEPT = "⋯ (the rest of this message is no longer kept)"
+#: Tags that describe a row (kept when a state marker is rewritten).
+_ROW_TAGS = frozenset(
+    {"line", "own", "private", "markerline", rd.CONT, rd.FOLD_FIRST, rd.FOLD_CONT}
+)
+
+Args = list[str | rd.Tags]
 
 
-def name_colour(name: str) -> str:
-    """Return the stable palette colour for ``name``, one per look (as the room has one
-    member per look: ``protocol.name_skeleton``)."""
-    return PALETTE[zlib.crc32(name_skeleton(name).encode("utf-8")) % len(PALETTE)]
+@dataclass(slots=True, eq=False)
+class _Entry:
+    """One line as drawn: its rows, and what a redraw needs."""
 
-
-def _stamp(when: float) -> str:
-    return time.strftime("[%H:%M] ", time.localtime(when))
+    rows: int
+    line: Line | None  # kept while part of it waits behind "show more"
+    budget: rd.Budget
+    cid: int | None
+    state: SendState | None
+    reason: str = ""
 
 
 class Transcript(ttk.Frame):
@@ -96,10 +100,10 @@ class Transcript(ttk.Frame):
         master: tk.Misc,
         *,
         text_font: tkfont.Font,
-        max_lines: int = DEFAULT_MAX_LINES,
+        max_entries: int = DEFAULT_MAX_ENTRIES,
     ) -> None:
         super().__init__(master)
-        self.max_lines = max_lines
+        self.max_entries = max_entries
         self._font = text_font
         self._bold = tkfont.Font(font=text_font)
         self._bold.configure(weight="bold")
@@ -132,20 +136,30 @@ class Transcript(ttk.Frame):
         self.scrollbar.grid(row=0, column=1, sticky="ns")
         self.rowconfigure(0, weight=1)
         self.columnconfigure(0, weight=1)
-        self._pending: list[object] = []  # flat (text, tags, text, tags, ...) for one insert
-        self._pending_lines = 0
-        self._name_tags: set[str] = set()
+        self._pending: list[tuple[_Entry, Args]] = []
+        self._entries: deque[_Entry] = deque()
+        self._by_cid: dict[int, _Entry] = {}
+        self._kept: deque[_Entry] = deque()  # entries that may hold their line, oldest first
+        self._kept_chars = 0
         self._configure_tags()
         # Read-only but copyable: Ctrl+C works through the class binding; make
         # the widget focusable by click so a selection can be copied.
         self.text.bind("<Button-1>", lambda _e: self.text.focus_set(), add=True)
+        self.text.tag_bind("more", "<Button-1>", self._on_more)
+        self.text.tag_bind("more", "<Enter>", lambda _e: self.text.configure(cursor="hand2"))
+        self.text.tag_bind("more", "<Leave>", lambda _e: self.text.configure(cursor="xterm"))
 
     # --- styling ------------------------------------------------------------
 
     def _configure_tags(self) -> None:
+        # Later tags win where two set the same option: the gutter's grey loses
+        # to a name colour, every colour loses to the escape style.
         t = self.text
         t.tag_configure("time", foreground="#8a8a8a")
         t.tag_configure("name", font=self._bold)
+        t.tag_configure("gutter", foreground=GUTTER_COLOUR, font=self._bold)
+        for colour in PALETTE:
+            t.tag_configure("c" + colour[1:], foreground=colour)
         t.tag_configure("own", background=OWN_BACKGROUND)
         t.tag_configure("ownname", foreground=OWN_NAME_COLOUR, font=self._bold)
         t.tag_configure("private", background=PRIVATE_BACKGROUND)
@@ -157,6 +171,9 @@ class Transcript(ttk.Frame):
         t.tag_configure("error", foreground=ERROR_COLOUR, font=self._italic)
         t.tag_configure("queued", foreground="#9a9a9a", font=self._italic)
         t.tag_configure("notsent", foreground=ERROR_COLOUR, font=self._italic)
+        t.tag_configure("cut", foreground=GUTTER_COLOUR)
+        t.tag_configure("more", foreground=LINK_COLOUR, underline=True)
+        t.tag_configure("escape", foreground=ESCAPE_COLOUR, background=ESCAPE_BACKGROUND)
         self._set_hanging_indent()
 
     def sync_fonts(self) -> None:
@@ -167,134 +184,103 @@ class Transcript(ttk.Frame):
         self._set_hanging_indent()
 
     def _set_hanging_indent(self) -> None:
-        # Wrapped lines of a message start under its text, not under the time.
+        # Wrapped and folded text starts under the text, not under the time; a
+        # further line's text starts after its gutter mark.
         indent = self._font.measure("[00:00] ")
+        text = indent + self._bold.measure(GUTTER)
         self.text.tag_configure("line", lmargin2=indent)
-        self.text.tag_configure("cont", lmargin1=indent, lmargin2=indent)
-
-    def _name_tag(self, name: str) -> str:
-        colour = name_colour(name)
-        tag = "c" + colour[1:]
-        if tag not in self._name_tags:
-            self.text.tag_configure(tag, foreground=colour)
-            self._name_tags.add(tag)
-        return tag
+        self.text.tag_configure(rd.CONT, lmargin1=indent, lmargin2=text)
+        self.text.tag_configure(rd.FOLD_FIRST, lmargin1=indent, lmargin2=indent)
+        self.text.tag_configure(rd.FOLD_CONT, lmargin1=text, lmargin2=text)
 
     # --- queueing lines -----------------------------------------------------
 
-    def _queue(
-        self,
-        segments: Sequence[Segment],
-        line_tags: tuple[str, ...] = (),
-        when: float | None = None,
-        *,
-        stamp: bool = True,
-    ) -> None:
-        pending = self._pending
-        line_tags = ("line", *line_tags)
-        if stamp:
-            pending.append(_stamp(time.time() if when is None else when))
-            pending.append(("time", *line_tags))
-        cont: tuple[str, ...] = ()
-        for text, tags in segments:
-            if not cont and "\n" in text:
-                # A message typed with Shift+Enter: its later lines are indented
-                # like wrapped ones, under the text rather than under the time.
-                head, _, rest = text.partition("\n")
-                pending.append(head + "\n")
-                pending.append((*tags, *line_tags))
-                cont, text = ("cont",), rest
-            pending.append(text)
-            pending.append((*tags, *line_tags, *cont))
-        pending.append("\n")
-        pending.append(line_tags)
-        self._pending_lines += 1
-
     def show(self, line: Line) -> None:
         """Queue ``line`` (drawn at the next :meth:`flush`)."""
-        when, name = line.time, line.sender
-        name_tags = ("ownname",) if line.own else ("name", self._name_tag(name))
-        marker: list[Segment] = []
+        drawn = rd.render(line)
+        kept = line if drawn.hidden else None
+        entry = _Entry(drawn.rows, kept, rd.PREVIEW, line.cid, line.state)
         if line.cid is not None:
-            marker = [("  " + state_text(line.state), self._state_tags(line.cid, line.state))]
-        match line.kind:
-            case Kind.MESSAGE:
-                self._queue(
-                    [(name, name_tags), (": " + line.text, ()), *marker],
-                    ("own",) if line.own else (),
-                    when,
-                )
-            case Kind.ACTION:
-                action: list[Segment] = [
-                    ("* ", ("action",)),
-                    (name, name_tags),
-                    (" " + line.text, ("action",)),
-                ]
-                self._queue([*action, *marker], ("own",) if line.own else (), when)
-            case Kind.PRIVATE if line.own:
-                segs: list[Segment] = [
-                    ("→ ", ("privmark",)),
-                    (line.peer, ("name", self._name_tag(line.peer))),
-                    (" (private)", ("privmark",)),
-                    (": " + line.text, ()),
-                ]
-                self._queue([*segs, *marker], ("private",), when)
-            case Kind.PRIVATE:
-                segs = [
-                    (name, ("name", self._name_tag(name))),
-                    (" (private)", ("privmark",)),
-                    (": " + line.text, ()),
-                ]
-                self._queue(segs, ("private",), when)
-            case Kind.EVENT:
-                self._queue([(line.text, ("event",))], (), when)
-            case Kind.MARKER:  # a divider: centred, no time of its own
-                self._queue([(line.text, ("marker",))], ("markerline",), stamp=False)
-            case Kind.ERROR:
-                self._queue([(line.text, ("error",))], (), when)
+            self._by_cid[line.cid] = entry
+        if drawn.hidden:
+            self._keep(entry)
+        self._pending.append((entry, drawn.args))
 
     def add_event(self, text: str) -> None:
         """Queue a grey italic line now (the window's own notices)."""
-        self._queue([(text, ("event",))])
+        self.show(Line(Kind.EVENT, text, time.time()))
 
     def add_error(self, text: str) -> None:
         """Queue a red italic line now."""
-        self._queue([(text, ("error",))])
+        self.show(Line(Kind.ERROR, text, time.time()))
 
-    @staticmethod
-    def _state_tags(cid: int, state: SendState | None) -> tuple[str, ...]:
-        style = "notsent" if state is SendState.FAILED else "queued"
-        return (style, f"m{cid}")
+    def _keep(self, entry: _Entry) -> None:
+        assert entry.line is not None
+        self._kept.append(entry)
+        self._kept_chars += len(entry.line.text)
+        while self._kept_chars > KEPT_CHARS and len(self._kept) > 1:
+            self._forget(self._kept.popleft())
+
+    def _forget(self, entry: _Entry) -> None:
+        if entry.line is not None:
+            self._kept_chars -= len(entry.line.text)
+            entry.line = None
 
     # --- applying -----------------------------------------------------------
 
     @property
     def pending(self) -> int:
-        """Lines queued but not yet inserted."""
-        return self._pending_lines
+        """Entries queued but not yet inserted."""
+        return len(self._pending)
 
     def flush(self) -> None:
-        """Insert every queued line at once, trim the top, keep the view sensible."""
+        """Insert every queued entry at once, trim the top, keep the view sensible."""
         if not self._pending:
             return
+        pending, self._pending = self._pending, []
+        if len(pending) > self.max_entries:  # the oldest would be trimmed at once
+            for entry, _ in pending[: -self.max_entries]:
+                self._drop(entry)
+            pending = pending[-self.max_entries :]
+        args = [item for _, part in pending for item in part]
         t = self.text
         at_bottom = self.at_bottom()
-        args, self._pending, self._pending_lines = self._pending, [], 0
         t.configure(state="normal")
         try:
             t.insert("end-1c", *args)  # type: ignore[arg-type]
+            self._entries.extend(entry for entry, _ in pending)
             self._trim()
         finally:
             t.configure(state="disabled")
         if at_bottom:
             t.see("end")
 
+    def _drop(self, entry: _Entry) -> str | None:
+        """Forget a deleted entry; the name of its marker tag, if no newer line uses it."""
+        self._forget(entry)
+        if entry.cid is None or self._by_cid.get(entry.cid) is not entry:
+            return None
+        del self._by_cid[entry.cid]
+        return f"m{entry.cid}"
+
     def _trim(self) -> None:
         # Deleting lines above the view keeps the view on the same text (Tk
         # anchors it to the content), so someone reading older lines is not moved.
-        excess = self.line_count() - self.max_lines
-        if excess > 0:
-            self.text.delete("1.0", f"{excess + 1}.0")
+        excess = len(self._entries) - self.max_entries
+        if excess <= 0:
+            return
+        rows = 0
+        unused: list[str] = []
+        for _ in range(excess):
+            entry = self._entries.popleft()
+            rows += entry.rows
+            if (tag := self._drop(entry)) is not None:
+                unused.append(tag)
+        self.text.delete("1.0", f"{rows + 1}.0")
+        if unused:
+            self.text.tag_delete(*unused)
+        while self._kept and self._kept[0].line is None:
+            self._kept.popleft()
 
     def at_bottom(self) -> bool:
         """True when the end is in view (then new lines scroll into view).
@@ -306,41 +292,117 @@ class Transcript(ttk.Frame):
         return self.text.yview()[1] >= 1.0
 
     def line_count(self) -> int:
-        """Logical lines held (a message with newlines counts each)."""
+        """Rows held (an entry with further or folded lines counts each)."""
         # The Text always ends with one newline of its own; "end-1c" is after
         # our last "\n", on an empty last line.
         return int(self.text.index("end-1c").split(".")[0]) - 1
 
+    def entry_count(self) -> int:
+        """Entries held (what ``max_entries`` caps)."""
+        return len(self._entries)
+
     def mark(self, cid: int, state: SendState, reason: str = "") -> None:
-        """Rewrite the state marker of own line ``cid``."""
+        """Rewrite the state marker of own line ``cid`` (the newest line with that cid)."""
         self.flush()
+        entry = self._by_cid.get(cid)
+        if entry is not None:
+            entry.state, entry.reason = state, reason
         t = self.text
-        tag = f"m{cid}"
-        ranges = t.tag_ranges(tag)
+        ranges = t.tag_ranges(f"m{cid}")
         if not ranges:
             return
-        text = state_text(state, reason)
+        start, end = ranges[-2], ranges[-1]  # a new client numbers from 1 again
+        row = tuple(x for x in t.tag_names(start) if x in _ROW_TAGS)
         at_bottom = self.at_bottom()
         t.configure(state="normal")
         try:
-            start, end = ranges[0], ranges[-1]
-            line_tags = tuple(x for x in t.tag_names(start) if x in ("line", "own", "private"))
             t.delete(start, end)
-            if text:
-                t.insert(start, "  " + text, (*self._state_tags(cid, state), *line_tags))
+            args = rd.marker_args(cid, state, reason, row)
+            if args:
+                t.insert(start, *args)  # type: ignore[arg-type]
         finally:
             t.configure(state="disabled")
         if at_bottom:  # a longer marker may wrap the last line below the view
             t.see("end")
 
+    # --- show more ----------------------------------------------------------
+
+    def _on_more(self, event: tk.Event[tk.Text]) -> None:
+        self.show_more(int(self.text.index(f"@{event.x},{event.y}").split(".")[0]))
+
+    def _entry_at(self, row: int) -> tuple[_Entry, int] | None:
+        first = 1
+        for entry in self._entries:
+            if row < first + entry.rows:
+                return entry, first
+            first += entry.rows
+        return None
+
+    def show_more(self, row: int) -> bool:
+        """Show more of the entry drawn on Text line ``row``; False if it has no more."""
+        self.flush()
+        found = self._entry_at(row)
+        if found is None:
+            return False
+        entry, first = found
+        t = self.text
+        top = t.index("@0,0")
+        t.configure(state="normal")
+        try:
+            if entry.line is None:
+                return self._not_kept(first, entry)
+            drawn = rd.render(entry.line, entry.budget.more(), entry.state, entry.reason)
+            t.delete(f"{first}.0", f"{first + entry.rows}.0")
+            t.insert(f"{first}.0", *drawn.args)  # type: ignore[arg-type]
+        finally:
+            t.configure(state="disabled")
+        entry.rows, entry.budget = drawn.rows, entry.budget.more()
+        if not drawn.hidden:
+            self._forget(entry)
+        t.yview(top)  # the rows above the click are the same: stay on them
+        return True
+
+    def _not_kept(self, first: int, entry: _Entry) -> bool:
+        t = self.text
+        link = t.tag_nextrange("more", f"{first}.0", f"{first + entry.rows}.0")
+        if not link:
+            return False
+        tags = tuple(x for x in t.tag_names(link[0]) if x != "more")
+        t.delete(link[0], link[1])
+        t.insert(link[0], NOT_KEPT, ("event", *tags))
+        return True
+
+    # --- the whole text -----------------------------------------------------
+
     def clear(self) -> None:
         """Forget everything shown and queued."""
-        self._pending, self._pending_lines = [], 0
+        self._pending, self._entries, self._by_cid = [], deque(), {}
+        self._kept, self._kept_chars = deque(), 0
         self.text.configure(state="normal")
         self.text.delete("1.0", "end")
         self.text.configure(state="disabled")
 
     def get_text(self) -> str:
-        """Return the transcript as plain text (what Save transcript writes)."""
+        """The transcript as plain text, as Save transcript writes it.
+
+        A further line of an entry keeps its gutter mark and gets an indent,
+        so it cannot pass for an entry of its own; a folded line is joined
+        again; escapes stay escapes.
+        """
         self.flush()
-        return self.text.get("1.0", "end-1c")
+        t = self.text
+        folds: set[int] = set()
+        for tag in (rd.FOLD_FIRST, rd.FOLD_CONT):
+            ranges = [str(index).split(".") for index in t.tag_ranges(tag)]
+            for (first, _), (last, column) in zip(ranges[::2], ranges[1::2], strict=True):
+                # A range ends after a row's newline, at column 0 of the next line.
+                folds.update(range(int(first), int(last) + (column != "0")))
+        out: list[str] = []
+        for number, row in enumerate(t.get("1.0", "end-1c").split("\n"), start=1):
+            if number in folds and out:
+                out[-1] += row
+            elif row.startswith(GUTTER):
+                out.append(SAVE_INDENT + row)
+            else:
+                out.append(row)
+        return "\n".join(out)
