@@ -190,8 +190,9 @@ class Transcript(ttk.Frame):
         text = indent + self._bold.measure(GUTTER)
         self.text.tag_configure("line", lmargin2=indent)
         self.text.tag_configure(rd.CONT, lmargin1=indent, lmargin2=text)
-        self.text.tag_configure(rd.FOLD_FIRST, lmargin1=indent, lmargin2=indent)
-        self.text.tag_configure(rd.FOLD_CONT, lmargin1=text, lmargin2=text)
+        # A fold goes on where the row above stopped: no gap above it.
+        self.text.tag_configure(rd.FOLD_FIRST, lmargin1=indent, lmargin2=indent, spacing1=0)
+        self.text.tag_configure(rd.FOLD_CONT, lmargin1=text, lmargin2=text, spacing1=0)
 
     # --- queueing lines -----------------------------------------------------
 
