@@ -58,8 +58,12 @@ class Peer:
         *,
         timeout: float = TIMEOUT,
         tutorial: bool = False,
+        source: str | None = None,
     ) -> None:
-        self.sock = socket.create_connection(address, timeout=timeout)
+        # source: the local address to connect from, e.g. 127.0.0.7 (Linux routes 127/8 here).
+        self.sock = socket.create_connection(
+            address, timeout=timeout, source_address=(source, 0) if source else None
+        )
         self.timeout = timeout
         self.tutorial = tutorial
         self.decoder = protocol.PairDecoder(max_payload=MAX_PAYLOAD)

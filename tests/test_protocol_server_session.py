@@ -26,7 +26,14 @@ from desktopchat.protocol import (
     wire,
 )
 from desktopchat.protocol import events as ev
-from desktopchat.protocol.server import HANDSHAKE_MAX_PAYLOAD, HELLO_PAIR, ServerState
+from desktopchat.protocol.server import (
+    EARLY_FRAME_DROPPED,
+    HANDSHAKE_MAX_PAYLOAD,
+    HELLO_PAIR,
+    ServerState,
+)
+
+DROPPED_NOTICE = encode_pair(ev.INFO, EARLY_FRAME_DROPPED)
 
 
 def test_server_starts_waiting_for_a_name() -> None:
@@ -141,9 +148,8 @@ def test_malformed_upgrade_is_a_protocol_1_first_message(frame: str) -> None:
     assert session.next_event() == ev.JoinRequest("ann", None, 1, "", None)
     assert session.version == 1
     session.accept()
-    assert drain_server(session) == [
-        ev.CommandError("Unknown command /protocol: type /help for the list.")
-    ]
+    assert drain_server(session) == []  # dropped like any first frame, and the client told
+    assert session.data_to_send() == DROPPED_NOTICE
 
 
 @pytest.mark.parametrize("frame", MALFORMED_UPGRADES)
@@ -154,22 +160,29 @@ def test_malformed_upgrade_is_the_password_in_a_password_room(frame: str) -> Non
     assert session.state is ServerState.JOINING
 
 
-def test_protocol_1_first_message_is_delivered_after_accept() -> None:
+def test_protocol_1_first_message_is_dropped_and_the_client_told_after_accept() -> None:
+    # In a room without a password it may be a password sent blindly: never relayed.
     session = named_server()
-    session.receive_data(encode_frame("hello all"))
+    session.receive_data(encode_frame("hunter2"))
     assert session.next_event() == ev.JoinRequest("ann", None, 1, "", None)
     session.receive_data(encode_frame("/ME waves"))
     assert session.next_event() is None  # JOINING: nothing is read until the room accepts
+    assert session.data_to_send() == b""  # the notice waits for the welcome
     session.accept()
-    assert drain_server(session) == [ev.Message("hello all"), ev.Action("waves")]
+    welcome = session.send(ev.Welcome("ann", "hi", 1))
+    assert DROPPED_NOTICE not in welcome
+    assert drain_server(session) == [ev.Action("waves")]  # later frames are requests
+    assert session.data_to_send() == DROPPED_NOTICE
+    assert session.data_to_send() == b""  # once
 
 
-def test_protocol_1_first_message_that_is_a_command() -> None:
+def test_protocol_1_first_message_that_is_a_command_is_dropped_too() -> None:
     session = named_server()
     session.receive_data(encode_frame("/who"))
     assert session.next_event() == ev.JoinRequest("ann", None, 1, "", None)
     session.accept()
-    assert drain_server(session) == [ev.Who()]
+    assert drain_server(session) == []
+    assert session.data_to_send() == DROPPED_NOTICE
 
 
 def test_upgrade_wait_over_joins_a_silent_client_as_protocol_1() -> None:

@@ -1,5 +1,6 @@
 """What tests/test_room.py leaves out: the fan-out's flush set, a join encoded once,
-the capped ``*users`` list, the password gate, and per-pass fairness of the loop.
+the capped ``*users`` list, and per-pass fairness of the loop (the password gate:
+tests/test_passwords*.py).
 """
 
 from __future__ import annotations
@@ -18,7 +19,6 @@ from desktopchat.protocol import wire
 from desktopchat.protocol.client import ClientConnection
 from desktopchat.protocol.server import ServerConnection
 from desktopchat.server import RoomServer
-from desktopchat.server.gate import PasswordGate
 from desktopchat.server.limits import FRAMES_PER_PASS
 from desktopchat.server.room import MAX_SERVER_TEXT, Member, Room
 
@@ -127,57 +127,6 @@ def test_users_list_is_capped_at_the_frame_limit() -> None:
     assert info == again_info == ev.Info(f"{missing} more users are in the room but not listed.")
     assert replay == ev.Replay(())
     assert ok == ev.Accepted(1)
-
-
-# --- the password gate --------------------------------------------------------------------
-
-
-class Clock:
-    def __init__(self) -> None:
-        self.now = 1000.0
-
-    def __call__(self) -> float:
-        return self.now
-
-
-def test_password_gate_locks_out_after_free_attempts() -> None:
-    clock = Clock()
-    gate = PasswordGate("s3cret", clock=clock)
-    assert gate.required
-    for _ in range(PasswordGate.FREE_ATTEMPTS):
-        assert gate.check("10.0.0.1", "guess") == "Wrong password."
-    assert gate.check("10.0.0.1", "guess") == "Wrong password."  # 4th: now locked for 1 s
-    locked = gate.check("10.0.0.1", "s3cret")
-    assert locked is not None and locked.startswith("Too many wrong passwords")
-    assert gate.check("10.0.0.2", "s3cret") is None  # other addresses are not affected
-    clock.now += 1.01
-    assert gate.check("10.0.0.1", "guess") == "Wrong password."  # 5th: locked for 2 s
-    clock.now += 1.5
-    assert gate.check("10.0.0.1", "s3cret") == (
-        "Too many wrong passwords from your address: try again in 1 s."
-    )
-    clock.now += 0.6
-    assert gate.check("10.0.0.1", "s3cret") is None  # the right one resets the record
-    assert gate.check("10.0.0.1", "guess") == "Wrong password."
-
-
-def test_password_gate_lock_is_capped_and_table_bounded() -> None:
-    clock = Clock()
-    gate = PasswordGate("pw", clock=clock)
-    for _ in range(40):
-        gate.check("10.0.0.1", "x")
-        clock.now += PasswordGate.MAX_LOCK + 0.01
-    assert gate.check("10.0.0.1", "pw") is None
-    for i in range(PasswordGate.MAX_TRACKED + 50):
-        gate.check(f"addr{i}", "x")
-    assert len(gate._failures) == PasswordGate.MAX_TRACKED
-    assert PasswordGate(None).check("any", "thing") is None
-    assert not PasswordGate("").required
-
-
-def test_a_missing_password_counts_as_a_wrong_one() -> None:
-    gate = PasswordGate("pw", clock=Clock())
-    assert gate.check("10.0.0.1", None) == "Wrong password."
 
 
 # --- fairness -------------------------------------------------------------------------------

@@ -11,9 +11,10 @@ States: NAME -> HELLO -> (AUTH) -> JOINING -> CHAT -> CLOSED. After the name
 the session offers protocol 2 with ``(*hello, "desktopchat 2")`` (and asks
 for the password at once in a password room). The next frame is either the
 upgrade, or -- from a client that does not know protocol 2 -- the password,
-or in a room without a password its first message: that client joins as
-protocol 1 and the frame is handled as a message after the join. A client
-that says nothing joins as protocol 1 when the caller's timer calls
+or in a room without a password a first message: that client joins as
+protocol 1, and the frame is dropped (it may be a password the room does not
+ask for) and the client told so after the welcome (:data:`EARLY_FRAME_DROPPED`).
+A client that says nothing joins as protocol 1 when the caller's timer calls
 :meth:`upgrade_wait_over`.
 """
 
@@ -26,18 +27,30 @@ from desktopchat.protocol import wire
 from desktopchat.protocol.commands import BadCommand, parse_command
 from desktopchat.protocol.framing import (
     HANDSHAKE_MAX_PAYLOAD,
+    HEADER_LENGTH,
     FrameDecoder,
     LocalProtocolError,
+    RemoteProtocolError,
     decode_text,
     encode_pair,
 )
 from desktopchat.protocol.names import InvalidName, validate_name
 
-__all__ = ["HANDSHAKE_MAX_PAYLOAD", "HELLO_PAIR", "ServerConnection", "ServerState"]
+__all__ = [
+    "EARLY_FRAME_DROPPED",
+    "HANDSHAKE_MAX_PAYLOAD",
+    "HELLO_PAIR",
+    "ServerConnection",
+    "ServerState",
+]
 
 #: The offer of protocol 2, sent right after a valid name.
 HELLO_PAIR = encode_pair(ev.HELLO, "desktopchat 2")
 _AUTH_PAIR = encode_pair(ev.AUTH, "password required")
+#: Told (``*info``) to a protocol-1 client whose frame after the name let it in.
+EARLY_FRAME_DROPPED = (
+    "Your first message arrived before the room let you in and was not relayed: send it again."
+)
 
 
 class ServerState(enum.Enum):
@@ -56,7 +69,7 @@ class ServerConnection:
 
     __slots__ = (
         "_decoder",
-        "_first",
+        "_dropped",
         "_joining",
         "_max_message",
         "_meta",
@@ -80,8 +93,8 @@ class ServerConnection:
         self.name = ""
         self._token = ""
         self._upgrade: tuple[str, tuple[str, int] | None] | None = None
-        # A protocol-1 client's first message, read while we waited for an upgrade.
-        self._first: bytes | None = None
+        # A protocol-1 client's frame after its name was dropped: tell it once in CHAT.
+        self._dropped = False
         self._joining: ev.JoinRequest | None = None
         self._meta: str | None = None  # protocol 2: the meta frame of a half-read pair
         self._out = bytearray()
@@ -101,8 +114,12 @@ class ServerConnection:
         self._decoder.receive_data(data)
 
     def data_to_send(self) -> bytes:
-        """Bytes the session produced by itself (the hello, the password question)."""
+        """Bytes the session produced by itself: the offer, the password question,
+        and once the client is in, the notice that its early frame was dropped."""
         out, self._out = bytes(self._out), bytearray()
+        if self._dropped and self.state is ServerState.CHAT:
+            self._dropped = False
+            out += wire.encode_v1(ev.Info(EARLY_FRAME_DROPPED))
         return out
 
     def next_event(self) -> ev.Event | None:
@@ -116,7 +133,12 @@ class ServerConnection:
         """
         while True:
             state = self.state
-            if state is ServerState.JOINING or state is ServerState.CLOSED:
+            if state is ServerState.JOINING:
+                # The room may keep a join waiting (the password gate): bound what piles up.
+                if self._decoder.buffered > 2 * (HEADER_LENGTH + self._max_message):
+                    raise RemoteProtocolError("too much data before the room let the client in")
+                return None
+            if state is ServerState.CLOSED:
                 return None
             if state is ServerState.CHAT:
                 return self._next_request()
@@ -148,7 +170,7 @@ class ServerConnection:
                 return self._join(None)
             if self._password_required:
                 return self._join(decode_text(frame, "password"))
-            self._first = frame
+            self._dropped = True  # never relayed: it may be a password sent blindly
             return self._join(None)
         return self._join(decode_text(frame, "password"))  # AUTH
 
@@ -172,8 +194,7 @@ class ServerConnection:
         self._decoder.max_payload = self._max_message
 
     def _next_request(self) -> ev.Event | None:
-        frame, self._first = self._first, None
-        if frame is None and (frame := self._decoder.next_frame()) is None:
+        if (frame := self._decoder.next_frame()) is None:
             return None
         if self.version == 1:
             text = decode_text(frame, "message")
@@ -203,7 +224,10 @@ class ServerConnection:
         if isinstance(event, ev.Refused):
             self.state = ServerState.CLOSED
         encoded = wire.encode_v2(event) if self.version == 2 else wire.encode_v1(event)
-        return self.data_to_send() + encoded if self._out else encoded
+        if not self._out:
+            return encoded
+        own, self._out = bytes(self._out), bytearray()
+        return own + encoded
 
     def replay_head(self, count: int, resumed: bool) -> bytes:
         """The pair announcing ``count`` replayed pairs (nothing for an empty v1 replay)."""

@@ -257,13 +257,19 @@ class RoomServer:
                 self._process(conn)
         if self._deadlines:
             self._expire()
+        if self._room.gate.due is not None:
+            self._admit_waiting()
         self._flush_touched()
 
     def _timeout(self) -> float | None:
         if self._backlog or self._stop_requested:
             return 0.0
+        due = self._room.gate.due  # a password attempt waiting its turn
         if self._deadlines:
-            return max(0.0, self._deadlines[0][0] - time.monotonic())
+            first = self._deadlines[0][0]
+            due = first if due is None else min(due, first)
+        if due is not None:
+            return max(0.0, due - time.monotonic())
         return None
 
     def _drain_wakeup(self) -> None:
@@ -356,6 +362,15 @@ class RoomServer:
         if session.state is ServerState.CHAT and conn.deadline is not None:
             conn.deadline = None  # joined: no handshake time limit any more
             log.debug("%s joined from %s:%d", conn.name, *conn.peer)
+
+    def _admit_waiting(self) -> None:
+        """Joins the password gate kept waiting and has now decided: on with them."""
+        for member in self._room.admit_waiting():
+            conn: Connection = member  # type: ignore[assignment]
+            if conn.session.state is ServerState.CLOSED:  # refused
+                self._linger(conn)
+            else:
+                self._process(conn)
 
     # --- timers ------------------------------------------------------------------------------
 

@@ -32,7 +32,7 @@ from desktopchat.protocol.commands import HELP_TEXT
 from desktopchat.protocol.framing import DEFAULT_MAX_PAYLOAD, LocalProtocolError
 from desktopchat.protocol.names import InvalidName
 from desktopchat.protocol.server import ServerConnection
-from desktopchat.server.gate import PasswordGate
+from desktopchat.server.gate import PENDING, PasswordGate, Verdict
 from desktopchat.server.history import Entry, RoomLog
 from desktopchat.server.lookalikes import LookAlikes
 
@@ -111,7 +111,9 @@ class Room:
         if history < 0:
             raise ValueError("history must not be negative")
         self.fanout = fanout if fanout is not None else LocalFanout()
-        self.gate = PasswordGate(password)
+        self.gate: PasswordGate[Member] = PasswordGate(password)
+        # Joins the gate keeps waiting for their turn (admit_waiting finishes them).
+        self._gated: dict[Member, ev.JoinRequest] = {}
         #: Names this run of the room; ids from another epoch mean nothing here.
         self.epoch = secrets.token_hex(6)
         self.log = RoomLog(history)
@@ -167,9 +169,18 @@ class Room:
 
     # --- membership -------------------------------------------------------------------
 
-    def join(self, member: Member, request: ev.JoinRequest) -> None:
-        """Let ``member`` in, or refuse it (the loop closes a refused session)."""
-        reason = self.gate.check(member.address, request.password)
+    def join(self, member: Member, request: ev.JoinRequest, *, verdict: Verdict = PENDING) -> None:
+        """Let ``member`` in, or refuse it (the loop closes a refused session).
+
+        The password gate may keep the join waiting (``member`` stays joining);
+        :meth:`admit_waiting` then finishes it with the gate's ``verdict``.
+        """
+        if verdict is PENDING:
+            verdict = self.gate.submit(member, member.address, request.password, request.token)
+            if verdict is PENDING:
+                self._gated[member] = request
+                return
+        reason = verdict
         skeleton = name_skeleton(request.name)
         if reason is None:
             reason = self._looks.refusal(request.name, skeleton, self.members)
@@ -194,8 +205,20 @@ class Room:
         self.fanout.send(member, self._replay(member, request.resume))
         log.info("%s joined (%d in the room)", request.name, len(self.members))
 
+    def admit_waiting(self) -> list[Member]:
+        """Finish the joins the password gate has decided by now; those members."""
+        decided = []
+        for member, verdict in self.gate.ready():
+            request = self._gated.pop(member, None)
+            if request is not None:
+                self.join(member, request, verdict=verdict)
+                decided.append(member)
+        return decided
+
     def leave(self, member: Member) -> None:
         """Remove ``member`` (if it joined) and tell everyone else."""
+        if self._gated.pop(member, None) is not None:
+            self.gate.cancel(member)
         if self.members.get(member.key) is not member:
             return
         del self.members[member.key]
@@ -206,6 +229,9 @@ class Room:
 
     def clear(self) -> None:
         """Forget every member without telling anyone (the room is closing)."""
+        for member in self._gated:
+            self.gate.cancel(member)
+        self._gated.clear()
         self.members.clear()
         self.fanout.touched.clear()
 

@@ -13,7 +13,7 @@ from desktopchat.protocol import PairDecoder, encode_frame, wire
 from desktopchat.protocol import events as ev
 from desktopchat.protocol.client import ClientState
 from desktopchat.protocol.commands import Command
-from desktopchat.protocol.server import ServerConnection, ServerState
+from desktopchat.protocol.server import EARLY_FRAME_DROPPED, ServerConnection, ServerState
 from desktopchat.server.room import Member, Room
 
 # --- joining ------------------------------------------------------------------------------
@@ -51,14 +51,19 @@ def test_protocol_1_newcomer_gets_the_tutorial_pairs(net: Net) -> None:
     assert ann.take() == [ev.Joined("bob", id=2, time=START)]
 
 
-def test_protocol_1_first_message_is_delivered_after_the_join(net: Net) -> None:
+def test_protocol_1_first_message_before_the_welcome_is_not_relayed(net: Net) -> None:
     (ann,) = joined(net, "ann")
-    old = net.connect_v1("bob", first="hello, I was quick")
-    assert [type(e) for e in ann.take()] == [ev.Joined, ev.Message]
-    assert net.room.log.chat()[-1].v1 == wire.encode_v1(
-        ev.Message("hello, I was quick", sender="bob", id=3, time=START)
-    )
-    assert old.take()[1] == ("*welcome", "Welcome to the room, bob! Type /help for commands.")
+    old = net.connect_v1("bob", first="hunter2")  # a password this room never asked for
+    assert ann.take() == [ev.Joined("bob", id=2, time=START)]
+    assert net.room.log.chat() == []
+    assert old.take() == [
+        ("*hello", "desktopchat 2"),
+        ("*welcome", "Welcome to the room, bob! Type /help for commands."),
+        ("*users", "ann bob"),
+        ("*info", EARLY_FRAME_DROPPED),
+    ]
+    old.write("hello, I was quick")  # what it sends once in is chat as usual
+    assert [type(e) for e in ann.take()] == [ev.Message]
 
 
 def test_name_taken_is_refused_in_any_case(net: Net) -> None:
