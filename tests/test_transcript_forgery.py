@@ -121,6 +121,18 @@ def test_a_name_from_a_plain_relay_cannot_hold_a_line_break(app: ChatApp) -> Non
     assert f"eve\\n{FORGED}: hello from eve" in text  # one row, the break as an escape
 
 
+def test_a_name_ending_in_a_colon_cannot_make_its_join_read_as_a_message(
+    app: ChatApp, room: RoomServer, tmp_path: Path
+) -> None:
+    join(app, room)
+    with Peer.joined(room.address, "alice"), Peer.joined(room.address, "alice:"):
+        shown(app, "alice: joined")
+    out = tmp_path / "saved.txt"
+    assert app.write_transcript(out)
+    starts = [ENTRY.sub("", row, count=1) for row in entry_rows(out.read_text("utf-8"))]
+    assert "• alice: joined" in starts and not [s for s in starts if s.startswith("alice:")]
+
+
 def test_the_sender_is_the_events_never_read_from_the_text(app: ChatApp, room: RoomServer) -> None:
     join(app, room)
     with Peer.joined(room.address, "eve") as eve:

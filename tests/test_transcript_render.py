@@ -59,7 +59,7 @@ def test_further_lines_start_with_the_gutter_in_the_senders_colour() -> None:
             Line(Kind.PRIVATE, "psst\nmore", WHEN, "ann", "bob", own=True),
             f"{STAMP}→ bob (private): psst",
         ),
-        (Line(Kind.EVENT, "notice\nmore", WHEN), f"{STAMP}notice"),
+        (Line(Kind.EVENT, "notice\nmore", WHEN), f"{STAMP}• notice"),
         (Line(Kind.ERROR, "refused\nmore", WHEN), f"{STAMP}refused"),
         (Line(Kind.MARKER, "— divider —\nmore", WHEN), "— divider —"),
     ],

@@ -3,6 +3,8 @@
 The rules that keep a member from forging lines (README, "Security model"):
 
 * The sender comes from the :class:`~.lines.Line` (the event), never from the text.
+  An event row starts with :data:`EVENT_MARK`: a member named ``alice:`` cannot
+  make its join read ``alice: joined`` like a message.
 * Only an entry's first row starts at the left edge with ``[HH:MM]``. A further
   line of a message is a "cont" row: indented, after a gutter mark :data:`GUTTER`.
   A line longer than :data:`FOLD` characters is cut into "fold" rows (indented
@@ -56,6 +58,8 @@ MORE_CHARS = 100_000
 GUTTER = "│ "
 #: Ends a row whose line goes on behind "show more".
 CUT = "…"
+#: Starts the text of an event row (joins, leaves, renames, notices).
+EVENT_MARK = "• "
 #: Row tags: a further line ("cont"), a fold of the first line ("fold"), of a further one.
 CONT, FOLD_FIRST, FOLD_CONT = "cont", "fold", "contfold"
 
@@ -167,8 +171,8 @@ def _head(line: Line) -> tuple[list[Segment], Tags, Tags]:
         case Kind.PRIVATE:
             head = [*_escaped(name, ("name", colour)), (" (private)", ("privmark",))]
             return [*head, (": ", ())], (), gutter
-        case Kind.EVENT:
-            return [], ("event",), ()
+        case Kind.EVENT:  # marked: "alice: joined" (a member named "alice:") is no message
+            return [(EVENT_MARK, ("event",))], ("event",), ()
         case Kind.ERROR:
             return [], ("error",), ()
     return [], ("marker",), ()

@@ -377,6 +377,8 @@ class Transcript(ttk.Frame):
 
     def clear(self) -> None:
         """Forget everything shown and queued."""
+        if self._by_cid:
+            self.text.tag_delete(*(f"m{cid}" for cid in self._by_cid))
         self._pending, self._entries, self._by_cid = [], deque(), {}
         self._kept, self._kept_chars = deque(), 0
         self.text.configure(state="normal")
