@@ -87,8 +87,9 @@ SERVER_CODE = """
 import logging, signal
 from desktopchat.server import RoomServer
 logging.basicConfig(level=logging.WARNING)
-# No rate limits: the benchmark's senders are floods on purpose.
-srv = RoomServer("127.0.0.1", 0, rate_limits=None)
+# All clients come from 127.0.0.1 and the senders flood on purpose: no
+# per-address cap, no rate limits.
+srv = RoomServer("127.0.0.1", 0, max_per_address=None, rate_limits=None)
 print(srv.address[1], flush=True)
 signal.signal(signal.SIGTERM, lambda signum, frame: srv.request_stop(signum))
 srv.serve_forever()

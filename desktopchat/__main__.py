@@ -133,6 +133,13 @@ def build_parser() -> argparse.ArgumentParser:
         help="messages replayed to newcomers (default 100, 0 = off)",
     )
     server.add_argument(
+        "--max-per-address",
+        type=int,
+        default=32,  # server.limits.MAX_PER_ADDRESS (importing server here slows the window)
+        metavar="N",
+        help="connections one address may hold (default 32, 0 = no cap)",
+    )
+    server.add_argument(
         "--max-message",
         type=int,
         default=None,
@@ -227,6 +234,8 @@ def _serve(args: argparse.Namespace) -> int:
 
     if args.history < 0:
         return fail(f"--history must be 0 or more, got {args.history}")
+    if args.max_per_address < 0:
+        return fail(f"--max-per-address must be 0 or more, got {args.max_per_address}")
     max_message = protocol.DEFAULT_MAX_PAYLOAD if args.max_message is None else args.max_message
     if max_message < 1:
         return fail(f"--max-message must be at least 1, got {max_message}")
@@ -250,6 +259,7 @@ def _serve(args: argparse.Namespace) -> int:
             args.port,
             password=password,
             history=args.history,
+            max_per_address=args.max_per_address or None,
             max_message=max_message,
             rate_limits=rate_limits_from(args),
         )

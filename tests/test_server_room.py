@@ -76,7 +76,7 @@ def test_the_room_marks_whom_the_loop_must_flush() -> None:
     room.fanout.touched.clear()
     room.handle(ann, ev.Who(cid=2))  # an answer for ann alone
     assert room.fanout.touched == {ann}
-    assert bob.out == bytearray()
+    assert not bob.out
     room.handle(ann, ev.Message("again", cid=3))
     room.leave(bob)  # a member that left is not flushed by the room any more
     assert room.fanout.touched == {ann}

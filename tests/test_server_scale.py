@@ -50,7 +50,7 @@ def read_until(socks: list[socket.socket], marker: bytes, timeout: float = 60.0)
 def test_two_thousand_clients_join_at_once() -> None:
     soft, _ = resource.getrlimit(resource.RLIMIT_NOFILE)
     assert soft >= 2 * CLIENTS + 50, "needs an open-files limit above 4,050"
-    with RoomServer("127.0.0.1", 0, history=0) as server:
+    with RoomServer("127.0.0.1", 0, history=0, max_per_address=None) as server:
         socks = [socket.create_connection(server.address) for _ in range(CLIENTS)]
         try:
             for i, s in enumerate(socks):

@@ -8,10 +8,14 @@ from __future__ import annotations
 __all__ = [
     "ACCEPT_BATCH",
     "FRAMES_PER_PASS",
+    "IDLE_LIMIT",
     "LINGER_TIMEOUT",
+    "MAX_PER_ADDRESS",
     "OUTBUF_LIMIT",
+    "OUTPUT_BUDGET",
     "RECV_SIZE",
     "SHUTDOWN_GRACE",
+    "STALL_TIMEOUT",
     "TRIM_AFTER_BYTES",
     "UPGRADE_WAIT",
 ]
@@ -25,13 +29,38 @@ RECV_SIZE = 64 * 1024
 #: decoder (and we stop reading from it) until the next pass: fairness.
 FRAMES_PER_PASS = 64
 
-#: Out-buffer limit (bytes still unsent after a flush) before a client counts
-#: as too slow and is dropped. 4 MiB holds a newcomer's whole join burst (the
-#: 1 MiB history replay cap plus a 64 KiB ``*users`` list) with room for ~20
-#: maximum-size messages on top, so only a client that really stopped reading
-#: trips it, and it bounds what one such client can cost. With a larger
+#: Out-queue limit (bytes still unsent after a flush, plus 8 per queued
+#: reference: ``OutQueue.cost``) before a client counts as too slow and is
+#: dropped. 4 MiB holds a newcomer's whole join burst (the 1 MiB history replay
+#: cap plus a 64 KiB ``*users`` list) with room for ~20 maximum-size messages
+#: on top, so only a client that really stopped reading trips it. The queue
+#: holds references to buffers shared with every other member, so this bounds
+#: what the client makes the server keep, not what it costs alone. With a larger
 #: ``max_message`` the limit grows to the history cap plus 16 maximum-size pairs.
 OUTBUF_LIMIT = 4 * 1024 * 1024
+
+#: Unsent output the whole server may hold, each shared buffer counted once
+#: (``output.py``). Far above what a room of people ever has waiting (a join
+#: storm of 100 newcomers each owed a full 1 MiB history fits), and low enough
+#: that the server stays well under 256 MiB whatever its members do: the
+#: furthest behind are dropped first.
+OUTPUT_BUDGET = 128 * 1024 * 1024
+
+#: Connections one address may hold at once (handshakes, members, closing):
+#: an office behind one NAT address fits; one host cannot take every slot.
+MAX_PER_ADDRESS = 32
+
+#: Seconds a client may stop in the middle of a frame (part of it arrived,
+#: then nothing more) before it is dropped: a 64 KiB frame takes well under a
+#: second on any network people chat over, so 30 s is generous, and a client
+#: cannot pin a frame's worth of memory for long.
+STALL_TIMEOUT = 30.0
+
+#: Seconds a joined member may send nothing while output waits for it and it
+#: takes none of it (its program stopped reading; TCP keepalive does not notice
+#: since the kernel still answers) before it is dropped. A member that only
+#: reads, or has nothing waiting, is never idle: reading for hours is fine.
+IDLE_LIMIT = 300.0
 
 #: Seconds a client that said nothing after its name is given to take up the
 #: protocol-2 offer before it joins as protocol 1. Our client answers within a

@@ -4,16 +4,18 @@
 :class:`~desktopchat.protocol.server.ServerConnection`, hands the events to the
 :class:`~desktopchat.server.room.Room` and writes what the room produced. It
 decides nothing about the conversation: it moves bytes and runs timers
-(handshake time limit, the wait for a protocol-2 upgrade, lingering closes).
-It runs headless (``--serve``) or on a thread inside the window.
+(handshake time limit, the wait for a protocol-2 upgrade, lingering closes,
+stalled frames, idle members). It runs headless (``--serve``) or on a thread
+inside the window; ``lifecycle.py`` starts and stops it.
 
 Invariants (docs/ARCHITECTURE.md has the picture):
 
 * Nothing blocks; a pass reads at most :data:`~.limits.RECV_SIZE` bytes and handles at
   most :data:`~.limits.FRAMES_PER_PASS` events per client, so a flooder slows only itself.
 * Output made during a pass is flushed once at its end, one ``send`` per
-  client; a client registers for writing only while its buffer is non-empty,
-  and one whose buffer passes the limit is dropped as too slow.
+  client; a client registers for writing only while its queue is non-empty.
+  Output is bounded per client and for the whole server (``output.py``).
+* One address holds at most ``max_per_address`` connections (``admission.py``).
 * Bad input ends that connection only: an error pair, then a lingering close.
 * :meth:`RoomServer.stop` works from any thread; :meth:`request_stop` is safe
   in a signal handler (a flag and a wakeup byte: no locks, no logging).
@@ -27,20 +29,20 @@ import heapq
 import itertools
 import logging
 import selectors
-import signal
 import socket
 import sys
-import threading
 import time
 from collections.abc import Callable
-from types import TracebackType
 
 from desktopchat import protocol, sockopts
 from desktopchat.protocol import RemoteProtocolError, wire
 from desktopchat.protocol import events as ev
 from desktopchat.protocol.server import ServerConnection, ServerState
 from desktopchat.server import limits
+from desktopchat.server.admission import AddressCounts, Admission
 from desktopchat.server.history import HISTORY_MAX_BYTES
+from desktopchat.server.lifecycle import Lifecycle
+from desktopchat.server.output import Output
 from desktopchat.server.rates import DEFAULT_RATE_LIMITS, RateLimits
 from desktopchat.server.room import MAX_SERVER_TEXT, Room
 from desktopchat.server.sockets import (
@@ -51,7 +53,6 @@ from desktopchat.server.sockets import (
     SpareDescriptor,
     drain_and_close,
     release_free_memory,
-    shutdown_write,
 )
 
 __all__ = ["RoomServer"]
@@ -63,7 +64,7 @@ _LISTENER = "listener"
 _WAKEUP = "wakeup"
 
 
-class RoomServer:
+class RoomServer(Lifecycle):
     """A chat room on a TCP port. See the module docstring for the rules it keeps.
 
     The constructor binds and listens, so a busy port raises :class:`OSError`
@@ -77,6 +78,10 @@ class RoomServer:
         *,
         password: str | None = None,
         history: int = 100,
+        max_per_address: int | None = limits.MAX_PER_ADDRESS,
+        output_budget: int = limits.OUTPUT_BUDGET,
+        stall_timeout: float = limits.STALL_TIMEOUT,
+        idle_limit: float = limits.IDLE_LIMIT,
         max_message: int = protocol.DEFAULT_MAX_PAYLOAD,
         handshake_timeout: float = 10.0,
         upgrade_wait: float = limits.UPGRADE_WAIT,
@@ -93,8 +98,17 @@ class RoomServer:
         self._max_message = max_message
         self._handshake_timeout = handshake_timeout
         self._upgrade_wait = upgrade_wait
+        if stall_timeout <= 0 or idle_limit <= 0:
+            raise ValueError("stall_timeout and idle_limit must be positive")
+        self._stall_timeout = stall_timeout
+        self._idle_limit = idle_limit
+        self._per_address = AddressCounts(max_per_address)
         pair_max = 2 * (protocol.HEADER_LENGTH + max(max_message, MAX_SERVER_TEXT))
-        self._outbuf_limit = max(limits.OUTBUF_LIMIT, HISTORY_MAX_BYTES + 16 * pair_max)
+        outbuf_limit = max(limits.OUTBUF_LIMIT, HISTORY_MAX_BYTES + 16 * pair_max)
+        # The most one request adds: a join's burst (history, *users) or a broadcast.
+        headroom = HISTORY_MAX_BYTES + MAX_SERVER_TEXT + 4 * pair_max
+        if output_budget < 2 * headroom:
+            raise ValueError(f"output_budget must be at least {2 * headroom} bytes")
 
         listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         try:
@@ -112,131 +126,44 @@ class RoomServer:
         bound = listener.getsockname()
         self.address: tuple[str, int] = (str(bound[0]), int(bound[1]))
 
-        self._wake_r, self._wake_w = socket.socketpair()
-        self._wake_r.setblocking(False)
-        self._wake_w.setblocking(False)
+        Lifecycle.__init__(self)
         self._selector = selectors.DefaultSelector()
         self._selector.register(listener, selectors.EVENT_READ, _LISTENER)
         self._selector.register(self._wake_r, selectors.EVENT_READ, _WAKEUP)
 
         self._conns: set[Connection] = set()
         self._touched = self._room.fanout.touched  # typed as Member; all are Connections
+        self._output = Output(
+            self._selector,
+            self._room.fanout,
+            self._conns,
+            member_limit=outbuf_limit,
+            budget=output_budget,
+            headroom=headroom,
+            close=self._close,
+            on_pending=self._watch,
+        )
         self._backlog: set[Connection] = set()
         self._deadlines: list[tuple[float, int, Connection]] = []
         self._seq = itertools.count()
-        self._sent_since_trim = 0
         self._spare = SpareDescriptor()
 
-        # Re-entrant: stop() may run in a signal handler on the serving thread.
-        self._lock = threading.RLock()
-        self._stop_requested = False
-        self._stop_signal: int | None = None
-        self._serving = False
-        self._finished = False
-        self._loop_thread: int | None = None
-        self._thread: threading.Thread | None = None
-
-    # --- public API -------------------------------------------------------------------
-
-    def start(self) -> None:
-        """Serve on a background thread named ``desktopchat-server``."""
-        with self._lock:
-            if self._thread is not None or self._serving or self._finished:
-                raise RuntimeError("server already started")
-            self._thread = threading.Thread(
-                target=self.serve_forever, name="desktopchat-server", daemon=True
-            )
-        self._thread.start()
-
-    def serve_forever(self) -> None:
-        """Serve in the calling thread until :meth:`stop`."""
-        with self._lock:
-            if self._serving or self._finished:
-                raise RuntimeError("server already serving or stopped")
-            self._serving = True
-            self._loop_thread = threading.get_ident()
-        log.debug("serving on %s:%d", *self.address)
-        try:
-            self._loop()
-            self._shutdown()
-        finally:
-            self._release()
-
-    def request_stop(self, signum: int | None = None) -> None:
-        """Ask the loop to close the room; returns at once. Safe in a signal handler.
-
-        Only a flag and one byte on the wakeup socketpair: no lock, no logging
-        (a handler that logs can hit "reentrant call" on the stream the
-        interrupted code was writing, and the stop would never happen). The
-        loop logs ``signum`` itself.
-        """
-        if signum is not None:
-            self._stop_signal = signum
-        self._stop_requested = True
-        # OSError: already closed, or the pipe is full so a wakeup is pending anyway.
-        with contextlib.suppress(OSError):
-            self._wake_w.send(b"x")
-
-    def stop(self, timeout: float = 1.0) -> None:
-        """Close the room: every client gets the room-closed notice, then close.
-
-        Callable from any thread. Waits for the background thread for up to
-        ``timeout`` seconds (0: not at all; :meth:`join` waits later). Calling
-        it again does nothing more.
-        """
-        with self._lock:
-            serving = self._serving
-            thread = self._thread
-        self.request_stop()
-        if not serving and thread is None:
-            self._release()
-        if timeout > 0:
-            self.join(timeout)
-
-    def join(self, timeout: float | None = None) -> bool:
-        """Wait for the background thread to end; True if it has (or never ran)."""
-        thread = self._thread
-        if (
-            thread is None
-            or thread.ident == threading.get_ident()
-            or self._loop_thread == threading.get_ident()
-        ):
-            return thread is None or not thread.is_alive()
-        thread.join(timeout)
-        return not thread.is_alive()
-
-    def __enter__(self) -> RoomServer:
-        self.start()
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.stop()
-
     # --- the loop ------------------------------------------------------------------------
-
-    def _loop(self) -> None:
-        while not self._stop_requested:
-            self._pass()
-        if self._stop_signal is not None:
-            log.info("%s received: closing the room", signal.Signals(self._stop_signal).name)
 
     def _pass(self) -> None:
         """One loop pass: wait for readiness, do bounded work, flush output once."""
         select = self._selector.select
         timeout = self._timeout()
-        if self._sent_since_trim >= limits.TRIM_AFTER_BYTES and timeout != 0.0:
+        output = self._output
+        if output.sent_since_trim >= limits.TRIM_AFTER_BYTES and timeout != 0.0:
             ready = select(0.0)
             if not ready:  # about to go idle after heavy output
-                self._sent_since_trim = 0
+                output.sent_since_trim = 0
                 release_free_memory()
                 ready = select(timeout)
         else:
             ready = select(timeout)
+        output.now = time.monotonic()
         # Frames left over from earlier passes; a client that fills its budget
         # during this pass joins the backlog for the next one, not this one.
         backlog = list(self._backlog)
@@ -259,7 +186,8 @@ class RoomServer:
             self._expire()
         if self._room.gate.due is not None:
             self._admit_waiting()
-        self._flush_touched()
+        output.check()
+        output.flush_touched()
 
     def _timeout(self) -> float | None:
         if self._backlog or self._stop_requested:
@@ -271,13 +199,6 @@ class RoomServer:
         if due is not None:
             return max(0.0, due - time.monotonic())
         return None
-
-    def _drain_wakeup(self) -> None:
-        try:
-            while self._wake_r.recv(4096):
-                pass
-        except (BlockingIOError, InterruptedError):
-            pass
 
     def _accept(self) -> None:
         for _ in range(limits.ACCEPT_BATCH):
@@ -291,6 +212,11 @@ class RoomServer:
                     continue
                 log.error("cannot accept a connection: %s", exc)
                 return
+            address = str(peer[0])
+            admission = self._per_address.admission(address)
+            if admission is Admission.DROP:
+                sock.close()
+                continue
             sock.setblocking(False)
             # OSError: the peer is already gone; the first recv will tell.
             with contextlib.suppress(OSError):
@@ -298,11 +224,14 @@ class RoomServer:
             session = ServerConnection(
                 password_required=self._password_required, max_message=self._max_message
             )
-            conn = Connection(sock, (str(peer[0]), int(peer[1])), session)
+            conn = Connection(sock, (address, int(peer[1])), session)
             self._conns.add(conn)
+            self._per_address.add(address)
             self._selector.register(sock, selectors.EVENT_READ, conn)
             self._set_deadline(conn, self._handshake_timeout)
             log.debug("connection from %s", conn.label())
+            if admission is Admission.REFUSE:
+                self._fail(conn, self._per_address.refusal())
 
     def _on_readable(self, conn: Connection) -> None:
         if conn in self._backlog:
@@ -326,13 +255,17 @@ class RoomServer:
                 log.debug("%s: closed the connection", conn.label())
             self._close(conn)
             return
+        conn.last_input = self._output.now
         conn.session.receive_data(data)
         self._process(conn)
+        if conn.watch is None and conn.state == OPEN and conn.session.in_frame:
+            self._watch(conn)
 
     def _process(self, conn: Connection) -> None:
         """Handle up to limits.FRAMES_PER_PASS events; keep conn in the backlog if more wait."""
         session = conn.session
         room = self._room
+        check = self._output.check
         try:
             for _ in range(limits.FRAMES_PER_PASS):
                 event = session.next_event()
@@ -346,6 +279,8 @@ class RoomServer:
                 if session.state is ServerState.CLOSED:  # the room refused it
                     self._linger(conn)
                     return
+                if check() and conn.state != OPEN:
+                    return  # dropped to keep the server's output budget
             else:
                 self._backlog.add(conn)
         except RemoteProtocolError as exc:
@@ -382,12 +317,54 @@ class RoomServer:
     def _set_deadline(self, conn: Connection, seconds: float) -> None:
         conn.deadline = self._push_deadline(conn, seconds)
 
+    def _watch(self, conn: Connection) -> None:
+        """Part of a frame arrived, or output started waiting: look again in time."""
+        if conn.watch is None:
+            self._look_at(conn, self._output.now)
+
+    def _look_at(self, conn: Connection, now: float) -> None:
+        """Drop a stalled frame or an idle member; else look again when one could be due."""
+        if conn.state != OPEN:
+            return
+        due: float | None = None
+        if conn.session.in_frame:
+            if conn in self._backlog:  # we are the slow ones: its frames wait for us
+                due = now + self._stall_timeout
+            elif conn.last_input + self._stall_timeout <= now:
+                self._fail(
+                    conn,
+                    "Protocol error: incomplete frame: nothing more arrived"
+                    f" for {self._stall_timeout:g} s.",
+                )
+                return
+            else:
+                due = conn.last_input + self._stall_timeout
+        if conn.writing and conn.session.state is ServerState.CHAT:
+            idle = max(conn.last_input, conn.progress_at) + self._idle_limit
+            if idle <= now:
+                log.warning(
+                    "%s: dropped: idle for %g s (sent nothing, took none of %d bytes waiting)",
+                    conn.label(),
+                    self._idle_limit,
+                    conn.out.queued,
+                )
+                self._close(conn)
+                return
+            due = idle if due is None else min(due, idle)
+        if due is not None:
+            conn.watch = due
+            heapq.heappush(self._deadlines, (due, next(self._seq), conn))
+
     def _expire(self) -> None:
         now = time.monotonic()
         heap = self._deadlines
         while heap and heap[0][0] <= now:
             deadline, _, conn = heapq.heappop(heap)
             if conn.state == CLOSED:
+                continue
+            if deadline == conn.watch:
+                conn.watch = None
+                self._look_at(conn, now)
                 continue
             if deadline == conn.upgrade_deadline:
                 conn.upgrade_deadline = None
@@ -435,58 +412,15 @@ class RoomServer:
             return
         self._room.leave(conn)
         conn.state = CLOSED
-        conn.deadline = None
-        conn.out = bytearray()
+        conn.deadline = conn.watch = None
+        self._output.discard(conn)
         self._backlog.discard(conn)
         self._touched.discard(conn)
         self._conns.discard(conn)
+        self._per_address.remove(conn.peer[0])
         with contextlib.suppress(KeyError, ValueError):
             self._selector.unregister(conn.sock)
         conn.sock.close()
-
-    # --- writing -----------------------------------------------------------------------------
-
-    def _flush_touched(self) -> None:
-        touched = self._touched
-        while touched:
-            batch = list(touched)
-            touched.clear()
-            for member in batch:
-                conn: Connection = member  # type: ignore[assignment]
-                if conn.state != CLOSED:
-                    self._flush(conn)
-
-    def _flush(self, conn: Connection) -> None:
-        out = conn.out
-        if out:
-            try:
-                sent = conn.sock.send(out)
-            except (BlockingIOError, InterruptedError):
-                sent = 0
-            except OSError as exc:
-                log.info("%s: connection lost (%s)", conn.label(), exc)
-                self._close(conn)
-                return
-            del out[:sent]
-            self._sent_since_trim += sent
-        if out:
-            if len(out) > self._outbuf_limit:
-                log.warning(
-                    "%s: dropped: too slow, %d bytes waiting (limit %d)",
-                    conn.label(),
-                    len(out),
-                    self._outbuf_limit,
-                )
-                self._close(conn)
-            elif not conn.writing:
-                conn.writing = True
-                self._selector.modify(conn.sock, selectors.EVENT_READ | selectors.EVENT_WRITE, conn)
-            return
-        if conn.writing:
-            conn.writing = False
-            self._selector.modify(conn.sock, selectors.EVENT_READ, conn)
-        if conn.state == CLOSING:
-            shutdown_write(conn.sock)
 
     # --- shutdown -----------------------------------------------------------------------------
 
@@ -499,19 +433,13 @@ class RoomServer:
         closed_v1, closed_v2 = wire.encode_v1(ev.RoomClosed()), wire.encode_v2(ev.RoomClosed())
         log.info("closing the room (%d connections)", len(pending))
         for conn in pending:
-            conn.out += closed_v2 if conn.session.version == 2 else closed_v1
+            self._room.fanout.send(conn, closed_v2 if conn.session.version == 2 else closed_v1)
         drain_and_close(pending, self._selector, limits.SHUTDOWN_GRACE, self._close)
 
-    def _release(self) -> None:
-        """Close what the constructor opened (idempotent)."""
-        with self._lock:
-            if self._finished:
-                return
-            self._finished = True
-            self._serving = False
+    def _close_resources(self) -> None:
+        """Close what the constructor opened (once, from Lifecycle._release)."""
         for conn in list(self._conns):
             self._close(conn)
-        for sock in (self._listener, self._wake_r, self._wake_w):
-            sock.close()
+        self._listener.close()
         self._spare.close()
         self._selector.close()

@@ -35,6 +35,7 @@ from desktopchat.protocol.server import ServerConnection
 from desktopchat.server.gate import PENDING, PasswordGate, Verdict
 from desktopchat.server.history import Entry, RoomLog
 from desktopchat.server.lookalikes import LookAlikes
+from desktopchat.server.outqueue import BUFFER_COST, OutQueue
 
 __all__ = ["MAX_SERVER_TEXT", "LocalFanout", "Member", "Room"]
 
@@ -63,37 +64,61 @@ class Member:
         self.key = ""
         self.token = ""
         self.v2 = False
-        self.out = bytearray()
+        #: What waits to be sent: shared buffers by reference (outqueue.py).
+        self.out = OutQueue()
 
 
 class LocalFanout:
     """The seam between the room and delivery: who gets which bytes.
 
-    This implementation appends to in-process members' buffers and records
-    them in ``touched`` for the loop to flush. A relay across several server
-    processes would replace this class and leave the connection code alone.
+    This implementation queues references to the same bytes on in-process
+    members' :class:`~.outqueue.OutQueue` and records them in ``touched`` for
+    the loop to flush. A relay across several server processes would replace
+    this class and leave the connection code alone.
     """
 
-    __slots__ = ("members", "touched")
+    __slots__ = ("members", "position", "refs", "touched")
 
     def __init__(self) -> None:
         #: name_key -> member, in join order.
         self.members: dict[str, Member] = {}
         #: Members with new output since the loop last flushed.
         self.touched: set[Member] = set()
+        #: Bytes of every buffer queued so far, each counted once (with
+        #: outqueue.BUFFER_COST): a chunk's position is this total when it was made.
+        self.position = 0
+        #: References queued and not yet sent, over all members (the loop
+        #: subtracts what it sends or discards).
+        self.refs = 0
 
     def broadcast(self, v1: bytes, v2: bytes, exclude: Member | None = None) -> None:
-        """Append each member's version of the bytes to its buffer (not ``exclude``'s)."""
-        members = self.members.values()
-        for member in members:
+        """Queue each member's version of the bytes, by reference (not for ``exclude``)."""
+        position = self.position
+        chunk1, chunk2 = (v1, position), (v2, position)
+        size1, size2 = len(v1), len(v2)
+        self.position = position + size1 + size2 + 2 * BUFFER_COST
+        members = self.members
+        for member in members.values():
             if member is not exclude:
-                member.out += v2 if member.v2 else v1
-        self.touched.update(members)
+                out = member.out
+                if member.v2:
+                    out.append(chunk2)
+                    out.queued += size2
+                else:
+                    out.append(chunk1)
+                    out.queued += size1
+        refs = len(members)
+        if exclude is not None and members.get(exclude.key) is exclude:
+            refs -= 1
+        self.refs += refs
+        self.touched.update(members.values())
 
     def send(self, member: Member, data: bytes) -> None:
-        """Append ``data`` to one member's buffer."""
+        """Queue ``data`` for one member."""
         if data:
-            member.out += data
+            member.out.put(data, self.position)
+            self.position += len(data) + BUFFER_COST
+            self.refs += 1
             self.touched.add(member)
 
 

@@ -44,9 +44,19 @@ _FULL_PAIR = encode_pair(ev.ERROR, "The room is full: the server cannot take mor
 
 
 class Connection(Member):
-    """One client socket: its session, out-buffer (``Member.out``) and timers."""
+    """One client socket: its session, out-queue (``Member.out``) and timers."""
 
-    __slots__ = ("deadline", "peer", "sock", "state", "upgrade_deadline", "writing")
+    __slots__ = (
+        "deadline",
+        "last_input",
+        "peer",
+        "progress_at",
+        "sock",
+        "state",
+        "upgrade_deadline",
+        "watch",
+        "writing",
+    )
 
     def __init__(self, sock: socket.socket, peer: tuple[str, int], session: ServerConnection):
         super().__init__(session, peer[0])
@@ -59,6 +69,11 @@ class Connection(Member):
         self.upgrade_deadline: float | None = None
         # True while registered for EVENT_WRITE as well as EVENT_READ.
         self.writing = False
+        # Monotonic times: the last bytes from the client; the last time its
+        # waiting output moved (or started waiting).
+        self.last_input = self.progress_at = time.monotonic()
+        # Monotonic time of the next look at a stalled frame or an idle member.
+        self.watch: float | None = None
 
     def label(self) -> str:
         """Name and address for log lines."""
@@ -164,7 +179,7 @@ def drain_and_close(
         for conn in pending:
             out = conn.out
             try:
-                del out[: conn.sock.send(out)]
+                out.consume(conn.sock.send(out.head()))
             except (BlockingIOError, InterruptedError):
                 pass
             except OSError:

@@ -1,0 +1,60 @@
+"""Connections per address: one host cannot take every connection slot.
+
+docs/PROTOCOL.md section 5 has the limit, section 6 the refusal's text.
+"""
+
+from __future__ import annotations
+
+import enum
+
+__all__ = ["AddressCounts", "Admission"]
+
+
+class Admission(enum.Enum):
+    """What to do with a new connection."""
+
+    ADMIT = "admit"
+    #: Over the cap: accept it only to say why, then close.
+    REFUSE = "refuse"
+    #: So far over the cap that even its refusals are piling up: close at once.
+    DROP = "drop"
+
+
+class AddressCounts:
+    """Open connections per address (counting closing ones), against ``cap`` (None: none)."""
+
+    def __init__(self, cap: int | None) -> None:
+        if cap is not None and cap < 1:
+            raise ValueError("max_per_address must be at least 1 (or None for no cap)")
+        self.cap = cap
+        self._counts: dict[str, int] = {}
+
+    def admission(self, address: str) -> Admission:
+        """Whether one more connection from ``address`` may come in."""
+        cap = self.cap
+        held = self._counts.get(address, 0)
+        if cap is None or held < cap:
+            return Admission.ADMIT
+        # Refusals linger (up to 2 s) to deliver their reason; a cap's worth of
+        # them is plenty: more would let one host hold descriptors after all.
+        return Admission.REFUSE if held < 2 * cap else Admission.DROP
+
+    def refusal(self) -> str:
+        """The reason a refused connection is given."""
+        return (
+            f"Too many connections from your address (at most {self.cap}): close one and try again."
+        )
+
+    def add(self, address: str) -> None:
+        self._counts[address] = self._counts.get(address, 0) + 1
+
+    def remove(self, address: str) -> None:
+        left = self._counts.get(address, 0) - 1
+        if left > 0:
+            self._counts[address] = left
+        else:
+            self._counts.pop(address, None)
+
+    def held(self, address: str) -> int:
+        """Connections ``address`` holds now."""
+        return self._counts.get(address, 0)

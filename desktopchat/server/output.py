@@ -1,0 +1,167 @@
+"""The loop's writing side: one send per member per pass, and bounded unsent output.
+
+Two limits keep memory bounded whatever members do (docs/PROTOCOL.md section 5):
+
+* per member: what its :class:`~.outqueue.OutQueue` holds (data plus one
+  :data:`~.outqueue.REF_COST` per reference) may not pass ``member_limit``,
+  or it is dropped as too slow;
+* per server: the output waiting anywhere, each shared buffer counted once,
+  may not pass ``budget``. It is measured from the fan-out's position (bytes
+  of every buffer ever made) back to the oldest chunk still queued, plus every
+  reference; once it comes within ``headroom`` (the most one request can add)
+  of the budget, the connections whose oldest chunk is oldest (the furthest
+  behind) are dropped until it is back under three quarters of that.
+"""
+
+from __future__ import annotations
+
+import heapq
+import logging
+import selectors
+from collections.abc import Callable, Collection
+
+from desktopchat.server.outqueue import REF_COST
+from desktopchat.server.room import LocalFanout
+from desktopchat.server.sockets import CLOSED, CLOSING, Connection, shutdown_write
+
+__all__ = ["Output"]
+
+log = logging.getLogger(__name__)
+
+_READ = selectors.EVENT_READ
+_READ_WRITE = selectors.EVENT_READ | selectors.EVENT_WRITE
+
+
+class Output:
+    """Flushes touched connections and keeps both output limits. Loop thread only."""
+
+    def __init__(
+        self,
+        selector: selectors.BaseSelector,
+        fanout: LocalFanout,
+        conns: Collection[Connection],
+        *,
+        member_limit: int,
+        budget: int,
+        headroom: int,
+        close: Callable[[Connection], None],
+        on_pending: Callable[[Connection], None],
+    ) -> None:
+        if budget < 2 * headroom:
+            raise ValueError(f"the output budget must be at least {2 * headroom} bytes")
+        self._selector = selector
+        self._fanout = fanout
+        self._conns = conns
+        self._close = close
+        self._on_pending = on_pending
+        self.member_limit = member_limit
+        self.budget = budget
+        self._trigger = budget - headroom
+        self._low = self._trigger * 3 // 4
+        #: A lower bound of the position of the oldest chunk queued anywhere.
+        self.floor = 0
+        #: The most :meth:`used` has been (it never passes the budget).
+        self.peak = 0
+        #: Connections dropped to keep the server budget.
+        self.dropped = 0
+        #: Bytes sent since the loop last returned free memory to the OS.
+        self.sent_since_trim = 0
+        #: The loop's monotonic time for this pass (when output last moved).
+        self.now = 0.0
+
+    def used(self) -> int:
+        """Unsent output the server may hold: shared buffers once, plus every reference."""
+        fanout = self._fanout
+        return fanout.position - self.floor + REF_COST * fanout.refs
+
+    def check(self) -> bool:
+        """After each request: keep the budget; True if connections were dropped for it."""
+        used = self.used()
+        if used > self.peak:
+            self.peak = used
+        # The next request may reach every connection: count a reference each.
+        if used + REF_COST * len(self._conns) <= self._trigger:
+            return False
+        return self._enforce()
+
+    def _enforce(self) -> bool:
+        self.flush_touched()  # what the kernel takes now need not count
+        start = self._fanout.position
+        waiting = [(c.out.oldest(), i, c) for i, c in enumerate(self._conns) if c.out]
+        heapq.heapify(waiting)
+        self.floor = waiting[0][0] if waiting else start
+        dropped = False
+        while waiting and (used := self.used()) > self._low:
+            victim = heapq.heappop(waiting)[2]
+            if victim.state != CLOSED:
+                log.warning(
+                    "%s: dropped: furthest behind (%d bytes waiting) when the server's"
+                    " unsent output reached %d bytes (budget %d)",
+                    victim.label(),
+                    victim.out.queued,
+                    used,
+                    self.budget,
+                )
+                self.dropped += 1
+                dropped = True
+                self._close(victim)
+            while waiting and waiting[0][2].state == CLOSED:
+                heapq.heappop(waiting)
+            # Chunks made since the scan (the leaves just sent) are all newer than start.
+            self.floor = waiting[0][0] if waiting else start
+        return dropped
+
+    def discard(self, conn: Connection) -> None:
+        """Forget a closing connection's queue."""
+        self._fanout.refs -= len(conn.out)
+        conn.out.clear()
+
+    def flush_touched(self) -> None:
+        """One send for every connection with new output (more join while flushing)."""
+        touched = self._fanout.touched
+        while touched:
+            batch = list(touched)
+            touched.clear()
+            for member in batch:
+                conn: Connection = member  # type: ignore[assignment]
+                if conn.state != CLOSED:
+                    self.flush(conn)
+
+    def flush(self, conn: Connection) -> None:
+        """Offer the socket what ``conn`` has; watch for writability while some is left."""
+        out = conn.out
+        sent = 0
+        if out:
+            try:
+                sent = conn.sock.send(out.head())
+            except (BlockingIOError, InterruptedError):
+                pass
+            except OSError as exc:
+                log.info("%s: connection lost (%s)", conn.label(), exc)
+                self._close(conn)
+                return
+            if sent:
+                self._fanout.refs -= out.consume(sent)
+                self.sent_since_trim += sent
+        if out:
+            if out.cost() > self.member_limit:
+                log.warning(
+                    "%s: dropped: too slow, %d bytes waiting (limit %d)",
+                    conn.label(),
+                    out.queued,
+                    self.member_limit,
+                )
+                self._close(conn)
+            elif not conn.writing:
+                conn.writing = True
+                conn.progress_at = self.now
+                self._selector.modify(conn.sock, _READ_WRITE, conn)
+                self._on_pending(conn)
+            elif sent:
+                conn.progress_at = self.now
+            return
+        if conn.writing:
+            conn.writing = False
+            self._selector.modify(conn.sock, _READ, conn)
+        if conn.state == CLOSING:
+            shutdown_write(conn.sock)
