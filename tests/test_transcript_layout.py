@@ -166,3 +166,16 @@ def test_escapes_are_drawn_in_their_own_style(app: ChatApp) -> None:
     assert "escape" in t.text.tag_names(at)
     assert t.text.tag_cget("escape", "background") == transcript_module.ESCAPE_BACKGROUND
     assert "\u202e" not in transcript(app)
+
+
+def test_saved_a_folded_further_line_is_one_line_behind_its_mark(app: ChatApp) -> None:
+    t = app.transcript
+    say(t, "head\n" + "y" * 5000 + "\ntail")
+    t.flush()
+    t.show_more(link_row(t))
+    assert len(text_rows(t)) == 1 + 3 + 1  # head, the long line in three rows, tail
+    assert transcript(app).split("\n")[1:] == [
+        f"{SAVE_INDENT}{GUTTER}" + "y" * 5000,
+        f"{SAVE_INDENT}{GUTTER}tail",
+        "",
+    ]

@@ -147,3 +147,8 @@ def test_more_gives_more_rows_and_characters() -> None:
     assert budget == rd.Budget(PREVIEW_LINES + rd.MORE_LINES, PREVIEW_CHARS + rd.MORE_CHARS)
     drawn = render(message("\n" * 5000), budget)
     assert len(rows(drawn)) == budget.lines + 1 and drawn.hidden
+
+
+def test_an_empty_message_is_one_row() -> None:
+    assert rows(render(message(""))) == [f"{STAMP}eve: "]
+    assert rows(render(message("\n"))) == [f"{STAMP}eve: ", GUTTER]
