@@ -7,7 +7,8 @@ our own name, so the list is still useful (it just never shrinks there).
 
 Invariants: names are unique case-insensitively (``protocol.name_key``), the
 list is sorted case-insensitively with our own name first and marked
-" (you)"; each name has its transcript colour; double-clicking (or Return
+" (you)"; each name has its transcript colour and shows line breaks and
+controls as escapes, as the transcript does; double-clicking (or Return
 on) a name calls ``on_pick(name)``.
 """
 
@@ -18,6 +19,7 @@ from collections.abc import Callable, Iterable
 from tkinter import font as tkfont
 from tkinter import ttk
 
+from desktopchat.escapes import escape_all
 from desktopchat.gui.transcript import OWN_NAME_COLOUR, name_colour
 from desktopchat.protocol import name_key
 
@@ -128,7 +130,8 @@ class UserPanel(ttk.Frame):
         lb.delete(0, "end")
         for i, name in enumerate(self._ordered()):
             own = self._own is not None and name_key(name) == name_key(self._own)
-            lb.insert("end", name + _YOU if own else name)
+            shown = escape_all(name)  # a plain relay's names may hold anything
+            lb.insert("end", shown + _YOU if own else shown)
             # The same colour as the name in the transcript (ours is black there too).
             lb.itemconfigure(i, foreground=OWN_NAME_COLOUR if own else name_colour(name))
         count = len(self._names)
