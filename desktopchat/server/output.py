@@ -20,13 +20,16 @@ import logging
 import selectors
 from collections.abc import Callable, Collection
 
-from desktopchat.server.outqueue import REF_COST
+from desktopchat.server.outqueue import REF_COST, OutQueue
 from desktopchat.server.room import LocalFanout
 from desktopchat.server.sockets import CLOSED, CLOSING, Connection, shutdown_write
 
 __all__ = ["Output"]
 
 log = logging.getLogger(__name__)
+
+#: Chunks one deque block holds: a longer queue has had blocks to free.
+_BLOCK = 64
 
 _READ = selectors.EVENT_READ
 _READ_WRITE = selectors.EVENT_READ | selectors.EVENT_WRITE
@@ -141,8 +144,13 @@ class Output:
                 self._close(conn)
                 return
             if sent:
+                chunks = len(out)
                 self._fanout.refs -= out.consume(sent)
                 self.sent_since_trim += sent
+                if not out and (chunks > _BLOCK or conn.writing):
+                    # A deque keeps up to 16 freed blocks (8 KB) for reuse: after
+                    # a backlog a fresh one is smaller (think 10,000 idle members).
+                    conn.out = out = OutQueue()
         if out:
             if out.cost() > self.member_limit:
                 log.warning(
