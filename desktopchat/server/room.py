@@ -12,6 +12,8 @@ once per pass. docs/PROTOCOL.md is the behaviour; the invariants kept here:
 * A protocol-2 request is answered with Accepted or Rejected by its cid; a
   cid the room already accepted from the same client token is answered again
   and not carried out twice (a resend after a reconnect).
+* A request over the member's rate limits (:mod:`.rates`) is refused with a
+  "Slow down: ..." sentence and not carried out; resends are free.
 * Names are unique under :func:`~desktopchat.protocol.name_key`, and no two
   look alike (:func:`~desktopchat.protocol.name_skeleton`, ``lookalikes.py``).
 * Chat text is never logged above DEBUG.
@@ -36,6 +38,7 @@ from desktopchat.server.gate import PENDING, PasswordGate, Verdict
 from desktopchat.server.history import Entry, RoomLog
 from desktopchat.server.lookalikes import LookAlikes
 from desktopchat.server.outqueue import BUFFER_COST, OutQueue
+from desktopchat.server.rates import MemberRates, RateLimits
 
 __all__ = ["MAX_SERVER_TEXT", "LocalFanout", "Member", "Room"]
 
@@ -132,17 +135,23 @@ class Room:
         password: str | None = None,
         fanout: LocalFanout | None = None,
         clock: Callable[[], float] = time.time,
+        rates: RateLimits | None = None,
+        monotonic: Callable[[], float] = time.monotonic,
     ) -> None:
         if history < 0:
             raise ValueError("history must not be negative")
         self.fanout = fanout if fanout is not None else LocalFanout()
-        self.gate: PasswordGate[Member] = PasswordGate(password)
+        self.gate: PasswordGate[Member] = PasswordGate(password, clock=monotonic)
         # Joins the gate keeps waiting for their turn (admit_waiting finishes them).
         self._gated: dict[Member, ev.JoinRequest] = {}
         #: Names this run of the room; ids from another epoch mean nothing here.
         self.epoch = secrets.token_hex(6)
         self.log = RoomLog(history)
         self._clock = clock
+        #: Per-member request limits (None: none); ``monotonic`` is their clock.
+        self.rates = rates
+        self._monotonic = monotonic
+        self._buckets: dict[Member, MemberRates] = {}
         self._last_id = 0
         #: Who holds which name skeleton (look-alike names are refused).
         self._looks: LookAlikes[Member] = LookAlikes()
@@ -169,6 +178,9 @@ class Room:
             if done is not None and cid in done:  # a resend: answer again, do nothing
                 self._send(member, ev.Accepted(cid, *done[cid]))
                 return
+        if self.rates is not None and (refusal := self._over_limit(member, event)) is not None:
+            self._reject(member, cid, refusal)
+            return
         match event:
             case ev.Message(text=text):
                 self._say(member, ev.Message, text, cid)
@@ -244,6 +256,7 @@ class Room:
         """Remove ``member`` (if it joined) and tell everyone else."""
         if self._gated.pop(member, None) is not None:
             self.gate.cancel(member)
+        self._buckets.pop(member, None)
         if self.members.get(member.key) is not member:
             return
         del self.members[member.key]
@@ -259,6 +272,7 @@ class Room:
         self._gated.clear()
         self.members.clear()
         self.fanout.touched.clear()
+        self._buckets.clear()
 
     # --- requests ---------------------------------------------------------------------
 
@@ -316,6 +330,17 @@ class Room:
         self.fanout.broadcast(entry.v1, entry.v2)
         self._accepted(member, cid, entry.id, entry.time)
         log.info("%s is now %s", old, new)
+
+    def _over_limit(self, member: Member, event: ev.Event) -> str | None:
+        """Charge ``event`` to ``member``'s rate limits; the refusal if it is over one."""
+        assert self.rates is not None
+        now = self._monotonic()
+        buckets = self._buckets.get(member)
+        if buckets is None:
+            buckets = self._buckets[member] = MemberRates(self.rates, now)
+        text: str = getattr(event, "text", "")
+        size = len(text) if text.isascii() else len(text.encode("utf-8", "replace"))
+        return buckets.refusal(size, now, nick=isinstance(event, ev.NickChange))
 
     # --- helpers ----------------------------------------------------------------------
 
