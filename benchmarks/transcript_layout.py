@@ -5,7 +5,8 @@
 In the real window (ChatApp under the display in $DISPLAY, or a private Xvfb
 it starts), for each kind of character: show ``--lines`` messages of
 ``--chars`` characters without a space, then (where the transcript has
-"show more") show each of them in full. An ``after(10)`` heartbeat on the Tk
+"show more") show each of them in full and scroll through them. An
+``after(10)`` heartbeat on the Tk
 thread measures for 3 s after each step how long the event loop could not
 serve the user: Tk lays long lines out in the background, in slices, so the
 cost shows as late heartbeats rather than in the insert itself.
@@ -104,14 +105,20 @@ def main(argv: list[str] | None = None) -> int:
 
             print(f"| {label} | shown | {measure(app, beat, show)} |")
             show_more = getattr(t, "show_more", None)
-            if show_more is None:
-                continue
+            if show_more is not None:
 
-            def expand(show_more: Callable[[int], bool] = show_more) -> None:
-                while ranges := t.text.tag_ranges("more"):
-                    show_more(int(str(ranges[0]).split(".")[0]))
+                def expand(show_more: Callable[[int], bool] = show_more) -> None:
+                    while ranges := t.text.tag_ranges("more"):
+                        show_more(int(str(ranges[0]).split(".")[0]))
 
-            print(f"| {label} | all shown in full | {measure(app, beat, expand)} |")
+                print(f"| {label} | all shown in full | {measure(app, beat, expand)} |")
+
+            def scroll() -> None:
+                for step in range(21):
+                    t.text.yview_moveto(step / 20)
+                    app.root.update()
+
+            print(f"| {label} | scrolled through, top to bottom | {measure(app, beat, scroll)} |")
     finally:
         app.quit()
         if xvfb is not None:
