@@ -168,6 +168,17 @@ def test_waiting_attempts_from_clean_addresses_go_first(
     assert gate.ready() == [("honest", None), ("again1", WRONG)]
 
 
+def test_a_guessers_fresh_addresses_queue_behind_a_newcomer_from_another_network(
+    gate: PasswordGate[str], clock: Clock
+) -> None:
+    exhaust(gate)  # the network 10.9.0.x has guessed wrong 10 times
+    for i in range(50, 55):  # fresh addresses, the same network
+        assert gate.submit(f"fresh{i}", f"10.9.0.{i}", "nope") is PENDING
+    assert gate.submit("honest", "192.168.7.20", PW) is PENDING
+    clock.to(gate.due)
+    assert gate.ready() == [("honest", None), ("fresh50", WRONG)]
+
+
 def test_an_attempt_that_waited_too_long_is_refused_with_a_reason(
     gate: PasswordGate[str], clock: Clock
 ) -> None:

@@ -79,6 +79,22 @@ def test_a_right_password_from_a_fresh_address_gets_in_while_another_is_locked_o
             assert ann.enter("ann", PW) == ["ann"]
 
 
+def test_a_newcomer_gets_in_while_a_guesser_floods_from_fresh_addresses(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(PasswordGate, "ROOM_BURST", 3, raising=False)
+    monkeypatch.setattr(PasswordGate, "ROOM_RATE", 4.0, raising=False)
+    monkeypatch.setattr(PasswordGate, "MAX_WAIT", 2.0, raising=False)
+    with RoomServer("127.0.0.1", 0, password=PW) as srv:
+        # 30 guesses from 30 fresh addresses of one network: most of them wait (7 s' worth).
+        guesses = [guess(srv.address, f"127.0.0.{i}", "guess") for i in range(2, 32)]
+        with Peer(srv.address, source="127.0.1.5") as ann:  # another network: checked first
+            assert ann.enter("ann", PW) == ["ann"]
+        for peer in guesses:
+            assert peer.closed_with_error().startswith(("Wrong", "Too many"))
+            peer.close()
+
+
 def test_a_shared_address_locked_out_by_a_guesser_still_lets_its_people_in() -> None:
     # Today's finding: a lock-out refuses the right password too, so anyone can lock
     # an office (one NAT address) out of its own room.

@@ -65,8 +65,10 @@ class PasswordGate(Generic[K]):
       :attr:`ROOM_RATE` per second, whatever the address. An attempt is only
       checked while the bucket holds one (a right password gives it back);
       otherwise it waits, and waiting attempts are checked from the address
-      with the fewest wrong passwords first, oldest first. One that has
-      waited :attr:`MAX_WAIT` is refused with :data:`ROOM_BUSY`.
+      with the fewest wrong passwords first, then from the network (IPv4
+      /24) with the fewest, then oldest first: a guesser's fresh addresses
+      from its own network queue behind a newcomer from elsewhere. One that
+      has waited :attr:`MAX_WAIT` is refused with :data:`ROOM_BUSY`.
 
     A client token or an address that got in with the right password during
     this run skips the room-wide bucket (a token also its address's lock):
@@ -103,6 +105,7 @@ class PasswordGate(Generic[K]):
         "_good_addresses",
         "_good_tokens",
         "_hash",
+        "_networks",
         "_scan_at",
         "_seq",
         "_waiting",
@@ -113,6 +116,8 @@ class PasswordGate(Generic[K]):
         self._clock = clock
         # address -> (wrong attempts, locked until, last wrong); least recently failed first.
         self._failures: OrderedDict[str, tuple[int, float, float]] = OrderedDict()
+        # network -> (wrong attempts, last wrong); for the order of waiting attempts.
+        self._networks: OrderedDict[str, tuple[int, float]] = OrderedDict()
         self._good_tokens: OrderedDict[str, None] = OrderedDict()
         self._good_addresses: OrderedDict[str, None] = OrderedDict()
         self._budget = float(self.ROOM_BURST)
@@ -194,7 +199,7 @@ class PasswordGate(Generic[K]):
         self._refill(now)
         while True:
             best: _Try[K] | None = None
-            best_key = (0, 0)
+            best_key = (0, 0, 0)
             scan_at = math.inf
             for one in self._waiting.values():
                 locked = self._lock_end(one, now)
@@ -206,7 +211,11 @@ class PasswordGate(Generic[K]):
                 elif self._budget < 1:
                     scan_at = min(scan_at, self._budget_at + (1 - self._budget) / self.ROOM_RATE)
                 else:
-                    key = (self._record(one.address, now)[0], one.seq)
+                    key = (
+                        self._record(one.address, now)[0],
+                        self._network_wrong(one, now),
+                        one.seq,
+                    )
                     if best is None or key < best_key:
                         best, best_key = one, key
             if best is None:
@@ -234,6 +243,12 @@ class PasswordGate(Generic[K]):
         self._failures[one.address] = (count, locked_until, now)
         while len(self._failures) > self.MAX_TRACKED:
             self._failures.popitem(last=False)
+        network = _network(one.address)
+        wrong = self._network_wrong(one, now) + 1
+        self._networks.pop(network, None)
+        self._networks[network] = (wrong, now)
+        while len(self._networks) > self.MAX_TRACKED:
+            self._networks.popitem(last=False)
         return WRONG
 
     def _refill(self, now: float) -> None:
@@ -247,6 +262,12 @@ class PasswordGate(Generic[K]):
         if record is None or now - record[2] > self.FORGET_AFTER:
             return 0, 0.0
         return record[0], record[1]
+
+    def _network_wrong(self, one: _Try[K], now: float) -> int:
+        record = self._networks.get(_network(one.address))
+        if record is None or now - record[1] > self.FORGET_AFTER:
+            return 0
+        return record[0]
 
     def _lock_end(self, one: _Try[K], now: float) -> float:
         if one.token and one.token in self._good_tokens:
@@ -265,6 +286,12 @@ class PasswordGate(Generic[K]):
             "Too many wrong passwords from your address: "
             f"try again in {int(locked_until - now) + 1} s."
         )
+
+
+def _network(address: str) -> str:
+    """The /24 of an IPv4 address (the address itself otherwise)."""
+    head, dot, _ = address.rpartition(".")
+    return head if dot and ":" not in address else address
 
 
 def _remember(table: OrderedDict[str, None], key: str, limit: int) -> None:
