@@ -22,6 +22,14 @@ rules ("Reconnecting", "Acknowledgements").
   (the room may still hold our old connection and name), drops for ever with
   backoff 0.5 s doubling to 10 s.
 * After :meth:`close` the only event posted is the final ``Stopped``.
+* Events go on a bounded :class:`~desktopchat.inbox.EventQueue` by default: a
+  window that falls behind skips old chat, never answers or room state.
+* Text over the room's message limit (announced in its offer, else
+  ``max_message``) is refused here: by :meth:`ChatClient.send`, or with a
+  ``Rejected`` if it was queued before the room said its limit.
+
+One connection's work (handshake, outbox, reading) is
+:class:`~desktopchat.session.Session`'s.
 """
 
 from __future__ import annotations
@@ -39,9 +47,10 @@ from dataclasses import replace
 
 from desktopchat import protocol
 from desktopchat.connect import connect_any, describe
+from desktopchat.inbox import EventQueue
 from desktopchat.protocol import events as ev
-from desktopchat.protocol.client import ClientConnection
 from desktopchat.protocol.commands import Command, command_text, parse_command
+from desktopchat.session import LEGACY_GRACE, Dropped, Session, Stop
 
 __all__ = ["INITIAL_BACKOFF", "LEGACY_GRACE", "MAX_BACKOFF", "REFUSED_RETRY_WINDOW", "ChatClient"]
 
@@ -55,26 +64,6 @@ MAX_BACKOFF = 10.0
 #: room keeps retrying before it gives up: long enough for the server's
 #: keepalive to drop our own ghost connection.
 REFUSED_RETRY_WINDOW = 120.0
-#: Seconds of silence after the name frame after which a server is taken to be
-#: one that sends no events (the tutorial's).
-LEGACY_GRACE = 1.0
-_RECV_SIZE = 64 * 1024  # bytes asked of recv() at once: a whole default-size frame
-
-
-class _Stop(Exception):
-    """close() was called: unwind the network thread at once."""
-
-
-class _Fatal(Exception):
-    """The first session was refused, or a refusal outlasted the retry window."""
-
-
-class _Dropped(Exception):
-    """The connection ended (str(exc) is the reason); ``refused`` if the room said no."""
-
-    def __init__(self, reason: str, *, refused: bool = False) -> None:
-        super().__init__(reason)
-        self.refused = refused
 
 
 class ChatClient:
@@ -103,7 +92,8 @@ class ChatClient:
         #: whatever the room renamed us to. Reconnects use this name.
         self.name = name
         self.password = password
-        self.events: queue.Queue[ev.Event] = queue.Queue() if events is None else events
+        # Bounded by default: a window that falls behind skips old chat (inbox.py).
+        self.events: queue.Queue[ev.Event] = EventQueue() if events is None else events
         self.connect_timeout = connect_timeout
         self.reconnect = reconnect
         self.max_message = max_message
@@ -111,6 +101,9 @@ class ChatClient:
         self.token = secrets.token_hex(16)
         #: Protocol of the current or last session (None before the first welcome).
         self.version: int | None = None
+        #: The message limit the room announced at the last welcome (None: it
+        #: said none, so ``max_message`` applies).
+        self.room_max: int | None = None
 
         self._lock = threading.Lock()
         self._cids = itertools.count(1)  # guarded by _lock
@@ -138,6 +131,12 @@ class ChatClient:
         return self._connected
 
     @property
+    def message_limit(self) -> int:
+        """Largest text :meth:`send` takes: the room's announced limit, else ``max_message``."""
+        room_max = self.room_max
+        return room_max if room_max is not None else self.max_message
+
+    @property
     def pending(self) -> int:
         """Requests not yet taken by the room (waiting, or sent and not answered)."""
         with self._lock:
@@ -158,16 +157,17 @@ class ChatClient:
         A string is read with :func:`~desktopchat.protocol.commands.parse_command`
         (raising ``BadCommand`` for a bad command). Raises
         :class:`~desktopchat.protocol.LocalProtocolError` (nothing queued) if the
-        text is over ``max_message`` bytes. Requests made before :meth:`start`
-        or while disconnected wait in the outbox; after :meth:`close` they are
-        dropped.
+        text is over the room's limit (``max_message`` until a room announced
+        its own). Requests made before :meth:`start` or while disconnected wait
+        in the outbox; after :meth:`close` they are dropped.
         """
         if isinstance(request, str):
             request = parse_command(request)
         size = len(command_text(request).encode("utf-8"))
-        if size > self.max_message:
+        limit = self.message_limit
+        if size > limit:
             raise protocol.LocalProtocolError(
-                f"message of {size} bytes exceeds the limit of {self.max_message}"
+                f"message of {size} bytes exceeds the limit of {limit}"
             )
         with self._lock:
             cid = next(self._cids)
@@ -229,7 +229,7 @@ class ChatClient:
         except (BlockingIOError, InterruptedError):
             pass
         if self._stop.is_set():
-            raise _Stop
+            raise Stop
 
     def _post(self, event: ev.Event) -> None:
         if not self._stop.is_set():  # close() promised silence but for Stopped
@@ -245,7 +245,7 @@ class ChatClient:
     def _run(self) -> None:
         try:
             self._main()
-        except _Stop:
+        except Stop:
             pass
         except Exception as exc:  # a bug: say so rather than die silently
             log.exception("network thread crashed")
@@ -280,10 +280,10 @@ class ChatClient:
                     return
             else:
                 ever_connected = True
-                session = _Session(self, sock)
+                session = Session(self, sock)
                 try:
                     session.run()
-                except _Dropped as exc:
+                except Dropped as exc:
                     if session.welcomed:
                         established = True
                         refused_since = None
@@ -322,198 +322,7 @@ class ChatClient:
                     self._drain_wakeup()
 
     def _connect(self) -> socket.socket:
-        """Return a connected non-blocking socket, or raise OSError / _Stop."""
+        """Return a connected non-blocking socket, or raise OSError / Stop."""
         infos = socket.getaddrinfo(self.host, self.port, type=socket.SOCK_STREAM)
         self._drain_wakeup()  # the lookup may have taken a while
         return connect_any(infos, self.connect_timeout, self._wake_r, self._drain_wakeup)
-
-
-class _Session:
-    """One connection: the socket, its ClientConnection and what is half written.
-
-    Lives on the network thread only. ``run`` returns never: it raises
-    ``_Dropped`` or ``_Stop``.
-    """
-
-    def __init__(self, client: ChatClient, sock: socket.socket) -> None:
-        self.client = client
-        self.sock = sock
-        self.conn = ClientConnection(
-            client.name,
-            client.password,
-            token=client.token,
-            resume=client._resume,
-            max_message=client.max_message,
-        )
-        self.control = bytearray(self.conn.data_to_send())  # handshake bytes, first
-        self.grace_deadline: float | None = None
-        self.welcomed = False
-        # The outbox may go out: after the welcome, and in a protocol-2 room
-        # after the replay too (its acks say which requests need no resend).
-        self.ready = False
-        self.closing_reason: str | None = None
-        # The request being written and how much of it went out on *this*
-        # connection: one cut mid-frame is sent again whole next time.
-        self.frame = b""
-        self.offset = 0
-
-    def run(self) -> None:
-        client = self.client
-        client._phase = "handshake"
-        with selectors.DefaultSelector() as sel:
-            sel.register(client._wake_r, selectors.EVENT_READ)
-            sel.register(self.sock, selectors.EVENT_READ)
-            want_write = False
-            try:
-                while True:
-                    pending_write = self._flush()
-                    if pending_write != want_write:
-                        mask = selectors.EVENT_READ | (
-                            selectors.EVENT_WRITE if pending_write else 0
-                        )
-                        sel.modify(self.sock, mask)
-                        want_write = pending_write
-                    timeout = None
-                    if self.grace_deadline is not None:
-                        timeout = max(0.0, self.grace_deadline - time.monotonic())
-                    for key, mask in sel.select(timeout):
-                        if key.fileobj is client._wake_r:
-                            client._drain_wakeup()
-                        elif mask & selectors.EVENT_READ:
-                            self._receive()
-                    if self.grace_deadline is not None and time.monotonic() >= self.grace_deadline:
-                        self.grace_deadline = None
-                        welcome = self.conn.grace_expired()
-                        if welcome is not None:
-                            log.info("no events from the server: treating it as a plain relay")
-                            self._on_event(welcome)
-            except _Stop:
-                self._last_flush()
-                raise
-
-    # --- writing -----------------------------------------------------------------
-
-    def _flush(self) -> bool:
-        """Write what can be written now; return True if bytes are still waiting."""
-        client = self.client
-        try:
-            self.control += self.conn.data_to_send()
-            while self.control:
-                del self.control[: self.sock.send(self.control)]
-            # A room that spoke events before is not taken for a plain relay
-            # just because it is slow to answer a reconnect.
-            if self.grace_deadline is None and self.conn.waiting_for_grace and not client.version:
-                self.grace_deadline = time.monotonic() + LEGACY_GRACE
-            if not self.ready:
-                return False
-            while True:
-                if not self.frame:
-                    with client._lock:
-                        if not client._outbox:
-                            return False
-                        request = client._outbox[0]
-                    self.frame = self.conn.send(request)
-                    self.offset = 0
-                self.offset += self.sock.send(memoryview(self.frame)[self.offset :])
-                if self.offset < len(self.frame):
-                    continue  # the kernel took part; try again, it may say EAGAIN
-                self.frame = b""
-                with client._lock:
-                    request = client._outbox.popleft()  # only this thread pops
-                    if self.conn.version == 2:
-                        assert request.cid is not None
-                        client._unacked[request.cid] = request
-                if self.conn.version != 2 and request.cid is not None:
-                    client._post(ev.Sent(request.cid))
-        except (BlockingIOError, InterruptedError):
-            return True
-        except OSError as exc:
-            raise _Dropped(self.closing_reason or describe(exc)) from exc
-
-    def _last_flush(self) -> None:
-        """On close(): push out what fits without blocking, then say goodbye."""
-        if self.client._connected:
-            try:
-                self.sock.setblocking(False)
-                self._flush()
-                self.sock.shutdown(socket.SHUT_RDWR)
-            except (_Dropped, OSError):
-                pass
-
-    # --- reading -----------------------------------------------------------------
-
-    def _receive(self) -> None:
-        try:
-            data = self.sock.recv(_RECV_SIZE)
-        except (BlockingIOError, InterruptedError):
-            return
-        except OSError as exc:
-            raise _Dropped(self.closing_reason or describe(exc)) from exc
-        if not data:
-            raise _Dropped(self.closing_reason or "connection closed by the server")
-        try:
-            self.conn.receive_data(data)
-            while (event := self.conn.next_event()) is not None:
-                self._on_event(event)
-        except protocol.RemoteProtocolError as exc:
-            log.warning("server broke the protocol: %s", exc)
-            raise _Dropped(f"protocol error: {exc}") from exc
-
-    def _on_event(self, event: ev.Event) -> None:
-        client = self.client
-        conn = self.conn
-        match event:
-            case ev.Welcome():
-                self._welcome(event)
-                return
-            case ev.Refused(reason=reason):
-                raise _Dropped(reason, refused=True)
-            case ev.AuthRequired():
-                return
-            case ev.Accepted(cid=cid) | ev.Rejected(cid=cid):
-                self._answered(cid)
-            case ev.Replay(events=replayed):
-                for item in replayed:
-                    if isinstance(item, ev.Accepted):
-                        self._answered(item.cid)
-                self._release_outbox()
-            case ev.NickChange():
-                client.name = conn.name
-            case ev.RoomClosed():
-                self.closing_reason = ev.ROOM_CLOSED
-        client._resume = conn.resume_point
-        client._post(event)
-
-    def _release_outbox(self) -> None:
-        """Let the outbox go out; requests still unanswered go first, in order."""
-        if self.ready:
-            return
-        self.ready = True
-        client = self.client
-        with client._lock:
-            again = [client._unacked[cid] for cid in sorted(client._unacked)]
-            client._unacked.clear()
-            client._outbox.extendleft(reversed(again))
-
-    def _answered(self, cid: int) -> None:
-        with self.client._lock:
-            self.client._unacked.pop(cid, None)
-
-    def _welcome(self, welcome: ev.Welcome) -> None:
-        client = self.client
-        conn = self.conn
-        resumed = client._resume is not None and client._resume[0] == welcome.epoch
-        self.welcomed = True
-        client.name = conn.name
-        client.version = welcome.version
-        if welcome.version != 2:  # no replay pair is coming to wait for
-            self._release_outbox()
-        client._phase = "ready"
-        client._connected = True
-        client._post(
-            ev.Connected(
-                client.host, client.port, client.name, welcome.version, resumed, welcome.epoch
-            )
-        )
-        if welcome.text:
-            client._post(welcome)

@@ -77,6 +77,7 @@ class ChatApp:
         self.signal_received: int | None = None
         self._last_login: LoginValues | None = None
         self._title = APP_TITLE
+        self._focus: bool | None = None  # has_focus() within the current pump batch
 
         self.window = MainWindow(
             root, self.settings.font_size, on_submit=self.send_text, on_pick=self.start_private
@@ -247,13 +248,23 @@ class ChatApp:
         return self.presenter.title()
 
     def has_focus(self) -> bool:
-        """True while the window (or one of its dialogs) has the keyboard focus."""
+        """True while the window (or one of its dialogs) has the keyboard focus.
+
+        Asked once per pump batch: focus cannot change inside one callback, and
+        every Tcl call lets the network thread take the GIL (a flood made each
+        line wait for it).
+        """
+        if self.pump.handling > 1 and self._focus is not None:
+            return self._focus
         try:
-            return self.root.focus_get() is not None
+            focus = self.root.focus_get() is not None
         except (KeyError, tk.TclError):  # focus in a Tk-internal dialog
-            return True
+            focus = True
+        self._focus = focus if self.pump.handling else None
+        return focus
 
     def _end_batch(self) -> None:
+        self._focus = None
         self.transcript.flush()
         self.root.title(self._title)
 

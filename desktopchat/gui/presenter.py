@@ -34,6 +34,7 @@ from typing import TYPE_CHECKING, Protocol
 
 from desktopchat.client import ChatClient
 from desktopchat.gui.lines import Kind, Line, SendState
+from desktopchat.inbox import EventQueue
 from desktopchat.protocol import LocalProtocolError, name_key
 from desktopchat.protocol import events as ev
 from desktopchat.protocol.commands import BadCommand, parse_command
@@ -127,7 +128,7 @@ class Presenter:
         self.address = (host, port)
         self.view.users_reset([], name)
         self.view.set_status(f"connecting to {host}:{port}…")
-        self.client = self._client_factory(host, port, name, password or None, events=queue.Queue())
+        self.client = self._client_factory(host, port, name, password or None, events=EventQueue())
         self.client.start()
         self._update_title()
 
@@ -299,6 +300,10 @@ class Presenter:
                 self.view.countdown(delay)
             case ev.Failed(reason=reason):
                 self._failed(reason)
+            case ev.Skipped(count=count):
+                # One line per burst: the queue merges the drops of one burst.
+                noun = "message" if count == 1 else "messages"
+                self._event(f"{count:,} {noun} skipped: the window fell behind the room")
             case _:
                 log.debug("ignored event %r", event)
 

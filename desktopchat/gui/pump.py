@@ -3,11 +3,15 @@
 Role: the only bridge from the network thread to the widgets (Porcupine's run
 plugin and Thonny's backend poll do the same). Worker threads only ever
 ``put`` on a queue; this pump, running on the Tk thread, takes at most
-``batch`` items per tick and hands them to ``handle`` one by one, then calls
+``batch`` items per tick, hands them to ``handle`` one by one, then calls
 ``end_batch`` once (the app flushes the transcript there, so a tick costs one
-Text insert however many messages it carried).
+Text insert however many messages it carried). A tick also stops taking
+items once ``budget_ms`` have passed: during a flood the network thread
+competes for the CPU and the GIL and every item costs more, and the Tk loop
+must still turn every few milliseconds. The queue itself is bounded
+(``desktopchat/inbox.py``).
 
-Scheduling: when the batch limit was hit (more is waiting) the next tick is
+Scheduling: when the tick stopped with more waiting the next tick is
 ``after(busy_ms)`` (1 ms: the Tk event loop still runs in between, so input,
 redraws and timers are served during a flood); otherwise ``after(idle_ms)``
 (50 ms: a message shows within a frame or three, and an idle window costs
@@ -24,6 +28,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import queue
+import time
 import tkinter as tk
 from collections.abc import Callable
 from typing import Generic, TypeVar
@@ -35,6 +40,13 @@ log = logging.getLogger(__name__)
 #: Items handled per tick: enough to keep up with thousands of messages per
 #: second, few enough that one tick stays well under a frame (~16 ms).
 DEFAULT_BATCH = 200
+
+#: Milliseconds a tick may spend handling items (checked every few items):
+#: the Tk loop serves input and redraws at least this often during a flood.
+DEFAULT_BUDGET_MS = 8.0
+
+#: Items handled between two looks at the clock.
+_CLOCK_EVERY = 8
 
 T = TypeVar("T")
 
@@ -50,6 +62,7 @@ class EventPump(Generic[T]):
         *,
         end_batch: Callable[[], None] | None = None,
         batch: int = DEFAULT_BATCH,
+        budget_ms: float = DEFAULT_BUDGET_MS,
         idle_ms: int = 50,
         busy_ms: int = 1,
     ) -> None:
@@ -58,6 +71,7 @@ class EventPump(Generic[T]):
         self._handle = handle
         self._end_batch = end_batch
         self.batch = batch
+        self.budget_ms = budget_ms
         self.idle_ms = idle_ms
         self.busy_ms = busy_ms
         self._after_id: str | None = None
@@ -65,6 +79,7 @@ class EventPump(Generic[T]):
         self.handled = 0  # total items handled (benchmarks and tests read it)
         #: Items of the current batch handled so far (0 outside a batch).
         self.handling = 0
+        self._more = False  # the last drain stopped with items still waiting
 
     @property
     def running(self) -> bool:
@@ -92,13 +107,20 @@ class EventPump(Generic[T]):
             self.start()
 
     def drain_now(self) -> int:
-        """Handle up to one batch immediately; return how many were handled."""
+        """Handle up to one batch (and one time budget) now; return how many were handled."""
+        self._more = False
         q = self._source()
         if q is None:
             return 0
         count = 0
+        deadline = time.monotonic() + self.budget_ms / 1000
         try:
-            while count < self.batch:
+            while True:
+                if count >= self.batch or (
+                    count % _CLOCK_EVERY == 0 and count and time.monotonic() >= deadline
+                ):
+                    self._more = not q.empty()
+                    break
                 try:
                     item = q.get_nowait()
                 except queue.Empty:
@@ -117,7 +139,8 @@ class EventPump(Generic[T]):
         self._after_id = None
         busy = False
         try:
-            busy = self.drain_now() >= self.batch
+            self.drain_now()
+            busy = self._more
         finally:
             # Reschedule even if a handler raised (Tk reports the error through
             # report_callback_exception): one bad event must not stop the chat.

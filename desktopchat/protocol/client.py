@@ -2,7 +2,8 @@
 
 :class:`ClientConnection` writes the name, takes up the protocol-2 offer
 (with the client's token and, on a reconnect, the last room id it saw),
-answers the password question, and turns the room's pairs into events.
+answers the password question, takes on the message limit the offer
+announces, and turns the room's pairs into events.
 Requests go out through :meth:`send`. The caller owns the socket and the
 clock: it calls :meth:`grace_expired` when a server said nothing for a while
 after the name (a plain relay such as the tutorial's server).
@@ -28,12 +29,17 @@ from desktopchat.protocol.framing import (
 )
 from desktopchat.protocol.names import name_key
 
-__all__ = ["MAX_REPLAY", "ClientConnection", "ClientState"]
+__all__ = ["MAX_REPLAY", "MAX_ROOM_MESSAGE", "ClientConnection", "ClientState"]
 
 #: Most events a replay may announce: far above what a room keeps (1,000 by
 #: default, ``--history`` if larger), low enough that a hostile room cannot
 #: make us collect events without end.
 MAX_REPLAY = 100_000
+
+#: Largest message limit a room may announce (``*hello`` ``max=N``) that we
+#: take on: far above any chat, low enough that one frame cannot take all
+#: our memory. A room announcing more is refused at the handshake.
+MAX_ROOM_MESSAGE = 16 * 1024 * 1024
 
 
 class ClientState(enum.Enum):
@@ -61,6 +67,9 @@ class ClientConnection:
         self.token = token
         self.resume = resume
         self.max_message = max_message
+        #: The room's message limit as its offer announced it (None: not said,
+        #: the protocol's default); requests over it are refused in :meth:`send`.
+        self.room_max: int | None = None
         self.state = ClientState.HANDSHAKE
         self.version: int | None = None
         #: The room's epoch and the newest room id seen (protocol 2).
@@ -133,16 +142,22 @@ class ClientConnection:
 
     # --- requests ---------------------------------------------------------------------
 
+    @property
+    def message_limit(self) -> int:
+        """Largest text :meth:`send` takes: the room's announced limit, else ``max_message``."""
+        return self.room_max if self.room_max is not None else self.max_message
+
     def send(self, request: Command) -> bytes:
         """Bytes for one request (protocol 2: tagged with its cid).
 
         Raises :class:`LocalProtocolError` before the room let us in, and for
-        a text over the room's message limit.
+        a text over the room's message limit (:attr:`message_limit`).
         """
         if self.state is not ClientState.CHAT:
             raise LocalProtocolError(f"send() in state {self.state.name}")
+        limit = self.message_limit
         if self.version != 2:
-            return encode_frame(command_text(request), self.max_message)
+            return encode_frame(command_text(request), limit)
         cid = request.cid if request.cid is not None else 0
         match request:
             case ev.Message(text=text):
@@ -157,7 +172,7 @@ class ClientConnection:
                 meta, body = f"who {cid}", ""
             case ev.Help():
                 meta, body = f"help {cid}", ""
-        return encode_frame(meta) + encode_frame(body, self.max_message)
+        return encode_frame(meta) + encode_frame(body, limit)
 
     # --- pairs ------------------------------------------------------------------------
 
@@ -190,7 +205,11 @@ class ClientConnection:
             return self._welcome(ev.Welcome(self.name, "", 0))  # chat at once: a plain relay
         self._heard_event = True
         if sender == ev.HELLO and self.version is None:
-            if text.split(" ")[:2] == ["desktopchat", "2"]:
+            words = text.split(" ")
+            if words[:2] == ["desktopchat", "2"]:
+                refused = self._room_limit(words[2:])
+                if refused is not None:
+                    return refused
                 self.version = 2
                 self._out += encode_frame(wire.format_upgrade(self.token, self.resume))
             return None
@@ -210,6 +229,23 @@ class ClientConnection:
         if sender == ev.WELCOME:
             return self._welcome(ev.Welcome(self.name, text, 1))
         return None  # an event this version does not know, before the welcome
+
+    def _room_limit(self, words: list[str]) -> ev.Refused | None:
+        """Take on the ``max=N`` of the room's offer (other words are for later versions)."""
+        for word in words:
+            digits = word.removeprefix("max=")
+            if digits == word or not (digits.isascii() and digits.isdigit()):
+                continue
+            if len(digits) > 12 or int(digits) > MAX_ROOM_MESSAGE:
+                self.state = ClientState.CLOSED
+                return ev.Refused(
+                    f"The room takes messages of up to {digits[:20]} bytes; this client "
+                    f"reads at most {MAX_ROOM_MESSAGE} bytes."
+                )
+            limit = self.room_max = int(digits)
+            # Its history and messages come in frames up to its limit.
+            self._decoder.max_payload = max(self._decoder.max_payload, limit)
+        return None
 
     def _on_v1(self, sender: str, text: str) -> ev.Event | None:
         if self._replay is not None:

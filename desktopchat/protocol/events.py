@@ -327,3 +327,10 @@ class Stopped(Event):
     """The network thread has ended after ``close()``; ``unsent`` never reached the room."""
 
     unsent: tuple[int, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Skipped(Event):
+    """The window fell behind: ``count`` chat events were dropped before it got them."""
+
+    count: int

@@ -202,6 +202,15 @@ class PairDecoder:
         """True when part of a pair has arrived."""
         return self._sender is not None or self._frames.in_frame
 
+    @property
+    def max_payload(self) -> int:
+        """Largest frame accepted; a change applies from the next frame header on."""
+        return self._frames.max_payload
+
+    @max_payload.setter
+    def max_payload(self, value: int) -> None:
+        self._frames.max_payload = value
+
     def receive_data(self, data: bytes | bytearray | memoryview) -> None:
         """Append bytes read from the peer."""
         self._frames.receive_data(data)

@@ -8,7 +8,8 @@ refuse (``send(Refused(...))``). Broadcasts are encoded once by the room with
 :mod:`.wire`, not here.
 
 States: NAME -> HELLO -> (AUTH) -> JOINING -> CHAT -> CLOSED. After the name
-the session offers protocol 2 with ``(*hello, "desktopchat 2")`` (and asks
+the session offers protocol 2 with ``(*hello, "desktopchat 2")``, plus
+``max=N`` when the room's message limit is not the default (and asks
 for the password at once in a password room). The next frame is either the
 upgrade, or -- from a client that does not know protocol 2 -- the password,
 or in a room without a password a first message: that client joins as
@@ -26,6 +27,7 @@ from desktopchat.protocol import events as ev
 from desktopchat.protocol import wire
 from desktopchat.protocol.commands import BadCommand, parse_command
 from desktopchat.protocol.framing import (
+    DEFAULT_MAX_PAYLOAD,
     HANDSHAKE_MAX_PAYLOAD,
     HEADER_LENGTH,
     FrameDecoder,
@@ -42,15 +44,23 @@ __all__ = [
     "HELLO_PAIR",
     "ServerConnection",
     "ServerState",
+    "hello_pair",
 ]
 
-#: The offer of protocol 2, sent right after a valid name.
+#: The offer of protocol 2, sent right after a valid name (default message limit).
 HELLO_PAIR = encode_pair(ev.HELLO, "desktopchat 2")
 _AUTH_PAIR = encode_pair(ev.AUTH, "password required")
 #: Told (``*info``) to a protocol-1 client whose frame after the name let it in.
 EARLY_FRAME_DROPPED = (
     "Your first message arrived before the room let you in and was not relayed: send it again."
 )
+
+
+def hello_pair(max_message: int) -> bytes:
+    """The offer; a room whose message limit is not the default says it: ``max=N``."""
+    if max_message == DEFAULT_MAX_PAYLOAD:
+        return HELLO_PAIR
+    return encode_pair(ev.HELLO, f"desktopchat 2 max={max_message}")
 
 
 class ServerState(enum.Enum):
@@ -156,7 +166,9 @@ class ServerConnection:
             except InvalidName as exc:
                 return ev.Refused(str(exc))
             self.state = ServerState.HELLO
-            self._out += HELLO_PAIR + (_AUTH_PAIR if self._password_required else b"")
+            self._out += hello_pair(self._max_message) + (
+                _AUTH_PAIR if self._password_required else b""
+            )
             return None
         if state is ServerState.HELLO:
             what = "password" if self._password_required else "message"

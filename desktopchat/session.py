@@ -1,0 +1,253 @@
+"""One connection of the client's network thread: the socket, its session, what is half written.
+
+:class:`Session` is :class:`~desktopchat.client.ChatClient`'s (and only
+lives on its thread): it writes the handshake and then the outbox, reads
+pairs into the :class:`~desktopchat.protocol.client.ClientConnection` and
+posts its events, and ends by raising :class:`Dropped` (or :class:`Stop` on
+close()). ``client.py`` has the rules it keeps.
+"""
+
+from __future__ import annotations
+
+import logging
+import selectors
+import socket
+import time
+from typing import TYPE_CHECKING
+
+from desktopchat import protocol
+from desktopchat.connect import describe
+from desktopchat.protocol import events as ev
+from desktopchat.protocol.client import ClientConnection
+from desktopchat.protocol.commands import Command
+
+if TYPE_CHECKING:
+    from desktopchat.client import ChatClient
+
+__all__ = ["LEGACY_GRACE", "Dropped", "Session", "Stop"]
+
+log = logging.getLogger(__name__)
+
+#: Seconds of silence after the name frame after which a server is taken to be
+#: one that sends no events (the tutorial's).
+LEGACY_GRACE = 1.0
+_RECV_SIZE = 64 * 1024  # bytes asked of recv() at once: a whole default-size frame
+
+
+class Stop(Exception):
+    """close() was called: unwind the network thread at once."""
+
+
+class Dropped(Exception):
+    """The connection ended (str(exc) is the reason); ``refused`` if the room said no."""
+
+    def __init__(self, reason: str, *, refused: bool = False) -> None:
+        super().__init__(reason)
+        self.refused = refused
+
+
+class Session:
+    """One connection: the socket, its ClientConnection and what is half written.
+
+    Lives on the network thread only. ``run`` returns never: it raises
+    ``Dropped`` or ``Stop``.
+    """
+
+    def __init__(self, client: ChatClient, sock: socket.socket) -> None:
+        self.client = client
+        self.sock = sock
+        self.conn = ClientConnection(
+            client.name,
+            client.password,
+            token=client.token,
+            resume=client._resume,
+            max_message=client.max_message,
+        )
+        self.control = bytearray(self.conn.data_to_send())  # handshake bytes, first
+        self.grace_deadline: float | None = None
+        self.welcomed = False
+        # The outbox may go out: after the welcome, and in a protocol-2 room
+        # after the replay too (its acks say which requests need no resend).
+        self.ready = False
+        self.closing_reason: str | None = None
+        # The request being written and how much of it went out on *this*
+        # connection: one cut mid-frame is sent again whole next time.
+        self.frame = b""
+        self.offset = 0
+
+    def run(self) -> None:
+        client = self.client
+        client._phase = "handshake"
+        with selectors.DefaultSelector() as sel:
+            sel.register(client._wake_r, selectors.EVENT_READ)
+            sel.register(self.sock, selectors.EVENT_READ)
+            want_write = False
+            try:
+                while True:
+                    pending_write = self._flush()
+                    if pending_write != want_write:
+                        mask = selectors.EVENT_READ | (
+                            selectors.EVENT_WRITE if pending_write else 0
+                        )
+                        sel.modify(self.sock, mask)
+                        want_write = pending_write
+                    timeout = None
+                    if self.grace_deadline is not None:
+                        timeout = max(0.0, self.grace_deadline - time.monotonic())
+                    for key, mask in sel.select(timeout):
+                        if key.fileobj is client._wake_r:
+                            client._drain_wakeup()
+                        elif mask & selectors.EVENT_READ:
+                            self._receive()
+                    if self.grace_deadline is not None and time.monotonic() >= self.grace_deadline:
+                        self.grace_deadline = None
+                        welcome = self.conn.grace_expired()
+                        if welcome is not None:
+                            log.info("no events from the server: treating it as a plain relay")
+                            self._on_event(welcome)
+            except Stop:
+                self._last_flush()
+                raise
+
+    # --- writing -----------------------------------------------------------------
+
+    def _flush(self) -> bool:
+        """Write what can be written now; return True if bytes are still waiting."""
+        client = self.client
+        try:
+            self.control += self.conn.data_to_send()
+            while self.control:
+                del self.control[: self.sock.send(self.control)]
+            # A room that spoke events before is not taken for a plain relay
+            # just because it is slow to answer a reconnect.
+            if self.grace_deadline is None and self.conn.waiting_for_grace and not client.version:
+                self.grace_deadline = time.monotonic() + LEGACY_GRACE
+            if not self.ready:
+                return False
+            while True:
+                if not self.frame:
+                    with client._lock:
+                        if not client._outbox:
+                            return False
+                        request = client._outbox[0]
+                    try:
+                        self.frame = self.conn.send(request)
+                    except protocol.LocalProtocolError as exc:
+                        self._refuse_locally(request, exc)
+                        continue
+                    self.offset = 0
+                self.offset += self.sock.send(memoryview(self.frame)[self.offset :])
+                if self.offset < len(self.frame):
+                    continue  # the kernel took part; try again, it may say EAGAIN
+                self.frame = b""
+                with client._lock:
+                    request = client._outbox.popleft()  # only this thread pops
+                    if self.conn.version == 2:
+                        assert request.cid is not None
+                        client._unacked[request.cid] = request
+                if self.conn.version != 2 and request.cid is not None:
+                    client._post(ev.Sent(request.cid))
+        except (BlockingIOError, InterruptedError):
+            return True
+        except OSError as exc:
+            raise Dropped(self.closing_reason or describe(exc)) from exc
+
+    def _refuse_locally(self, request: Command, exc: protocol.LocalProtocolError) -> None:
+        """A queued request this room cannot take (over its message limit): settle it."""
+        client = self.client
+        with client._lock:
+            client._outbox.popleft()  # only this thread pops
+        log.info("request %s not sent: %s", request.cid, exc)
+        if request.cid is not None:
+            limit = self.conn.message_limit
+            reason = f"too long for this room, which takes at most {limit} bytes"
+            client._post(ev.Rejected(request.cid, reason))
+
+    def _last_flush(self) -> None:
+        """On close(): push out what fits without blocking, then say goodbye."""
+        if self.client._connected:
+            try:
+                self.sock.setblocking(False)
+                self._flush()
+                self.sock.shutdown(socket.SHUT_RDWR)
+            except (Dropped, OSError):
+                pass
+
+    # --- reading -----------------------------------------------------------------
+
+    def _receive(self) -> None:
+        try:
+            data = self.sock.recv(_RECV_SIZE)
+        except (BlockingIOError, InterruptedError):
+            return
+        except OSError as exc:
+            raise Dropped(self.closing_reason or describe(exc)) from exc
+        if not data:
+            raise Dropped(self.closing_reason or "connection closed by the server")
+        try:
+            self.conn.receive_data(data)
+            while (event := self.conn.next_event()) is not None:
+                self._on_event(event)
+        except protocol.RemoteProtocolError as exc:
+            log.warning("server broke the protocol: %s", exc)
+            raise Dropped(f"protocol error: {exc}") from exc
+
+    def _on_event(self, event: ev.Event) -> None:
+        client = self.client
+        conn = self.conn
+        match event:
+            case ev.Welcome():
+                self._welcome(event)
+                return
+            case ev.Refused(reason=reason):
+                raise Dropped(reason, refused=True)
+            case ev.AuthRequired():
+                return
+            case ev.Accepted(cid=cid) | ev.Rejected(cid=cid):
+                self._answered(cid)
+            case ev.Replay(events=replayed):
+                for item in replayed:
+                    if isinstance(item, ev.Accepted):
+                        self._answered(item.cid)
+                self._release_outbox()
+            case ev.NickChange():
+                client.name = conn.name
+            case ev.RoomClosed():
+                self.closing_reason = ev.ROOM_CLOSED
+        client._resume = conn.resume_point
+        client._post(event)
+
+    def _release_outbox(self) -> None:
+        """Let the outbox go out; requests still unanswered go first, in order."""
+        if self.ready:
+            return
+        self.ready = True
+        client = self.client
+        with client._lock:
+            again = [client._unacked[cid] for cid in sorted(client._unacked)]
+            client._unacked.clear()
+            client._outbox.extendleft(reversed(again))
+
+    def _answered(self, cid: int) -> None:
+        with self.client._lock:
+            self.client._unacked.pop(cid, None)
+
+    def _welcome(self, welcome: ev.Welcome) -> None:
+        client = self.client
+        conn = self.conn
+        resumed = client._resume is not None and client._resume[0] == welcome.epoch
+        self.welcomed = True
+        client.name = conn.name
+        client.version = welcome.version
+        client.room_max = conn.room_max
+        if welcome.version != 2:  # no replay pair is coming to wait for
+            self._release_outbox()
+        client._phase = "ready"
+        client._connected = True
+        client._post(
+            ev.Connected(
+                client.host, client.port, client.name, welcome.version, resumed, welcome.epoch
+            )
+        )
+        if welcome.text:
+            client._post(welcome)
