@@ -192,3 +192,12 @@ def test_the_furthest_behind_goes_first(server: RoomServer) -> None:
     for peer in (chatter, early, late):
         peer.close()
     reader.close()
+
+
+def test_the_budget_grows_with_the_message_limit() -> None:
+    big = 10 * 1024 * 1024
+    with RoomServer("127.0.0.1", 0, max_message=big) as server:
+        assert server._output.budget > 4 * 2 * big
+        assert server._output.member_limit > 16 * 2 * big
+    with pytest.raises(ValueError, match="output_budget must be at least"):
+        RoomServer("127.0.0.1", 0, output_budget=1024 * 1024)

@@ -43,7 +43,8 @@ OUTBUF_LIMIT = 4 * 1024 * 1024
 #: (``output.py``). Far above what a room of people ever has waiting (a join
 #: storm of 100 newcomers each owed a full 1 MiB history fits), and low enough
 #: that the server stays well under 256 MiB whatever its members do: the
-#: furthest behind are dropped first.
+#: furthest behind are dropped first. With a larger ``max_message`` it grows to
+#: four times the most one request can add (a join's burst or a broadcast).
 OUTPUT_BUDGET = 128 * 1024 * 1024
 
 #: Connections one address may hold at once (handshakes, members, closing):

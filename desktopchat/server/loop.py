@@ -79,7 +79,7 @@ class RoomServer(Lifecycle):
         password: str | None = None,
         history: int = 100,
         max_per_address: int | None = limits.MAX_PER_ADDRESS,
-        output_budget: int = limits.OUTPUT_BUDGET,
+        output_budget: int | None = None,
         stall_timeout: float = limits.STALL_TIMEOUT,
         idle_limit: float = limits.IDLE_LIMIT,
         max_message: int = protocol.DEFAULT_MAX_PAYLOAD,
@@ -107,7 +107,9 @@ class RoomServer(Lifecycle):
         outbuf_limit = max(limits.OUTBUF_LIMIT, HISTORY_MAX_BYTES + 16 * pair_max)
         # The most one request adds: a join's burst (history, *users) or a broadcast.
         headroom = HISTORY_MAX_BYTES + MAX_SERVER_TEXT + 4 * pair_max
-        if output_budget < 2 * headroom:
+        if output_budget is None:  # the default, or room for 4 such requests
+            output_budget = max(limits.OUTPUT_BUDGET, 4 * headroom)
+        elif output_budget < 2 * headroom:
             raise ValueError(f"output_budget must be at least {2 * headroom} bytes")
 
         listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
