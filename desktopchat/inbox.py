@@ -7,7 +7,9 @@ one :class:`~desktopchat.protocol.events.Skipped` in their place, merged with
 a neighbouring one: one "N messages skipped" line per burst, not per message.
 Everything else (acknowledgements, joins, renames, replays, connection
 events) is never dropped, so the window's state stays right. ``put`` never
-blocks: the network thread must keep reading or the room drops us.
+blocks: the network thread must keep reading or the room drops us (it only
+pauses a moment per read while the queue is :attr:`~EventQueue.behind`,
+``session.py``).
 """
 
 from __future__ import annotations
@@ -40,6 +42,11 @@ class EventQueue(queue.Queue[ev.Event]):
         super().__init__()
 
     # queue.Queue calls these with its mutex held.
+
+    @property
+    def behind(self) -> bool:
+        """True while more than half the chat limit waits: the window is not keeping up."""
+        return self.chat > self.max_chat // 2 or self.text > self.max_text // 2
 
     def _init(self, maxsize: int) -> None:
         self.queue: deque[ev.Event] = deque()

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING
 
 from desktopchat import protocol
 from desktopchat.connect import describe
+from desktopchat.inbox import EventQueue
 from desktopchat.protocol import events as ev
 from desktopchat.protocol.client import ClientConnection
 from desktopchat.protocol.commands import Command
@@ -32,6 +33,12 @@ log = logging.getLogger(__name__)
 #: one that sends no events (the tutorial's).
 LEGACY_GRACE = 1.0
 _RECV_SIZE = 64 * 1024  # bytes asked of recv() at once: a whole default-size frame
+#: Seconds the thread pauses after a read while the window is behind (its
+#: queue more than half full) and the read emptied the socket: the Tk thread
+#: gets the CPU and the GIL to draw (a flood otherwise kept its event loop
+#: waiting 100-200 ms at times). A full read means more is waiting: no pause
+#: then, or the room would find us too slow.
+YIELD_WHEN_BEHIND = 0.001
 
 
 class Stop(Exception):
@@ -191,6 +198,9 @@ class Session:
         except protocol.RemoteProtocolError as exc:
             log.warning("server broke the protocol: %s", exc)
             raise Dropped(f"protocol error: {exc}") from exc
+        events = self.client.events
+        if len(data) < _RECV_SIZE and isinstance(events, EventQueue) and events.behind:
+            time.sleep(YIELD_WHEN_BEHIND)  # only when the socket had no more for us
 
     def _on_event(self, event: ev.Event) -> None:
         client = self.client

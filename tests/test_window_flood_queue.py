@@ -127,6 +127,18 @@ def test_put_never_blocks_and_a_consumer_on_another_thread_gets_all_or_skipped()
     assert counted == total
 
 
+def test_behind_means_more_than_half_the_limit_waits() -> None:
+    q = EventQueue(max_chat=10, max_text=1000)
+    for i in range(5):
+        q.put(say(i))
+    assert not q.behind
+    q.put(say(5))
+    assert q.behind
+    drain(q)
+    q.put(say(0, "x" * 501))
+    assert q.behind
+
+
 def test_limits_must_leave_room() -> None:
     with pytest.raises(ValueError):
         EventQueue(max_chat=1)
