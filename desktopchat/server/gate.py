@@ -31,6 +31,10 @@ PENDING: Final = _Pending.PENDING
 #: None: let in; a str: refused, with the reason to send; PENDING: decided later.
 Verdict = str | None | Literal[_Pending.PENDING]
 
+#: One unit of the room budget, less a rounding error (so a refill timed to reach
+#: 1 does not fall a hair short and wake the loop again at once).
+_ONE = 1.0 - 1e-9
+
 WRONG = "Wrong password."
 ROOM_BUSY = "Too many wrong passwords are being tried in this room: try again in a minute."
 
@@ -152,7 +156,7 @@ class PasswordGate(Generic[K]):
         self._waiting[ticket] = one
         if locked > now:
             ready_at = locked
-        elif self._free(one) or self._budget >= 1:
+        elif self._free(one) or self._budget >= _ONE:
             ready_at = now
         else:
             ready_at = self._budget_at + (1 - self._budget) / self.ROOM_RATE
@@ -208,7 +212,7 @@ class PasswordGate(Generic[K]):
                 elif self._free(one):
                     best = one
                     break
-                elif self._budget < 1:
+                elif self._budget < _ONE:
                     scan_at = min(scan_at, self._budget_at + (1 - self._budget) / self.ROOM_RATE)
                 else:
                     key = (
