@@ -184,6 +184,8 @@ class PasswordGate(Generic[K]):
 
     def _serve(self, now: float) -> None:
         waiting, decided = self._waiting, self._decided
+        if waiting and now >= self._scan_at:
+            self._scan(now)  # first: a late wake-up must not cost anyone a turn it had
         while waiting:
             first = next(iter(waiting.values()))
             if first.until > now:
@@ -191,8 +193,6 @@ class PasswordGate(Generic[K]):
             del waiting[first.ticket]
             locked = self._lock_end(first, now)
             decided[first.ticket] = self._locked_reason(locked, now) if locked > now else ROOM_BUSY
-        if waiting and now >= self._scan_at:
-            self._scan(now)
         if not waiting:
             self._due, self._scan_at = None, math.inf
         else:
