@@ -22,7 +22,7 @@ from desktopchat import protocol
 from desktopchat.protocol import events as ev
 from desktopchat.protocol.server import ServerConnection
 from desktopchat.server import RoomServer
-from desktopchat.server.outqueue import REF_COST, SEND_MAX, OutQueue
+from desktopchat.server.outqueue import BUFFER_COST, REF_COST, SEND_MAX, OutQueue
 from desktopchat.server.room import Member, Room
 
 # --- the queue ---------------------------------------------------------------------------
@@ -38,13 +38,14 @@ def queue(*chunks: bytes) -> OutQueue:
 def test_a_queue_sends_its_chunks_in_order_across_partial_sends() -> None:
     out = queue(b"abc", b"defg", b"hi")
     assert (bytes(out), out.queued, out.cost()) == (b"abcdefghi", 9, 9 + 3 * REF_COST)
+    assert out.private == 9 + 3 * BUFFER_COST  # queue() puts private chunks
     assert bytes(out.head()) == b"abcdefghi"
-    assert out.consume(2) == 0  # inside the first chunk
+    assert out.consume(2) == (0, 0)  # inside the first chunk
     assert bytes(out.head()) == b"cdefghi"
-    assert out.consume(3) == 1  # the rest of "abc" and "de"
+    assert out.consume(3) == (1, 3 + BUFFER_COST)  # the rest of "abc" and "de"
     assert (bytes(out), out.oldest()) == (b"fghi", 1)
-    assert out.consume(4) == 2
-    assert not out and out.queued == 0 and out.offset == 0
+    assert out.consume(4) == (2, 6 + 2 * BUFFER_COST)
+    assert not out and out.queued == out.offset == out.private == 0
 
 
 def test_a_single_chunk_goes_out_without_a_copy() -> None:
@@ -177,6 +178,19 @@ def test_members_that_never_read_are_dropped_before_the_budget_is_passed(
     for peer in (chatter, *lazy):
         peer.close()
     reader.close()
+
+
+def test_answers_count_until_they_are_read(server: RoomServer) -> None:
+    asker = Peer.joined(server.address, "asker")
+    asker.users()
+    for _ in range(200):
+        asker.send("/help")
+    for _ in range(200):
+        asker.expect(ev.INFO)
+    # Read, so gone: 200 answers of about 200 bytes no longer count at all.
+    fanout = server._room.fanout
+    wait_until(lambda: fanout.private == fanout.refs == 0, what="nothing left waiting")
+    asker.close()
 
 
 def test_the_furthest_behind_goes_first(server: RoomServer) -> None:

@@ -6,11 +6,14 @@ Two limits keep memory bounded whatever members do (docs/PROTOCOL.md section 5):
   :data:`~.outqueue.REF_COST` per reference) may not pass ``member_limit``,
   or it is dropped as too slow;
 * per server: the output waiting anywhere, each shared buffer counted once,
-  may not pass ``budget``. It is measured from the fan-out's position (bytes
-  of every buffer ever made) back to the oldest chunk still queued, plus every
-  reference; once it comes within ``headroom`` (the most one request can add)
-  of the budget, the connections whose oldest chunk is oldest (the furthest
-  behind) are dropped until it is back under three quarters of that.
+  may not pass ``budget``. Shared (broadcast) bytes are measured from the
+  fan-out's position (bytes of every broadcast ever made) back to the oldest
+  chunk still queued; private bytes (answers, a join's history) and every
+  reference are counted exactly. Once it comes within ``headroom`` (the most
+  one request can add) of the budget, the connections furthest behind, those
+  that hold the most (the shared bytes since their oldest chunk, their
+  private bytes, their references), are dropped until it is back under three
+  quarters of that.
 """
 
 from __future__ import annotations
@@ -75,7 +78,7 @@ class Output:
     def used(self) -> int:
         """Unsent output the server may hold: shared buffers once, plus every reference."""
         fanout = self._fanout
-        return fanout.position - self.floor + REF_COST * fanout.refs
+        return fanout.position - self.floor + fanout.private + REF_COST * fanout.refs
 
     def check(self) -> bool:
         """After each request: keep the budget; True if connections were dropped for it."""
@@ -90,12 +93,21 @@ class Output:
     def _enforce(self) -> bool:
         self.flush_touched()  # what the kernel takes now need not count
         start = self._fanout.position
-        waiting = [(c.out.oldest(), i, c) for i, c in enumerate(self._conns) if c.out]
-        heapq.heapify(waiting)
-        self.floor = waiting[0][0] if waiting else start
+        oldest: list[tuple[int, int, Connection]] = []
+        behind: list[tuple[int, int, Connection]] = []
+        for i, conn in enumerate(self._conns):
+            out = conn.out
+            if out:
+                first = out.oldest()
+                oldest.append((first, i, conn))
+                held = start - first + out.private + REF_COST * len(out)
+                behind.append((-held, i, conn))
+        heapq.heapify(oldest)
+        heapq.heapify(behind)
+        self.floor = oldest[0][0] if oldest else start
         dropped = False
-        while waiting and (used := self.used()) > self._low:
-            victim = heapq.heappop(waiting)[2]
+        while behind and (used := self.used()) > self._low:
+            victim = heapq.heappop(behind)[2]
             if victim.state != CLOSED:
                 log.warning(
                     "%s: dropped: furthest behind (%d bytes waiting) when the server's"
@@ -108,16 +120,18 @@ class Output:
                 self.dropped += 1
                 dropped = True
                 self._close(victim)
-            while waiting and waiting[0][2].state == CLOSED:
-                heapq.heappop(waiting)
+            while oldest and oldest[0][2].state == CLOSED:
+                heapq.heappop(oldest)
             # Chunks made since the scan (the leaves just sent) are all newer than start.
-            self.floor = waiting[0][0] if waiting else start
+            self.floor = oldest[0][0] if oldest else start
         return dropped
 
     def discard(self, conn: Connection) -> None:
         """Forget a closing connection's queue."""
-        self._fanout.refs -= len(conn.out)
-        conn.out.clear()
+        fanout, out = self._fanout, conn.out
+        fanout.refs -= len(out)
+        fanout.private -= out.private
+        out.clear()
 
     def flush_touched(self) -> None:
         """One send for every connection with new output (more join while flushing)."""
@@ -145,7 +159,10 @@ class Output:
                 return
             if sent:
                 chunks = len(out)
-                self._fanout.refs -= out.consume(sent)
+                used, private = out.consume(sent)
+                fanout = self._fanout
+                fanout.refs -= used
+                fanout.private -= private
                 self.sent_since_trim += sent
                 if not out and (chunks > _BLOCK or conn.writing):
                     # A deque keeps up to 16 freed blocks (8 KB) for reuse: after

@@ -4,8 +4,11 @@ A room event is encoded once per protocol version; every recipient's
 :class:`OutQueue` holds a reference to the same ``bytes``, never a copy. Each
 queued chunk carries the fan-out's *position* when it was made (see
 :class:`~desktopchat.server.room.LocalFanout`): the oldest chunk still queued
-anywhere tells how much output the server may be holding, counting each shared
-buffer once. docs/PROTOCOL.md section 5 lists the limits built on this.
+anywhere tells how many shared bytes the server may be holding, each buffer
+counted once. A chunk for one member alone (an answer, a join's history) is
+*private*: its position is stored as ``~position`` (negative), and its bytes
+are counted exactly until they are sent. docs/PROTOCOL.md section 5 lists the
+limits built on this.
 """
 
 from __future__ import annotations
@@ -15,7 +18,8 @@ from operator import itemgetter
 
 __all__ = ["BUFFER_COST", "REF_COST", "SEND_MAX", "Chunk", "OutQueue"]
 
-#: (data, position): the bytes and the fan-out position at which they were made.
+#: (data, position): the bytes and the fan-out position at which they were
+#: made; ``~position`` for a private chunk.
 Chunk = tuple[bytes, int]
 
 #: Bytes counted for one queued reference besides its data: its slot in a
@@ -40,7 +44,7 @@ class OutQueue(deque[Chunk]):
     the loop takes bytes out with :meth:`head` and :meth:`consume`.
     """
 
-    __slots__ = ("offset", "queued")
+    __slots__ = ("offset", "private", "queued")
 
     def __init__(self) -> None:
         super().__init__()
@@ -48,24 +52,30 @@ class OutQueue(deque[Chunk]):
         self.offset = 0
         #: Bytes not sent yet, over all chunks.
         self.queued = 0
+        #: Bytes (with BUFFER_COST each) of the private chunks queued.
+        self.private = 0
 
     def __bytes__(self) -> bytes:
         """Everything still to send, as one copy (for tests and debugging)."""
         return b"".join(map(_data, self))[self.offset :]
 
-    def put(self, data: bytes, position: int) -> None:
-        """Queue ``data`` (made at fan-out ``position``) after what is already here."""
-        self.append((data, position))
+    def put(self, data: bytes, position: int) -> int:
+        """Queue private ``data`` (made at fan-out ``position``); return what it counts."""
+        self.append((data, ~position))
         self.queued += len(data)
+        cost = len(data) + BUFFER_COST
+        self.private += cost
+        return cost
 
     def clear(self) -> None:
         """Forget everything queued."""
         super().clear()
-        self.offset = self.queued = 0
+        self.offset = self.queued = self.private = 0
 
     def oldest(self) -> int:
         """The fan-out position of the first chunk (the queue must not be empty)."""
-        return self[0][1]
+        position = self[0][1]
+        return ~position if position < 0 else position
 
     def cost(self) -> int:
         """What this queue counts against its member's limit: data and references."""
@@ -99,17 +109,21 @@ class OutQueue(deque[Chunk]):
             parts[0] = memoryview(parts[0])[offset:]
         return b"".join(parts)
 
-    def consume(self, sent: int) -> int:
-        """The socket took ``sent`` bytes from the front; return how many chunks that used up."""
+    def consume(self, sent: int) -> tuple[int, int]:
+        """The socket took ``sent`` bytes from the front: chunks and private bytes used up."""
         if sent >= self.queued:
-            used = len(self)
+            used, private = len(self), self.private
             self.clear()
-            return used
+            return used, private
         self.queued -= sent
         offset = self.offset + sent
-        used = 0
+        used = private = 0
         while offset >= len(self[0][0]):
-            offset -= len(self.popleft()[0])
+            data, position = self.popleft()
+            offset -= len(data)
             used += 1
+            if position < 0:
+                private += len(data) + BUFFER_COST
         self.offset = offset
-        return used
+        self.private -= private
+        return used, private

@@ -80,16 +80,19 @@ class LocalFanout:
     this class and leave the connection code alone.
     """
 
-    __slots__ = ("members", "position", "refs", "touched")
+    __slots__ = ("members", "position", "private", "refs", "touched")
 
     def __init__(self) -> None:
         #: name_key -> member, in join order.
         self.members: dict[str, Member] = {}
         #: Members with new output since the loop last flushed.
         self.touched: set[Member] = set()
-        #: Bytes of every buffer queued so far, each counted once (with
+        #: Bytes of every broadcast buffer made so far, each counted once (with
         #: outqueue.BUFFER_COST): a chunk's position is this total when it was made.
         self.position = 0
+        #: Bytes of the private chunks (one member's alone) queued and not yet
+        #: sent, over all members (the loop subtracts what it sends or discards).
+        self.private = 0
         #: References queued and not yet sent, over all members (the loop
         #: subtracts what it sends or discards).
         self.refs = 0
@@ -119,8 +122,7 @@ class LocalFanout:
     def send(self, member: Member, data: bytes) -> None:
         """Queue ``data`` for one member."""
         if data:
-            member.out.put(data, self.position)
-            self.position += len(data) + BUFFER_COST
+            self.private += member.out.put(data, self.position)
             self.refs += 1
             self.touched.add(member)
 
