@@ -16,6 +16,7 @@ import time
 from typing import TYPE_CHECKING
 
 from desktopchat import protocol
+from desktopchat.bucket import TokenBucket
 from desktopchat.connect import describe
 from desktopchat.inbox import EventQueue
 from desktopchat.protocol import events as ev
@@ -39,6 +40,13 @@ _RECV_SIZE = 64 * 1024  # bytes asked of recv() at once: a whole default-size fr
 #: waiting 100-200 ms at times). A full read means more is waiting: no pause
 #: then, or the room would find us too slow.
 YIELD_WHEN_BEHIND = 0.001
+#: What we send at most on one connection to a protocol-2 room, (rate a
+#: second, burst): below the room's default limits (10 requests a second, 30
+#: at once; 64 KiB of text a second, 256 KiB at once), so a backlog (lines
+#: typed while disconnected) goes out paced after a reconnect instead of
+#: being refused "Slow down".
+PACE_REQUESTS = (8.0, 24)
+PACE_BYTES = (48 * 1024.0, 192 * 1024)
 
 
 class Stop(Exception):
@@ -81,6 +89,9 @@ class Session:
         # connection: one cut mid-frame is sent again whole next time.
         self.frame = b""
         self.offset = 0
+        now = time.monotonic()
+        self.pace = (TokenBucket(*PACE_REQUESTS, now), TokenBucket(*PACE_BYTES, now))
+        self.pace_deadline: float | None = None  # the next request may go then
 
     def run(self) -> None:
         client = self.client
@@ -99,8 +110,11 @@ class Session:
                         sel.modify(self.sock, mask)
                         want_write = pending_write
                     timeout = None
-                    if self.grace_deadline is not None:
-                        timeout = max(0.0, self.grace_deadline - time.monotonic())
+                    deadlines = [
+                        d for d in (self.grace_deadline, self.pace_deadline) if d is not None
+                    ]
+                    if deadlines:
+                        timeout = max(0.0, min(deadlines) - time.monotonic())
                     for key, mask in sel.select(timeout):
                         if key.fileobj is client._wake_r:
                             client._drain_wakeup()
@@ -131,6 +145,7 @@ class Session:
                 self.grace_deadline = time.monotonic() + LEGACY_GRACE
             if not self.ready:
                 return False
+            self.pace_deadline = None
             while True:
                 if not self.frame:
                     with client._lock:
@@ -142,6 +157,9 @@ class Session:
                     except protocol.LocalProtocolError as exc:
                         self._refuse_locally(request, exc)
                         continue
+                    if not self._paced(len(self.frame)):
+                        self.frame = b""  # made again when its turn comes
+                        return False
                     self.offset = 0
                 self.offset += self.sock.send(memoryview(self.frame)[self.offset :])
                 if self.offset < len(self.frame):
@@ -158,6 +176,24 @@ class Session:
             return True
         except OSError as exc:
             raise Dropped(self.closing_reason or describe(exc)) from exc
+
+    def _paced(self, size: int) -> bool:
+        """Take a request of ``size`` bytes from the pace, or set when it may go.
+
+        Only in a protocol-2 room: older rooms and the tutorial's server have no
+        rate limits to stay under.
+        """
+        if self.conn.version != 2:
+            return True
+        now = time.monotonic()
+        requests, data = self.pace
+        wait = max(requests.wait(1, now), data.wait(size, now))
+        if wait > 0:
+            self.pace_deadline = now + wait
+            return False
+        requests.take(1, now)
+        data.take(size, now)
+        return True
 
     def _refuse_locally(self, request: Command, exc: protocol.LocalProtocolError) -> None:
         """A queued request this room cannot take (over its message limit): settle it."""

@@ -11,10 +11,12 @@ import socket
 import threading
 import time
 
+import pytest
 from peer import Peer
 from relay import EventLog, MakeClient
 from waiting import wait_until
 
+from desktopchat import session
 from desktopchat.__main__ import build_parser, rate_limits_from
 from desktopchat.protocol import events as ev
 from desktopchat.server import RoomServer
@@ -89,7 +91,12 @@ def answers(log: EventLog, count: int, timeout: float) -> list[ev.Accepted | ev.
     return got
 
 
-def test_a_flooder_cannot_get_an_honest_reader_dropped(make_client: MakeClient) -> None:
+def test_a_flooder_cannot_get_an_honest_reader_dropped(
+    make_client: MakeClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The flooder is our client with its own pacing off: a hostile one does not pace itself.
+    monkeypatch.setattr(session, "PACE_REQUESTS", (1e9, 10**9))
+    monkeypatch.setattr(session, "PACE_BYTES", (1e12, 10**12))
     with RoomServer("127.0.0.1", 0, history=0) as server:
         reader = PacedReader(server.address, "reader", READER_RATE)
         flooder = make_client(server.address, "flooder")
@@ -131,6 +138,7 @@ def test_a_flooder_cannot_get_an_honest_reader_dropped(make_client: MakeClient) 
 def test_nick_spam_is_refused_with_slow_down_and_others_see_only_the_renames_taken(
     make_client: MakeClient,
 ) -> None:
+    # (20 renames are within our client's own pace: only the room's rename limit bites.)
     with RoomServer("127.0.0.1", 0) as server, Peer.joined(server.address, "bob") as bob:
         spammer = make_client(server.address, "eve")
         log = EventLog(spammer.events)
@@ -151,6 +159,25 @@ def test_nick_spam_is_refused_with_slow_down_and_others_see_only_the_renames_tak
             seen.append(pair)
         assert seen == [("*nick", "eve eve0"), ("*nick", "eve0 eve1"), ("*nick", "eve1 eve2")]
         assert pair[1] == "bob eve2"
+
+
+def test_lines_typed_while_away_go_out_paced_and_none_is_refused(
+    make_client: MakeClient,
+) -> None:
+    # More lines than the room takes at once wait in the outbox (typed while
+    # disconnected); our client paces them below the room's limits.
+    backlog = DEFAULT_RATE_LIMITS.message_burst + 15
+    with RoomServer("127.0.0.1", 0) as server, Peer.joined(server.address, "bob") as bob:
+        ann = make_client(server.address, "ann")
+        log = EventLog(ann.events)
+        for i in range(backlog):
+            ann.send(f"line {i}")
+        ann.start()
+        got = answers(log, backlog, timeout=15)
+        assert [type(a) for a in got] == [ev.Accepted] * backlog, got
+        assert [bob.read_until("ann") for _ in range(backlog)] == [
+            f"line {i}" for i in range(backlog)
+        ]
 
 
 def test_a_protocol_1_flooder_gets_error_pairs_and_the_room_relays_only_the_burst() -> None:

@@ -10,8 +10,9 @@ from __future__ import annotations
 import pytest
 from roomkit import Clock, Net, ids_in_log, joined
 
+from desktopchat.bucket import TokenBucket
 from desktopchat.protocol import events as ev
-from desktopchat.server.rates import DEFAULT_RATE_LIMITS, RateLimits, TokenBucket
+from desktopchat.server.rates import DEFAULT_RATE_LIMITS, RateLimits
 from desktopchat.server.room import Room
 
 
@@ -181,5 +182,7 @@ def test_token_bucket_refills_up_to_its_burst_and_gives_back() -> None:
     assert [bucket.take(1, 100.0) for _ in range(5)] == [True] * 4 + [False]  # capped at 4
     bucket.give_back(1)
     assert bucket.take(1, 100.0)
+    assert bucket.wait(1, 100.0) == pytest.approx(0.5) and bucket.wait(1, 100.5) == 0.0
+    assert bucket.wait(10, 100.5) == pytest.approx(1.5)  # more than the burst: until full
     with pytest.raises(ValueError):
         TokenBucket(rate=0.0, burst=1.0, now=0.0)

@@ -129,14 +129,15 @@ def test_put_never_blocks_and_a_consumer_on_another_thread_gets_all_or_skipped()
 
 def test_behind_means_more_than_half_the_limit_waits() -> None:
     q = EventQueue(max_chat=10, max_text=1000)
-    for i in range(5):
+    states = []
+    for i in range(6):
         q.put(say(i))
-    assert not q.behind
-    q.put(say(5))
-    assert q.behind
+        states.append(q.behind)
     drain(q)
+    states.append(q.behind)
     q.put(say(0, "x" * 501))
-    assert q.behind
+    states.append(q.behind)
+    assert states == [False] * 5 + [True, False, True]
 
 
 def test_limits_must_leave_room() -> None:

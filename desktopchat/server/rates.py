@@ -9,40 +9,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-__all__ = ["DEFAULT_RATE_LIMITS", "MemberRates", "RateLimits", "TokenBucket"]
+from desktopchat.bucket import TokenBucket
 
-
-class TokenBucket:
-    """``rate`` tokens a second, at most ``burst`` saved up; starts full.
-
-    A cost above ``burst`` (one maximum-size message when the byte burst is
-    smaller than the room's message limit) passes only when the bucket is
-    full, and leaves it in debt: the average rate holds all the same.
-    """
-
-    __slots__ = ("burst", "level", "rate", "stamp")
-
-    def __init__(self, rate: float, burst: float, now: float) -> None:
-        if rate <= 0 or burst <= 0:
-            raise ValueError("a bucket needs a positive rate and burst")
-        self.rate = rate
-        self.burst = burst
-        self.level = burst
-        self.stamp = now
-
-    def take(self, cost: float, now: float) -> bool:
-        """Take ``cost`` tokens if there are enough; False (nothing taken) if not."""
-        level = min(self.burst, self.level + (now - self.stamp) * self.rate)
-        self.stamp = now
-        self.level = level
-        if level < min(cost, self.burst):
-            return False
-        self.level = level - cost
-        return True
-
-    def give_back(self, cost: float) -> None:
-        """Undo a :meth:`take` (another bucket refused the same request)."""
-        self.level = min(self.burst, self.level + cost)
+__all__ = ["DEFAULT_RATE_LIMITS", "MemberRates", "RateLimits"]
 
 
 @dataclass(frozen=True)
