@@ -54,7 +54,3 @@ class AddressCounts:
             self._counts[address] = left
         else:
             self._counts.pop(address, None)
-
-    def held(self, address: str) -> int:
-        """Connections ``address`` holds now."""
-        return self._counts.get(address, 0)
