@@ -65,7 +65,10 @@ def test_our_client_reports_the_refusal(make_client: MakeClient) -> None:
         held.close()
 
 
-def test_refusals_that_pile_up_are_closed_without_a_word() -> None:
+def test_refusals_that_pile_up_are_closed_without_a_word(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    caplog.set_level(logging.INFO, logger="desktopchat")
     with RoomServer("127.0.0.1", 0, history=0, max_per_address=2) as server:
         held = [Peer(server.address, source="127.0.0.3") for _ in range(2)]
         # Refusals linger to deliver their reason while the client keeps them open...
@@ -79,6 +82,11 @@ def test_refusals_that_pile_up_are_closed_without_a_word() -> None:
         for peer in (*held, *lingering, blunt):
             peer.close()
         wait_until(lambda: connections(server, "127.0.0.3") == 0)
+    # One line for the operator, not one per refused connection.
+    refusals = [r.getMessage() for r in caplog.records if "refusing" in r.getMessage()]
+    assert refusals == [
+        "127.0.0.3: refusing connections over the limit of 2 per address (logged once a minute)"
+    ]
 
 
 def test_the_cap_is_on_by_default_and_on_the_command_line() -> None:

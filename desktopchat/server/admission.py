@@ -7,7 +7,10 @@ from __future__ import annotations
 
 import enum
 
-__all__ = ["AddressCounts", "Admission"]
+__all__ = ["LOG_EVERY", "AddressCounts", "Admission"]
+
+#: Seconds between two log lines about one address's refused connections.
+LOG_EVERY = 60.0
 
 
 class Admission(enum.Enum):
@@ -28,6 +31,8 @@ class AddressCounts:
             raise ValueError("max_per_address must be at least 1 (or None for no cap)")
         self.cap = cap
         self._counts: dict[str, int] = {}
+        # address -> when its refusals were last logged (monotonic seconds).
+        self._logged: dict[str, float] = {}
 
     def admission(self, address: str) -> Admission:
         """Whether one more connection from ``address`` may come in."""
@@ -44,6 +49,15 @@ class AddressCounts:
         return (
             f"Too many connections from your address (at most {self.cap}): close one and try again."
         )
+
+    def worth_logging(self, address: str, now: float) -> bool:
+        """True for the first refusal of ``address`` in a minute (a flood logs little)."""
+        if now - self._logged.get(address, -LOG_EVERY) < LOG_EVERY:
+            return False
+        if len(self._logged) >= 1024:  # forget the addresses not refused lately
+            self._logged = {a: t for a, t in self._logged.items() if now - t < LOG_EVERY}
+        self._logged[address] = now
+        return True
 
     def add(self, address: str) -> None:
         self._counts[address] = self._counts.get(address, 0) + 1

@@ -233,7 +233,14 @@ class RoomServer(Lifecycle):
             self._set_deadline(conn, self._handshake_timeout)
             log.debug("connection from %s", conn.label())
             if admission is Admission.REFUSE:
-                self._fail(conn, self._per_address.refusal())
+                if self._per_address.worth_logging(address, self._output.now):
+                    log.warning(
+                        "%s: refusing connections over the limit of %d per address"
+                        " (logged once a minute)",
+                        address,
+                        self._per_address.cap,
+                    )
+                self._fail(conn, self._per_address.refusal(), quiet=True)
 
     def _on_readable(self, conn: Connection) -> None:
         if conn in self._backlog:
@@ -389,11 +396,12 @@ class RoomServer(Lifecycle):
 
     # --- leaving ---------------------------------------------------------------------------------
 
-    def _fail(self, conn: Connection, reason: str) -> None:
+    def _fail(self, conn: Connection, reason: str, *, quiet: bool = False) -> None:
         """Fatal error for this connection: tell it why, then a lingering close."""
         if conn.state >= CLOSING:
             return
-        log.info("%s: closing: %s", conn.label(), reason)
+        if not quiet:
+            log.info("%s: closing: %s", conn.label(), reason)
         self._room.leave(conn)
         if conn.session.state is not ServerState.CLOSED:
             self._room.fanout.send(conn, conn.session.send(ev.Refused(reason)))
