@@ -18,7 +18,7 @@ from typing import TypeVar
 
 __all__ = ["Lifecycle"]
 
-log = logging.getLogger("desktopchat.server.loop")
+log = logging.getLogger(__name__)
 
 _Self = TypeVar("_Self", bound="Lifecycle")
 
