@@ -7,13 +7,10 @@ the room -- what a line says, when it is sent, what the status is -- is the
 client's queue on the Tk thread into :meth:`Presenter.handle`; nothing but
 the Tk thread touches a widget. docs/ARCHITECTURE.md has the picture.
 
-Decisions kept here (window behaviour): the login dialog opens over the
-shown main window, and Cancel keeps the window (Room ▸ Host room… is one
-click away); dialogs are watched with ``<Destroy>`` instead of
-``wait_window`` (no nested loop: the pump keeps running); a final failure
-brings the login dialog back with the reason unless we host the room; Quit
-asks before dropping lines the room has not taken, saves the settings and
-destroys the window without waiting for threads.
+Window decisions: the login dialog opens over the shown window and Cancel
+keeps it; dialogs are watched with ``<Destroy>`` (no nested loop); a final
+failure brings the login dialog back unless we host; Quit asks before
+dropping unsent lines and never waits for threads.
 """
 
 from __future__ import annotations
