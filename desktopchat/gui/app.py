@@ -26,7 +26,6 @@ from pathlib import Path
 from tkinter import filedialog, messagebox
 from typing import TYPE_CHECKING, Any
 
-from desktopchat import __version__
 from desktopchat.client import ChatClient
 from desktopchat.gui.host import HostDialog, HostValues
 from desktopchat.gui.lines import Line, SendState
@@ -34,7 +33,7 @@ from desktopchat.gui.login import LoginDialog, LoginValues
 from desktopchat.gui.menus import MenuItem, MenuTable, build_menubar
 from desktopchat.gui.presenter import APP_TITLE, ClientFactory, Presenter, ServerFactory
 from desktopchat.gui.pump import EventPump
-from desktopchat.gui.textwindow import protocol_text, show_text_window
+from desktopchat.gui.textwindow import protocol_text, show_about, show_text_window
 from desktopchat.gui.window import MainWindow
 from desktopchat.protocol import events as ev
 from desktopchat.settings import FONT_SIZE_RANGE, Settings, save_settings
@@ -423,13 +422,7 @@ class ChatApp:
 
     def show_about(self) -> None:
         """Help ▸ About."""
-        messagebox.showinfo(
-            "About desktopchat",
-            f"desktopchat {__version__}\n\n"
-            "A chat room for a small group on one network.\n"
-            "Host a room from the Room menu, or join one with its address.",
-            parent=self.root,
-        )
+        show_about(self.root)
 
     def set_font_size(self, size: int) -> None:
         """Resize the transcript, list and input text (clamped to the allowed range)."""

@@ -11,7 +11,9 @@ from __future__ import annotations
 import tkinter as tk
 from pathlib import Path
 from tkinter import font as tkfont
-from tkinter import ttk
+from tkinter import messagebox, ttk
+
+from desktopchat import __version__
 
 __all__ = ["PROTOCOL_SUMMARY", "protocol_text", "show_text_window"]
 
@@ -79,3 +81,14 @@ def show_text_window(
     win.bind("<Escape>", lambda _e: win.destroy())
     win.protocol("WM_DELETE_WINDOW", win.destroy)
     return win
+
+
+def show_about(parent: tk.Misc) -> None:
+    """Help ▸ About: the version and what the program is for."""
+    messagebox.showinfo(
+        "About desktopchat",
+        f"desktopchat {__version__}\n\n"
+        "A chat room for a small group on one network.\n"
+        "Host a room from the Room menu, or join one with its address.",
+        parent=parent,
+    )
