@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import logging
 import os
+import sys
 import threading
 import tkinter as tk
 from collections.abc import Iterator
@@ -105,6 +106,25 @@ def make_client() -> Iterator[MakeClient]:
     for c in made:
         c.close()
         assert c._thread is None or not c._thread.is_alive()
+
+
+@pytest.fixture
+def applog_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+    """A private DESKTOPCHAT_HOME for tests of applog; undoes every global it touches."""
+    from desktopchat import applog
+
+    monkeypatch.setenv("DESKTOPCHAT_HOME", str(tmp_path))
+    root = logging.getLogger()
+    saved = (root.level, list(root.handlers), sys.excepthook, threading.excepthook)
+    yield tmp_path
+    for handler in root.handlers[:]:
+        if handler not in saved[1]:
+            root.removeHandler(handler)
+            handler.close()
+    root.setLevel(saved[0])
+    applog.install_excepthook(None)  # forget the dialog, then put the hooks back
+    sys.excepthook, threading.excepthook = saved[2], saved[3]
+    logging.captureWarnings(False)
 
 
 @pytest.fixture

@@ -9,9 +9,6 @@ from __future__ import annotations
 
 import logging
 import re
-import sys
-import threading
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -28,22 +25,6 @@ FORGED = (
 RECORD = re.compile(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,\d{3} ")
 
 
-@pytest.fixture
-def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
-    """A private DESKTOPCHAT_HOME; puts back the handlers and hooks applog replaces."""
-    monkeypatch.setenv("DESKTOPCHAT_HOME", str(tmp_path))
-    root = logging.getLogger()
-    saved = (root.level, list(root.handlers), sys.excepthook, threading.excepthook)
-    yield tmp_path
-    for handler in root.handlers[:]:
-        if handler not in saved[1]:
-            root.removeHandler(handler)
-            handler.close()
-    root.setLevel(saved[0])
-    sys.excepthook, threading.excepthook = saved[2], saved[3]
-    logging.captureWarnings(False)
-
-
 def log_lines(path: Path) -> list[str]:
     for handler in logging.getLogger().handlers:
         handler.flush()
@@ -51,7 +32,7 @@ def log_lines(path: Path) -> list[str]:
 
 
 def test_chat_text_logged_at_vv_is_one_line_with_the_newline_escaped(
-    home: Path, capsys: pytest.CaptureFixture[str]
+    applog_home: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     path = applog.setup_logging(2, console=True)
     logging.getLogger("desktopchat.server.room").debug("<%s> %s", "eve", FORGED)
@@ -79,7 +60,7 @@ def test_chat_text_logged_at_vv_is_one_line_with_the_newline_escaped(
     ],
     ids=["crlf", "cr", "nel", "ls", "ps", "vt", "ff", "ansi", "nul"],
 )
-def test_every_line_break_and_control_is_escaped(home: Path, text: str, shown: str) -> None:
+def test_every_line_break_and_control_is_escaped(applog_home: Path, text: str, shown: str) -> None:
     path = applog.setup_logging(2, console=False)
     logging.getLogger("desktopchat.test").info("said a%sb", text)
     said = [line for line in log_lines(path) if "said" in line]
@@ -87,13 +68,13 @@ def test_every_line_break_and_control_is_escaped(home: Path, text: str, shown: s
     assert said[0].endswith(f"said a{shown}b")
 
 
-def test_bidi_controls_are_escaped(home: Path) -> None:
+def test_bidi_controls_are_escaped(applog_home: Path) -> None:
     path = applog.setup_logging(0, console=False)
     logging.getLogger("desktopchat.test").warning("file %s", "\u202etxt.exe")
     assert log_lines(path)[-1].endswith("file \\u202etxt.exe")
 
 
-def test_backslashes_stay_and_a_traceback_keeps_its_lines(home: Path) -> None:
+def test_backslashes_stay_and_a_traceback_keeps_its_lines(applog_home: Path) -> None:
     path = applog.setup_logging(0, console=False)
     log = logging.getLogger("desktopchat.test")
     log.info("plain: C:\\path\\n, tab\there")
@@ -110,7 +91,7 @@ def test_backslashes_stay_and_a_traceback_keeps_its_lines(home: Path) -> None:
     assert lines[-1] == "ValueError: boom"
 
 
-def test_a_room_at_vv_logs_a_forging_chat_line_as_one_line(home: Path) -> None:
+def test_a_room_at_vv_logs_a_forging_chat_line_as_one_line(applog_home: Path) -> None:
     path = applog.setup_logging(2, console=False)
     with (
         RoomServer("127.0.0.1", 0) as room,

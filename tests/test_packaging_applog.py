@@ -9,29 +9,11 @@ import subprocess
 import sys
 import textwrap
 import threading
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from desktopchat import applog
-
-
-@pytest.fixture
-def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
-    """A private DESKTOPCHAT_HOME; undoes every global applog touches."""
-    monkeypatch.setenv("DESKTOPCHAT_HOME", str(tmp_path))
-    root = logging.getLogger()
-    saved = (root.level, list(root.handlers), sys.excepthook, threading.excepthook)
-    yield tmp_path
-    for handler in root.handlers[:]:
-        if handler not in saved[1]:
-            root.removeHandler(handler)
-            handler.close()
-    root.setLevel(saved[0])
-    applog.install_excepthook(None)  # forget the dialog, then put the hooks back
-    sys.excepthook, threading.excepthook = saved[2], saved[3]
-    logging.captureWarnings(False)
 
 
 def _ours() -> list[logging.Handler]:
@@ -43,9 +25,9 @@ def _flush() -> None:
         handler.flush()
 
 
-def test_log_file_lives_in_the_log_dir(home: Path) -> None:
+def test_log_file_lives_in_the_log_dir(applog_home: Path) -> None:
     path = applog.setup_logging(0, console=False)
-    assert path == home / "log" / "desktopchat.log"
+    assert path == applog_home / "log" / "desktopchat.log"
     logging.getLogger("desktopchat.test").info("hello from the test")
     _flush()
     text = path.read_text(encoding="utf-8")
@@ -54,7 +36,7 @@ def test_log_file_lives_in_the_log_dir(home: Path) -> None:
     assert applog.current_log_file() == path
 
 
-def test_debug_reaches_the_file_only_with_vv(home: Path) -> None:
+def test_debug_reaches_the_file_only_with_vv(applog_home: Path) -> None:
     path = applog.setup_logging(1, console=False)
     logging.getLogger("desktopchat.test").debug("quiet detail")
     _flush()
@@ -65,7 +47,7 @@ def test_debug_reaches_the_file_only_with_vv(home: Path) -> None:
     assert "loud detail" in path.read_text(encoding="utf-8")
 
 
-def test_setting_up_twice_does_not_double_handlers(home: Path) -> None:
+def test_setting_up_twice_does_not_double_handlers(applog_home: Path) -> None:
     applog.setup_logging(0, console=True)
     first = len(_ours())
     applog.setup_logging(0, console=True)
@@ -77,7 +59,7 @@ def test_setting_up_twice_does_not_double_handlers(home: Path) -> None:
     [(0, False, False), (0, True, True), (1, False, True)],
 )
 def test_stderr_levels(
-    home: Path,
+    applog_home: Path,
     monkeypatch: pytest.MonkeyPatch,
     verbosity: int,
     console: bool,
@@ -93,7 +75,7 @@ def test_stderr_levels(
 
 
 def test_no_std_streams_means_file_only_and_print_is_safe(
-    home: Path, monkeypatch: pytest.MonkeyPatch
+    applog_home: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(sys, "stdout", None)
     monkeypatch.setattr(sys, "stderr", None)
@@ -107,17 +89,17 @@ def test_no_std_streams_means_file_only_and_print_is_safe(
     assert "still logged" in path.read_text(encoding="utf-8")
 
 
-def test_unwritable_log_dir_falls_back_to_temp(home: Path) -> None:
-    (home / "log").write_text("a file where the directory should be")
+def test_unwritable_log_dir_falls_back_to_temp(applog_home: Path) -> None:
+    (applog_home / "log").write_text("a file where the directory should be")
     path = applog.setup_logging(0, console=False)
-    assert path.parent != home / "log"
+    assert path.parent != applog_home / "log"
     _flush()
     assert "logging to" in path.read_text(encoding="utf-8")
     path.unlink()
 
 
 @pytest.mark.allow_error_log
-def test_excepthook_logs_and_shows_the_log_path(home: Path) -> None:
+def test_excepthook_logs_and_shows_the_log_path(applog_home: Path) -> None:
     path = applog.setup_logging(0, console=False)
     shown: list[str] = []
     applog.install_excepthook(shown.append)
@@ -133,7 +115,7 @@ def test_excepthook_logs_and_shows_the_log_path(home: Path) -> None:
     assert "Traceback" in text and "something broke" in text
 
 
-def test_ctrl_c_gets_no_dialog(home: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_ctrl_c_gets_no_dialog(applog_home: Path, capsys: pytest.CaptureFixture[str]) -> None:
     applog.setup_logging(0, console=False)
     shown: list[str] = []
     applog.install_excepthook(shown.append)
@@ -142,7 +124,7 @@ def test_ctrl_c_gets_no_dialog(home: Path, capsys: pytest.CaptureFixture[str]) -
 
 
 @pytest.mark.allow_error_log
-def test_failing_dialog_is_logged_not_raised(home: Path) -> None:
+def test_failing_dialog_is_logged_not_raised(applog_home: Path) -> None:
     path = applog.setup_logging(0, console=False)
 
     def broken(message: str) -> None:
@@ -155,7 +137,7 @@ def test_failing_dialog_is_logged_not_raised(home: Path) -> None:
 
 
 @pytest.mark.allow_error_log
-def test_thread_exception_is_logged(home: Path) -> None:
+def test_thread_exception_is_logged(applog_home: Path) -> None:
     path = applog.setup_logging(0, console=False)
     shown: list[str] = []
     applog.install_excepthook(shown.append)
@@ -193,7 +175,9 @@ def test_uncaught_exception_in_a_real_process(tmp_path: Path) -> None:
 
 @pytest.mark.gui
 @pytest.mark.allow_error_log
-def test_tk_callback_errors_reach_the_dialog(home: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_tk_callback_errors_reach_the_dialog(
+    applog_home: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     import tkinter as tk
 
     from desktopchat.gui import crash
