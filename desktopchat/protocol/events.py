@@ -16,7 +16,6 @@ from dataclasses import dataclass
 
 EVENT_PREFIX = "*"  # a sender starting with this is a room event
 PRIVATE_PREFIX = "@"  # a sender starting with this is a private message from that user
-COMMAND_PREFIX = "/"  # a message starting with this is a command for the server
 
 HELLO = "*hello"  # text: "desktopchat 2": the room offers protocol 2
 WELCOME = "*welcome"
@@ -123,10 +122,6 @@ class Notice(RoomEvent):
     """A notice from the room to everyone (e.g. that it is closing)."""
 
     text: str
-
-
-#: What a client can send: these events (with a cid) plus Who and Help.
-Sendable = Message | Action | Private | NickChange
 
 
 @dataclass(frozen=True, slots=True)

@@ -85,7 +85,6 @@ class ServerConnection:
         "_meta",
         "_out",
         "_password_required",
-        "_token",
         "_upgrade",
         "name",
         "state",
@@ -101,7 +100,6 @@ class ServerConnection:
         self.version = 1
         #: The validated name from the handshake (the room may rename it later).
         self.name = ""
-        self._token = ""
         self._upgrade: tuple[str, tuple[str, int] | None] | None = None
         # A protocol-1 client's frame after its name was dropped: tell it once in CHAT.
         self._dropped = False
