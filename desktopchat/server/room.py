@@ -53,6 +53,9 @@ MAX_SERVER_TEXT = DEFAULT_MAX_PAYLOAD
 #: flight across a reconnect.
 TOKENS_KEPT = 10_000
 CIDS_KEPT = 512
+#: Remembered cids in all (~170 bytes each, about 34 MB): a member who keeps
+#: coming back under fresh tokens pushes out the least recent tokens, not memory.
+DONE_KEPT = 200_000
 
 
 class Member:
@@ -161,6 +164,7 @@ class Room:
         self._done: OrderedDict[str, OrderedDict[int, tuple[int | None, float | None]]] = (
             OrderedDict()
         )
+        self._done_count = 0  # cids remembered over all tokens
 
     @property
     def members(self) -> dict[str, Member]:
@@ -386,13 +390,17 @@ class Room:
         done = self._done.get(member.token)
         if done is None:
             done = self._done[member.token] = OrderedDict()
-            while len(self._done) > TOKENS_KEPT:
-                self._done.popitem(last=False)
         else:
             self._done.move_to_end(member.token)
         done[cid] = (id_, when)
+        self._done_count += 1
         if len(done) > CIDS_KEPT:
             done.popitem(last=False)
+            self._done_count -= 1
+        # Least recent tokens go first; the current one always stays.
+        while len(self._done) > TOKENS_KEPT or self._done_count > DONE_KEPT:
+            _, forgotten = self._done.popitem(last=False)
+            self._done_count -= len(forgotten)
         self.fanout.send(member, wire.ack_v2(cid, id_, when))
 
     def _reject(self, member: Member, cid: int | None, reason: str) -> None:

@@ -11,6 +11,7 @@ from roomkit import START, Clock, Net, ids_in_log, joined
 from desktopchat.protocol import LocalProtocolError
 from desktopchat.protocol import events as ev
 from desktopchat.protocol.commands import HELP_TEXT, Command
+from desktopchat.server import room as room_module
 
 # --- ids, times, acknowledgements ---------------------------------------------------------
 
@@ -260,3 +261,23 @@ def test_rejected_cid_is_tried_again(net: Net) -> None:
     ann.send(ev.Private("hi", to="carol", cid=1))
     assert ann.take() == [ev.Accepted(1, 4, START)]
     assert carol.take() == [ev.Private("hi", to="carol", sender="ann", id=4, time=START)]
+
+
+def test_remembered_cids_are_bounded_over_all_tokens(
+    net: Net, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A member coming back again and again under fresh tokens must not make the
+    # room remember cids without end: the least recent tokens are forgotten.
+    monkeypatch.setattr(room_module, "DONE_KEPT", 10)
+    members = joined(net, *(f"m{i}" for i in range(6)))
+    for member in members:
+        for cid in range(1, 5):
+            member.send(ev.Message("x", cid=cid))
+    remembered = net.room._done
+    assert sum(len(cids) for cids in remembered.values()) <= 10
+    assert members[0].conn.token not in remembered  # the least recent went first
+    newest = members[-1]
+    newest.take()
+    newest.send(ev.Message("x", cid=4))  # still recognised as a resend
+    assert [type(e) for e in newest.take()] == [ev.Accepted]
+    assert ids_in_log(net.room)[-1] == 6 + 6 * 4
