@@ -1,0 +1,216 @@
+"""The menu bar and what its items do: dialogs, saving, help, text size.
+
+:class:`MenuActions` is a mixin of :class:`~.app.ChatApp` (which keeps the
+view side of the presenter): the menu table, the login / host dialogs and the
+other commands a menu item or shortcut runs. Each method takes the app as
+``self``; dialogs are watched with ``<Destroy>`` (no nested event loop).
+"""
+
+from __future__ import annotations
+
+import time
+import tkinter as tk
+from collections.abc import Callable
+from dataclasses import replace
+from pathlib import Path
+from tkinter import filedialog, messagebox
+from typing import TYPE_CHECKING, Any
+
+from desktopchat.gui.host import HostDialog, HostValues
+from desktopchat.gui.login import LoginDialog, LoginValues
+from desktopchat.gui.menus import MenuItem, MenuTable
+from desktopchat.gui.textwindow import protocol_text, show_about, show_text_window
+from desktopchat.settings import FONT_SIZE_RANGE, Settings
+
+if TYPE_CHECKING:
+    from desktopchat.gui.presenter import Presenter
+    from desktopchat.gui.transcript import Transcript
+    from desktopchat.gui.window import MainWindow
+
+__all__ = ["MenuActions"]
+
+
+class MenuActions:
+    """What the menu bar offers; mixed into ChatApp."""
+
+    if TYPE_CHECKING:  # provided by ChatApp
+        root: tk.Tk
+        closed: bool
+        dialog: tk.Toplevel | None
+        settings: Settings
+        presenter: Presenter
+        transcript: Transcript
+        window: MainWindow
+        _last_login: LoginValues | None
+
+        def join(self, host: str, port: int, name: str, password: str | None = None) -> None: ...
+        def leave(self) -> None: ...
+        def start_hosting(self, values: HostValues) -> str | None: ...
+        def request_quit(self) -> None: ...
+
+    def menu_table(self) -> MenuTable:
+        """The whole menu bar: (menu, [(label, handler, accelerator), ...])."""
+        return [
+            (
+                "&Room",
+                [
+                    MenuItem("&Host room…", self.host_room),
+                    MenuItem("&Join room…", self.join_room),
+                    MenuItem("&Leave room", self.leave_room),
+                    None,
+                    MenuItem("&Save transcript…", self.save_transcript),
+                    None,
+                    MenuItem("&Quit", self.request_quit, "Ctrl+Q", ("<Control-q>", "<Control-Q>")),
+                ],
+            ),
+            (
+                "&View",
+                [
+                    MenuItem(
+                        "&Larger text",
+                        self.larger_text,
+                        "Ctrl+=",
+                        ("<Control-equal>", "<Control-plus>", "<Control-KP_Add>"),
+                    ),
+                    MenuItem(
+                        "&Smaller text",
+                        self.smaller_text,
+                        "Ctrl+-",
+                        ("<Control-minus>", "<Control-KP_Subtract>"),
+                    ),
+                ],
+            ),
+            (
+                "&Help",
+                [
+                    MenuItem("&Protocol", self.show_protocol),
+                    MenuItem("&About", self.show_about),
+                ],
+            ),
+        ]
+
+    # --- dialogs ------------------------------------------------------------
+
+    def _watch_dialog(self, dialog: tk.Toplevel, done: Callable[[Any], None]) -> None:
+        self.dialog = dialog
+
+        def on_destroy(event: tk.Event[tk.Misc]) -> None:
+            # Only the user's OK/Cancel counts: a dialog the app closed itself
+            # (another one replaced it, or the window is closing) reports nothing.
+            if event.widget is not dialog or self.dialog is not dialog:
+                return
+            self.dialog = None
+            if not self.closed:
+                done(getattr(dialog, "result", None))
+
+        dialog.bind("<Destroy>", on_destroy, add=True)
+
+    def _close_dialog(self) -> None:
+        dialog, self.dialog = self.dialog, None
+        if dialog is not None and dialog.winfo_exists():
+            dialog.destroy()
+
+    def login_initial(self) -> LoginValues:
+        """Values the login dialog starts with: the last attempt, else the settings."""
+        if self._last_login is not None:
+            return self._last_login
+        s = self.settings
+        return LoginValues(name=s.name, host=s.host, port=s.port, password="")
+
+    def show_login(
+        self,
+        error: str | None = None,
+        initial: LoginValues | None = None,
+    ) -> None:
+        """Open the login dialog; on Connect, join that room."""
+        if self.closed:
+            return
+        self._close_dialog()
+        dialog = LoginDialog(self.root, initial or self.login_initial(), error)
+
+        def done(result: LoginValues | None) -> None:
+            if result is None:
+                return
+            self._last_login = result
+            self.settings = replace(
+                self.settings, name=result.name, host=result.host, port=result.port
+            )
+            if self.presenter.server is not None:
+                self.presenter.leave()  # one room at a time: joining elsewhere ends hosting
+            self.join(result.host, result.port, result.name, result.password)
+
+        self._watch_dialog(dialog, done)
+
+    def join_room(self) -> None:
+        """Room ▸ Join room…"""
+        self.show_login()
+
+    def host_room(self, initial: HostValues | None = None) -> None:
+        """Room ▸ Host room…: the dialog calls :meth:`start_hosting` on Start."""
+        if self.closed:
+            return
+        self._close_dialog()
+        if initial is None:
+            initial = HostValues(
+                name=self.presenter.own_name or self.settings.name,
+                port=self.settings.host_port,
+                password="",
+            )
+        dialog = HostDialog(self.root, initial, self.start_hosting)
+        self._watch_dialog(dialog, lambda _result: None)
+
+    def leave_room(self) -> None:
+        """Room ▸ Leave room."""
+        if self.presenter.client is None and self.presenter.server is None:
+            self.transcript.add_event("You are not in a room.")
+            self.transcript.flush()
+            return
+        self.leave()
+
+    def save_transcript(self) -> None:
+        """Room ▸ Save transcript…: write the transcript as UTF-8 text."""
+        path = filedialog.asksaveasfilename(
+            parent=self.root,
+            title="Save transcript",
+            defaultextension=".txt",
+            initialfile=time.strftime("desktopchat-%Y-%m-%d-%H%M.txt"),
+            filetypes=[("Text files", "*.txt"), ("All files", "*")],
+        )
+        if path:
+            self.write_transcript(Path(path))
+
+    def write_transcript(self, path: Path) -> bool:
+        """Write the transcript to ``path``; report a failure in a dialog."""
+        try:
+            path.write_text(self.transcript.get_text(), encoding="utf-8")
+        except OSError as exc:
+            messagebox.showerror(
+                "Save transcript", f"Could not save {path}:\n{exc}", parent=self.root
+            )
+            return False
+        self.transcript.add_event(f"Transcript saved to {path}")
+        self.transcript.flush()
+        return True
+
+    def show_protocol(self) -> None:
+        """Help ▸ Protocol."""
+        show_text_window(self.root, "desktopchat — protocol", protocol_text())
+
+    def show_about(self) -> None:
+        """Help ▸ About."""
+        show_about(self.root)
+
+    def set_font_size(self, size: int) -> None:
+        """Resize the transcript, list and input text (clamped to the allowed range)."""
+        low, high = FONT_SIZE_RANGE
+        size = max(low, min(high, size))
+        self.window.set_font_size(size)
+        self.settings = replace(self.settings, font_size=size)
+
+    def larger_text(self) -> None:
+        """View ▸ Larger text."""
+        self.set_font_size(self.settings.font_size + 1)
+
+    def smaller_text(self) -> None:
+        """View ▸ Smaller text."""
+        self.set_font_size(self.settings.font_size - 1)
