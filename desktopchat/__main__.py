@@ -220,7 +220,7 @@ def _serve(args: argparse.Namespace) -> int:
     import signal
 
     from desktopchat import protocol
-    from desktopchat.lan import join_addresses
+    from desktopchat.net.lan import join_addresses
     from desktopchat.server import RoomServer
 
     log = logging.getLogger("desktopchat.serve")

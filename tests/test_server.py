@@ -14,7 +14,7 @@ from peer import Peer
 from waiting import wait_until
 
 from desktopchat import protocol
-from desktopchat.lan import join_addresses
+from desktopchat.net.lan import join_addresses
 from desktopchat.protocol import events
 from desktopchat.protocol.commands import HELP_TEXT
 from desktopchat.server import RoomServer

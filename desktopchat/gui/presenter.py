@@ -136,7 +136,7 @@ class Presenter:
         """Start a room on 0.0.0.0:PORT and join it; return an error sentence or None."""
         import errno
 
-        from desktopchat.lan import join_addresses
+        from desktopchat.net.lan import join_addresses
         from desktopchat.server import RoomServer
 
         factory = self._server_factory or RoomServer
