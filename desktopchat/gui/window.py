@@ -59,9 +59,13 @@ class MainWindow:
         outer.pack(fill="both", expand=True)
 
         self.panes = ttk.PanedWindow(outer, orient="horizontal")
-        self.transcript = Transcript(self.panes, text_font=self.text_font)
+        # One tab per conversation: the room's first, private ones beside it
+        # (gui/tabs.py manages them; the room's tab is never closed).
+        self.notebook = ttk.Notebook(self.panes)
+        self.transcript = Transcript(self.notebook, text_font=self.text_font)
+        self.notebook.add(self.transcript, text="Room")
         self.userlist = UserPanel(self.panes, on_pick=on_pick, list_font=self.list_font)
-        self.panes.add(self.transcript, weight=5)
+        self.panes.add(self.notebook, weight=5)
         self.panes.add(self.userlist, weight=0)  # extra width goes to the transcript
 
         entry_row = ttk.Frame(outer, padding=(0, 6, 0, 6))
