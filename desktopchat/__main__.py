@@ -6,6 +6,7 @@ This is the one place that wires the parts together:
 * ``--join HOST:PORT``    -> the login dialog pre-filled (straight in with ``--name``)
 * ``--host [PORT]``       -> the chat window, hosting a room at once
 * ``--serve``             -> the room server alone, headless, until Ctrl+C/SIGTERM
+* ``--discover``          -> list the rooms announced on this network, then exit
 
 Passwords never go on the command line (other users can read it in ``ps``):
 use ``--password-file FILE`` or the ``DESKTOPCHAT_PASSWORD`` variable.
@@ -114,6 +115,16 @@ def build_parser() -> argparse.ArgumentParser:
         help=f"open the window and host a room at once (port {DEFAULT_PORT} if omitted)",
     )
     mode.add_argument("--serve", action="store_true", help="run the room server headless")
+    mode.add_argument(
+        "--discover", action="store_true", help="list the rooms on this network, then exit"
+    )
+    parser.add_argument(
+        "--timeout",
+        type=parse_timeout,
+        default=None,
+        metavar="S",
+        help=f"how long --discover listens (default {DISCOVER_SECONDS:g} seconds)",
+    )
     parser.add_argument("--name", help="your name in the room (with --join or --host)")
     server = parser.add_argument_group("server options (--serve)")
     server.add_argument(
@@ -179,14 +190,53 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.name is not None and args.serve:
         parser.error("--name is for the window (--join or --host), not --serve")
+    if args.timeout is not None and not args.discover:
+        parser.error("--timeout is for --discover")
     # Logging before anything else runs: a windowed executable has no console, so
     # the log file is its only output; a crash shows a dialog naming that file.
     console_less = sys.stderr is None
-    applog.setup_logging(args.verbose, console=args.serve)
-    applog.install_excepthook(_show_crash_dialog if console_less or not args.serve else None)
+    headless = args.serve or args.discover
+    applog.setup_logging(args.verbose, console=headless)
+    applog.install_excepthook(_show_crash_dialog if console_less or not headless else None)
     if args.serve:
         return _serve(args)
+    if args.discover:
+        return _discover(DISCOVER_SECONDS if args.timeout is None else args.timeout)
     return _window(args, parser)
+
+
+#: How long ``--discover`` listens by default: rooms answer a query within a
+#: second; three leave room for a busy network.
+DISCOVER_SECONDS = 3.0
+
+
+def parse_timeout(value: str) -> float:
+    """argparse type for ``--timeout``: seconds, more than 0 and at most an hour."""
+    try:
+        seconds = float(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number of seconds, got {value!r}") from None
+    if not 0 < seconds <= 3600:
+        raise argparse.ArgumentTypeError(f"expected 0 < S <= 3600 seconds, got {value!r}")
+    return seconds
+
+
+def _discover(timeout: float) -> int:
+    """``--discover``: print the rooms on this network, one a line; exit 0, or 1 if none."""
+    import textwrap
+
+    from desktopchat.net import discovery
+
+    try:
+        rooms = discovery.discover(timeout)
+    except OSError as exc:
+        print(f"desktopchat: {exc}", file=sys.stderr)
+        rooms = []
+    for room in rooms:
+        print(discovery.room_line(room))
+    if not rooms:
+        print(textwrap.fill(discovery.NOTHING_FOUND_HINT, 79), file=sys.stderr)
+    return 0 if rooms else 1
 
 
 #: Environment variable holding the room password for --serve (never argv).

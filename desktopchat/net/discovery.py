@@ -36,7 +36,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from desktopchat.escapes import escape_all
+from desktopchat.escapes import UNSAFE, escape_all
 
 if TYPE_CHECKING:
     from zeroconf import ServiceInfo, ServiceStateChange, Zeroconf
@@ -45,6 +45,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "MAX_ROOMS",
+    "NOTHING_FOUND_HINT",
     "PROTOCOL_VERSION",
     "SERVICE_TYPE",
     "Announcer",
@@ -52,6 +53,7 @@ __all__ = [
     "FoundRoom",
     "discover",
     "room_from_record",
+    "room_line",
     "txt_record",
 ]
 
@@ -89,6 +91,16 @@ MIN_UPDATE_INTERVAL = 5.0
 RESOLVE_TIMEOUT = 3.0
 
 _DIGITS = re.compile(r"[0-9]{1,6}")
+
+#: What to tell someone who finds no room (the join dialog and ``--discover``).
+NOTHING_FOUND_HINT = (
+    "No rooms found on this network. What commonly blocks finding them: "
+    "a guest or public Wi-Fi that keeps devices apart (client isolation), "
+    'Windows treating the network as "Public" (make it "Private"), '
+    "or the host being on another network or subnet. "
+    "Ask the host for their invitation and paste its link or address "
+    "(for example 192.168.1.20:1234) instead."
+)
 
 
 # --- the record -----------------------------------------------------------------
@@ -163,6 +175,12 @@ class FoundRoom:
         if self.encrypted_only:
             words.append("encrypted only")
         return ", ".join(words)
+
+
+def room_line(room: FoundRoom) -> str:
+    """One line for ``--discover``: name, invitation link, then the flags."""
+    flags = room.flags()
+    return f"{room.name}  {room.link()}" + (f"  ({flags})" if flags else "")
 
 
 def txt_record(
@@ -289,7 +307,12 @@ def _instance_name(room_name: str, fingerprint: str, port: int) -> str:
     restarted room takes its old name back instead of adding a second entry.
     """
     tag = hashlib.sha256(f"{fingerprint}:{port}".encode()).hexdigest()[:6]
-    label = cut_room_name(room_name)[:40].replace(".", " ") or "room"
+    # A DNS label: at most 63 bytes; zeroconf refuses controls (and dots would
+    # read as label separators to some browsers).
+    label = " ".join(UNSAFE.sub(" ", room_name).replace(".", " ").split())[:40]
+    while len(label.encode("utf-8", "surrogatepass")) > 48:
+        label = label[:-1]
+    label = label.strip() or "room"
     return f"{label} ({tag}).{SERVICE_TYPE}"
 
 
