@@ -1,4 +1,4 @@
-"""Remembered preferences: name, room address, window geometry, text size.
+"""Remembered preferences: name, room address, window geometry, text size, theme.
 
 A small :class:`Settings` dataclass saved as JSON in ``settings.json`` inside
 :func:`desktopchat.paths.config_dir` (XDG on Linux, APPDATA on Windows,
@@ -41,6 +41,8 @@ from desktopchat import paths
 __all__ = [
     "FONT_SIZE_RANGE",
     "SETTINGS_FILE",
+    "THEMES",
+    "USERLIST_WIDTH_MAX",
     "Settings",
     "load_settings",
     "save_settings",
@@ -54,6 +56,12 @@ SETTINGS_FILE = "settings.json"
 
 #: Text sizes (points) we accept from the file; anything else is a typo or damage.
 FONT_SIZE_RANGE = (6, 48)
+
+#: The View ▸ Theme choices ("system" follows the desktop's light/dark setting).
+THEMES = ("system", "light", "dark")
+
+#: Widest user list we restore (pixels): wider is damage, not a preference.
+USERLIST_WIDTH_MAX = 2000
 
 #: Version written into the file so a later format change can migrate old files.
 _FORMAT_VERSION = 1
@@ -75,6 +83,10 @@ class Settings:
     font_size: int = 11
     #: Last port used for hosting (0 = any free port).
     host_port: int = 1234
+    #: "system" (follow the desktop's light/dark setting), "light" or "dark".
+    theme: str = "system"
+    #: Width of the user list in pixels (the sash beside it); 0 = its natural width.
+    userlist_width: int = 0
 
 
 def settings_path() -> Path:
@@ -104,6 +116,10 @@ def _valid(field: str, value: object) -> bool:
         return _int_in(value, 0, 65535)
     if field == "font_size":
         return _int_in(value, *FONT_SIZE_RANGE)
+    if field == "theme":
+        return value in THEMES
+    if field == "userlist_width":
+        return _int_in(value, 0, USERLIST_WIDTH_MAX)
     return False
 
 

@@ -154,3 +154,12 @@ def test_control_characters_in_text_fields_fall_back(tmp_path: Path) -> None:
     path = tmp_path / "settings.json"
     path.write_text(json.dumps({"name": "ann\x00", "host": "a\nb", "port": 99}), "utf-8")
     assert load_settings(path) == Settings(port=99)
+
+
+def test_theme_and_userlist_width_round_trip_and_bad_values_fall_back(tmp_path: Path) -> None:
+    path = tmp_path / "settings.json"
+    save_settings(Settings(theme="dark", userlist_width=240), path)
+    assert load_settings(path) == Settings(theme="dark", userlist_width=240)
+    for bad in ({"theme": "Dark"}, {"theme": 1}, {"userlist_width": -1}, {"userlist_width": 1e9}):
+        path.write_text(json.dumps({"version": 1, **bad}), encoding="utf-8")
+        assert load_settings(path) == Settings()  # the default: "system", natural width
