@@ -21,7 +21,7 @@ import sys
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
-from desktopchat import __version__, address, applog
+from desktopchat import __version__, address, applog, cliopts
 from desktopchat.address import DEFAULT_PORT
 
 if TYPE_CHECKING:  # imported when serving: the window's start-up never needs it
@@ -94,7 +94,9 @@ def build_parser() -> argparse.ArgumentParser:
         prog="desktopchat",
         description="A desktop chat room for a small group on one network.",
         epilog="Passwords: use --password-file FILE or the DESKTOPCHAT_PASSWORD variable.",
+        allow_abbrev=False,  # --password must not mean --password-file
     )
+    cliopts.make_strict(parser)  # an option given twice is an error, not "the last one wins"
     parser.add_argument("--version", action="version", version=f"desktopchat {__version__}")
     parser.add_argument(
         "-v", "--verbose", action="count", default=0, help="log more (-vv for debug)"
@@ -126,7 +128,7 @@ def build_parser() -> argparse.ArgumentParser:
         help=f"how long --discover listens (default {DISCOVER_SECONDS:g} seconds)",
     )
     parser.add_argument("--name", help="your name in the room (with --join or --host)")
-    server = parser.add_argument_group("server options (--serve)")
+    server = parser.add_argument_group(cliopts.SERVER_GROUP)
     server.add_argument(
         "--bind", default="0.0.0.0", metavar="ADDR", help="address to listen on (default: all)"
     )
@@ -188,6 +190,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Run the program; return the process exit code."""
     parser = build_parser()
     args = parser.parse_args(argv)
+    cliopts.check_conflicts(parser, args)
     if args.name is not None and args.serve:
         parser.error("--name is for the window (--join or --host), not --serve")
     if args.timeout is not None and not args.discover:
@@ -351,9 +354,24 @@ def _window(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
     except ValueError as exc:
         parser.error(str(exc))
 
-    from desktopchat.gui import run
+    try:
+        from desktopchat.gui import NoWindow, run
+    except ImportError as exc:  # Python built without Tk (Debian: the python3-tk package)
+        return _no_window(f"cannot open a window: Tkinter is missing ({exc})")
+    try:
+        return run(join=args.join, name=args.name, host_port=args.host, password=password)
+    except NoWindow as exc:
+        return _no_window(str(exc))
 
-    return run(join=args.join, name=args.name, host_port=args.host, password=password)
+
+def _no_window(message: str) -> int:
+    """No window can be opened: one line on stderr (and in the log), exit code 2."""
+    if sys.stderr is not None:
+        print(f"desktopchat: {message}", file=sys.stderr)
+    import logging
+
+    logging.getLogger("desktopchat").error("%s", message, extra={"file_only": True})
+    return EXIT_USAGE
 
 
 if __name__ == "__main__":

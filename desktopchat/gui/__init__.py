@@ -26,6 +26,7 @@ from __future__ import annotations
 import contextlib
 import gc
 import logging
+import os
 import signal
 import threading
 import tkinter as tk
@@ -36,9 +37,13 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from desktopchat.gui.app import ChatApp
 
-__all__ = ["run"]
+__all__ = ["NoWindow", "run"]
 
 log = logging.getLogger(__name__)
+
+
+class NoWindow(RuntimeError):
+    """Tk could not open a window; ``str(exc)`` is the one line to tell the user."""
 
 
 def run(
@@ -55,7 +60,12 @@ def run(
     from desktopchat.settings import load_settings
 
     settings = load_settings()
-    root = tk.Tk(className="desktopchat")
+    try:
+        root = tk.Tk(className="desktopchat")
+    except tk.TclError as exc:  # no display, or one we may not use
+        from desktopchat.cliopts import no_window_message
+
+        raise NoWindow(no_window_message(str(exc), os.environ.get("DISPLAY"))) from None
     _install_error_hook(root)
     set_app_icon(root)
     app = ChatApp(root, settings)
