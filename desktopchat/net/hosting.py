@@ -1,0 +1,132 @@
+"""What a hosted room tells the world: its invitation, its announcement, its reachability.
+
+:class:`Publicity` is started once a room server listens (``--serve``, and
+the window when it hosts). It holds the :class:`~desktopchat.net.invite.Invitation`
+for the addresses others can use, announces the room over DNS-SD
+(:class:`desktopchat.net.discovery.Announcer`, unless told not to) and keeps
+the announced member count current, and runs the reachability check
+(:mod:`desktopchat.net.reachability`) on its own thread, handing the problems
+found to a callback. Nothing here blocks the caller; the server is only read
+(``address``, ``fingerprint``, ``member_count``), never imported.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Protocol
+
+from desktopchat.net.invite import Invitation
+from desktopchat.net.lan import is_loopback, join_endpoints
+from desktopchat.net.reachability import DEFAULT_TIMEOUT, Problem, start_check
+
+if TYPE_CHECKING:
+    from desktopchat.net.discovery import Announcer
+
+__all__ = ["MEMBER_POLL", "HostedServer", "Publicity"]
+
+log = logging.getLogger(__name__)
+
+#: Seconds between two looks at the member count for the announcement (the
+#: announcer itself rate-limits what it sends).
+MEMBER_POLL = 2.0
+
+
+class HostedServer(Protocol):
+    """What :class:`Publicity` reads of a room server (``RoomServer`` has it)."""
+
+    @property
+    def address(self) -> tuple[str, int]: ...
+
+    @property
+    def fingerprint(self) -> str | None: ...
+
+    @property
+    def member_count(self) -> int: ...
+
+
+class Publicity:
+    """A hosted room's invitation, DNS-SD announcement and reachability check."""
+
+    def __init__(
+        self,
+        server: HostedServer,
+        room_name: str,
+        *,
+        password_needed: bool,
+        encrypted_only: bool = False,
+        announce: bool = True,
+        on_problems: Callable[[list[Problem]], None] | None = None,
+        check_timeout: float = DEFAULT_TIMEOUT,
+        member_poll: float = MEMBER_POLL,
+    ) -> None:
+        self._server = server
+        host, port = server.address[0], int(server.address[1])
+        self.endpoints = join_endpoints((host, port))
+        self.invitation = Invitation(
+            room_name,
+            self.endpoints,
+            server.fingerprint,
+            password_needed=password_needed,
+            encrypted_only=encrypted_only,
+        )
+        self._announce = announce
+        self._on_problems = on_problems
+        self._check_timeout = check_timeout
+        self._member_poll = member_poll
+        self._stop = threading.Event()
+        self._announcer: Announcer | None = None
+        self._watcher: threading.Thread | None = None
+        #: Why the room is not announced (None while it is, or before start()).
+        self.not_announced: str | None = None
+
+    def start(self) -> None:
+        """Start the reachability check and the announcement; returns at once."""
+        if self._on_problems is not None:
+            start_check(
+                self._server.address, self.endpoints, self._on_problems, self._check_timeout
+            )
+        self.not_announced = self._why_not_announce()
+        if self.not_announced is not None:
+            log.info("room not announced on the network: %s", self.not_announced)
+            return
+        from desktopchat.net.discovery import Announcer
+
+        fingerprint = self._server.fingerprint
+        assert fingerprint is not None  # _why_not_announce checked it
+        inv = self.invitation
+        self._announcer = Announcer(
+            inv.room_name,
+            self.endpoints[0][1],
+            fingerprint,
+            inv.password_needed,
+            inv.encrypted_only,
+            [host for host, _ in self.endpoints],
+            members=self._server.member_count,
+        )
+        self._announcer.start()
+        self._watcher = threading.Thread(
+            target=self._watch_members, name="desktopchat-members", daemon=True
+        )
+        self._watcher.start()
+
+    def close(self, timeout: float = 0.0) -> None:
+        """Stop announcing (goodbye packets); waits at most ``timeout`` seconds for that."""
+        self._stop.set()
+        if self._announcer is not None:
+            self._announcer.close(timeout)
+
+    def _why_not_announce(self) -> str | None:
+        if not self._announce:
+            return "announcing is turned off (--no-announce)"
+        if self._server.fingerprint is None:
+            return "the room has no certificate (announced rooms are encrypted)"
+        if all(is_loopback(host) for host, _ in self.endpoints):
+            return "this computer has no network address besides 127.0.0.1"
+        return None
+
+    def _watch_members(self) -> None:
+        announcer = self._announcer
+        while announcer is not None and not self._stop.wait(self._member_poll):
+            announcer.update(self._server.member_count)
