@@ -38,7 +38,8 @@ class Line:
 
     ``time`` is when it happened (the room's clock for room events). ``peer``
     is the other side of a private line. ``cid`` ties our own line to its
-    request, so its ``state`` can change later.
+    request, so its ``state`` can change later. ``mention`` is our name when
+    the text mentions it (the transcript highlights it there).
     """
 
     kind: Kind
@@ -49,6 +50,7 @@ class Line:
     own: bool = False
     cid: int | None = None
     state: SendState | None = None
+    mention: str = ""
 
 
 def state_text(state: SendState | None, reason: str = "") -> str:
