@@ -1,8 +1,8 @@
 """Rooms found on the network: DNS-SD over mDNS (the ``zeroconf`` package).
 
-A hosted room announces the service type :data:`SERVICE_TYPE` with a TXT
-record (the keys are in docs/PROTOCOL.md, "Discovery"); a browser lists the
-rooms it hears. Three entry points:
+A hosted room announces :data:`SERVICE_TYPE` with the TXT record of
+:mod:`desktopchat.net.roomrecord` (keys in docs/PROTOCOL.md, "Discovery"); a
+browser lists the rooms it hears. Three entry points:
 
 * :class:`Announcer` -- announce one room; ``start()``, ``update(members=N)``
   (rate-limited), ``close(timeout)``. Registration and goodbyes run on the
@@ -12,11 +12,9 @@ rooms it hears. Three entry points:
 * :func:`discover` -- browse for ``timeout`` seconds (the command line's
   ``--discover``).
 
-Everything read from the network is hostile: :func:`room_from_record` caps
-every length, checks the fingerprint with
-:func:`desktopchat.net.tls.normalize_fingerprint`, escapes controls in the
-room name and drops a malformed record whole; a browser keeps at most
-:data:`MAX_ROOMS` rooms and resolves at most that many names at once.
+Everything heard is hostile: a record is read by
+:func:`~desktopchat.net.roomrecord.room_from_record` (malformed: dropped), and
+a browser tracks at most :data:`MAX_ROOMS` names (:class:`RoomTable`).
 
 ``zeroconf`` is imported inside the threads only: it is slow to import and the
 window must open without it.
@@ -26,22 +24,28 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
-import ipaddress
 import logging
 import re
 import socket
 import threading
 import time
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
-from desktopchat.escapes import UNSAFE, escape_all
+from desktopchat.escapes import UNSAFE
+from desktopchat.net.roomrecord import (
+    NOTHING_FOUND_HINT,
+    PROTOCOL_VERSION,
+    SERVICE_TYPE,
+    FoundRoom,
+    cut_room_name,
+    room_from_record,
+    room_line,
+    txt_record,
+)
 
 if TYPE_CHECKING:
     from zeroconf import ServiceInfo, ServiceStateChange, Zeroconf
-
-    from desktopchat.net.invite import JoinTarget
 
 __all__ = [
     "MAX_ROOMS",
@@ -51,36 +55,16 @@ __all__ = [
     "Announcer",
     "Browser",
     "FoundRoom",
+    "RoomTable",
     "discover",
-    "room_from_record",
     "room_line",
-    "txt_record",
 ]
 
 log = logging.getLogger(__name__)
 
-#: The DNS-SD service type every room announces.
-SERVICE_TYPE = "_desktopchat._tcp.local."
-
-#: The highest wire protocol our rooms speak (the TXT key ``v``).
-PROTOCOL_VERSION = 2
-
 #: Rooms a browser keeps: a hostile announcer registering thousands of names
 #: cannot grow our memory or the list past this (a LAN has a handful).
 MAX_ROOMS = 200
-
-#: A room name is cut to this many characters when announced, and a longer one
-#: read from the network is refused: it fits one list row and one TXT string.
-MAX_NAME_CHARS = 64
-
-#: ... and to this many UTF-8 bytes (a TXT string holds 255 with its key).
-MAX_NAME_BYTES = 200
-
-#: Addresses kept per room (a host has a few; the rest would be noise).
-MAX_ADDRESSES = 8
-
-#: Member counts above this are refused as malformed (no room holds a million).
-MAX_MEMBERS = 999_999
 
 #: Re-announcing the member count at most this often (seconds): every announce
 #: is a multicast to everyone on the network, and a room where people come and
@@ -89,212 +73,6 @@ MIN_UPDATE_INTERVAL = 5.0
 
 #: How long a browser waits for one room's details (SRV, TXT, address).
 RESOLVE_TIMEOUT = 3.0
-
-_DIGITS = re.compile(r"[0-9]{1,6}")
-
-#: What to tell someone who finds no room (the join dialog and ``--discover``).
-NOTHING_FOUND_HINT = (
-    "No rooms found on this network. What commonly blocks finding them: "
-    "a guest or public Wi-Fi that keeps devices apart (client isolation), "
-    'Windows treating the network as "Public" (make it "Private"), '
-    "or the host being on another network or subnet. "
-    "Ask the host for their invitation and paste its link or address "
-    "(for example 192.168.1.20:1234) instead."
-)
-
-
-# --- the record -----------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class FoundRoom:
-    """One room heard on the network (every field checked; ``name`` is safe to show).
-
-    Duck-compatible with :class:`desktopchat.net.invite.JoinTarget`: ``host``,
-    ``port``, ``fingerprint``, ``password_needed``, ``room_name`` and
-    ``alternatives`` (the room's other addresses, as ``(host, port)``).
-    """
-
-    name: str
-    host: str
-    port: int
-    addresses: tuple[str, ...]
-    fingerprint: str
-    password_needed: bool
-    encrypted_only: bool
-    version: int
-    members: int | None  # None: the record did not say
-    key: str = field(default="", compare=False)  # the DNS-SD instance name
-
-    @property
-    def room_name(self) -> str:
-        return self.name
-
-    @property
-    def alternatives(self) -> tuple[tuple[str, int], ...]:
-        return tuple((a, self.port) for a in self.addresses if a != self.host)
-
-    @property
-    def short_fingerprint(self) -> str:
-        from desktopchat.net.tls import short_fingerprint
-
-        return short_fingerprint(self.fingerprint)
-
-    def link(self) -> str:
-        """The room's invitation link (``desktopchat://HOST:PORT?fp=...``)."""
-        from desktopchat.net.invite import Invitation
-
-        return Invitation(
-            room_name=self.name,
-            addresses=[(a, self.port) for a in self.addresses],
-            fingerprint=self.fingerprint,
-            password_needed=self.password_needed,
-            encrypted_only=self.encrypted_only,
-        ).link()
-
-    def join_target(self) -> JoinTarget:
-        """Where to join, pinned by the announced fingerprint."""
-        from desktopchat.net.invite import JoinTarget
-
-        return JoinTarget(
-            host=self.host,
-            port=self.port,
-            fingerprint=self.fingerprint,
-            password_needed=self.password_needed,
-            room_name=self.name,
-            alternatives=list(self.alternatives),
-        )
-
-    def flags(self) -> str:
-        """A few words for a list: members, password, encrypted only."""
-        words = []
-        if self.members is not None:
-            words.append(f"{self.members} {'person' if self.members == 1 else 'people'}")
-        if self.password_needed:
-            words.append("password needed")
-        if self.encrypted_only:
-            words.append("encrypted only")
-        return ", ".join(words)
-
-
-def room_line(room: FoundRoom) -> str:
-    """One line for ``--discover``: name, invitation link, then the flags."""
-    flags = room.flags()
-    return f"{room.name}  {room.link()}" + (f"  ({flags})" if flags else "")
-
-
-def txt_record(
-    room_name: str,
-    fingerprint: str,
-    *,
-    password_needed: bool,
-    encrypted_only: bool,
-    members: int,
-    version: int = PROTOCOL_VERSION,
-) -> dict[str, str]:
-    """The TXT record a room announces (see docs/PROTOCOL.md, "Discovery")."""
-    return {
-        "v": str(version),
-        "name": cut_room_name(room_name),
-        "fp": fingerprint.replace(":", "").lower(),
-        "pw": "1" if password_needed else "0",
-        "enc": "1" if encrypted_only else "0",
-        "n": str(max(0, min(members, MAX_MEMBERS))),
-    }
-
-
-def cut_room_name(name: str) -> str:
-    """``name`` cut to :data:`MAX_NAME_CHARS` characters and :data:`MAX_NAME_BYTES` bytes."""
-    name = name.strip()[:MAX_NAME_CHARS]
-    while len(name.encode("utf-8", "surrogatepass")) > MAX_NAME_BYTES:
-        name = name[:-1]
-    return name
-
-
-def room_from_record(
-    properties: Mapping[bytes, bytes | None],
-    port: int,
-    addresses: Sequence[str],
-    *,
-    key: str = "",
-) -> FoundRoom | None:
-    """The room a resolved record describes, or None if any part is malformed.
-
-    ``properties`` is the TXT record as zeroconf parsed it (bytes keys, values
-    or None); ``addresses`` the A records as text. Unknown keys are ignored
-    (a later version may add some); a missing ``pw``/``enc`` reads as 0, a
-    missing ``n`` as "not said"; ``v``, ``name`` and ``fp`` are required.
-    """
-    from desktopchat.net.tls import normalize_fingerprint
-
-    def text(key: bytes, limit: int) -> str | None:
-        value = properties.get(key)
-        if value is None or len(value) > limit:
-            return None
-        try:
-            return value.decode("utf-8")
-        except UnicodeDecodeError:
-            return None
-
-    def flag(key: bytes) -> bool | None:
-        value = properties.get(key, b"0")
-        return {b"0": False, b"1": True}.get(value or b"")
-
-    version_text = text(b"v", 3)
-    name = text(b"name", MAX_NAME_BYTES)
-    fp_text = text(b"fp", 128)
-    members_text = text(b"n", 6) if b"n" in properties else ""
-    password_needed, encrypted_only = flag(b"pw"), flag(b"enc")
-    if (
-        version_text is None
-        or not _DIGITS.fullmatch(version_text)
-        or name is None
-        or not name.strip()
-        or len(name) > MAX_NAME_CHARS
-        or fp_text is None
-        or members_text is None
-        or (members_text and not _DIGITS.fullmatch(members_text))
-        or password_needed is None
-        or encrypted_only is None
-        or not 0 < port < 65536
-    ):
-        return None
-    fingerprint = normalize_fingerprint(fp_text)
-    if fingerprint is None:
-        return None
-    kept = _usable_addresses(addresses)
-    if not kept:
-        return None
-    return FoundRoom(
-        name=escape_all(name.strip()),
-        host=kept[0],
-        port=port,
-        addresses=kept,
-        fingerprint=fingerprint,
-        password_needed=password_needed,
-        encrypted_only=encrypted_only,
-        version=int(version_text),
-        members=int(members_text) if members_text else None,
-        key=key,
-    )
-
-
-def _usable_addresses(addresses: Sequence[str]) -> tuple[str, ...]:
-    """Valid unicast IPv4 addresses, private LAN ones first, at most :data:`MAX_ADDRESSES`."""
-    seen: list[ipaddress.IPv4Address] = []
-    for text in addresses[: MAX_ADDRESSES * 4]:
-        try:
-            address = ipaddress.IPv4Address(text)
-        except ValueError:
-            continue
-        if address.is_multicast or address.is_unspecified or address.is_reserved:
-            continue
-        if address not in seen:
-            seen.append(address)
-    # The address most likely reachable first: a LAN address, then the rest,
-    # link-local (169.254/16, no DHCP) and loopback last.
-    seen.sort(key=lambda a: (a.is_loopback, a.is_link_local, not a.is_private))
-    return tuple(str(a) for a in seen[:MAX_ADDRESSES])
 
 
 # --- announcing -----------------------------------------------------------------
@@ -469,36 +247,104 @@ def _start_zeroconf() -> Zeroconf:
 # --- browsing -------------------------------------------------------------------
 
 
+class RoomTable:
+    """What a browser knows, bounded and thread-safe (no I/O: tests drive it directly).
+
+    zeroconf's thread calls :meth:`heard` and :meth:`gone`; the resolving
+    thread takes names with :meth:`next_name` and hands back what each turned
+    into with :meth:`settle`. At most ``limit`` names are tracked (waiting or
+    listed); a name that resolves to nothing usable gives its slot back. A
+    resolve that finishes after a newer event for its name is discarded: the
+    newer event decides (a room gone meanwhile never comes back).
+    """
+
+    def __init__(self, limit: int = MAX_ROOMS) -> None:
+        self._limit = limit
+        self._lock = threading.Condition()
+        self._rooms: dict[str, FoundRoom] = {}
+        self._known: dict[str, int] = {}  # name -> generation of its last event
+        self._waiting: dict[str, None] = {}  # names to resolve, an ordered set
+        self._generation = 0
+        self._closed = False
+
+    def heard(self, name: str) -> bool:
+        """A room was added or changed; False if it is ignored (over the limit)."""
+        with self._lock:
+            if name not in self._known and len(self._known) >= self._limit:
+                return False
+            self._generation += 1
+            self._known[name] = self._generation
+            self._waiting[name] = None
+            self._lock.notify()
+            return True
+
+    def gone(self, name: str) -> None:
+        """A room said goodbye (or its records expired)."""
+        with self._lock:
+            self._known.pop(name, None)
+            self._waiting.pop(name, None)
+            self._rooms.pop(name, None)
+
+    def next_name(self) -> tuple[str, int] | None:
+        """Wait for a name to resolve: (name, generation); None once closed."""
+        with self._lock:
+            while not self._waiting and not self._closed:
+                self._lock.wait()
+            if self._closed:
+                return None
+            name = next(iter(self._waiting))
+            del self._waiting[name]
+            return name, self._known[name]
+
+    def settle(self, name: str, generation: int, room: FoundRoom | None) -> None:
+        """What ``name`` resolved to (None: nothing usable); stale answers are dropped."""
+        with self._lock:
+            if self._known.get(name) != generation:
+                return
+            if room is None:
+                self._known.pop(name, None)
+                self._rooms.pop(name, None)
+            else:
+                self._rooms[name] = room
+
+    def rooms(self) -> list[FoundRoom]:
+        """The rooms listed, by name."""
+        with self._lock:
+            found = list(self._rooms.values())
+        return sorted(found, key=lambda r: (r.name.casefold(), r.host, r.port))
+
+    def busy(self) -> bool:
+        """True while names wait to be resolved."""
+        with self._lock:
+            return bool(self._waiting)
+
+    def close(self) -> None:
+        """Wake the resolving thread for good."""
+        with self._lock:
+            self._closed = True
+            self._lock.notify_all()
+
+
 class Browser:
     """Listen for rooms on the local network (from construction until :meth:`close`).
 
-    zeroconf starts on the browser's thread; its listener only notes names,
-    and the same thread resolves them one at a time into :class:`FoundRoom`.
-    :meth:`rooms` never blocks for long. :attr:`error` is set if zeroconf
-    could not start (no network, no multicast).
+    zeroconf starts on the browser's thread; its listener only notes names in
+    a :class:`RoomTable`, and the same browser thread resolves them one at a
+    time into :class:`FoundRoom`. :meth:`rooms` never blocks for long.
+    :attr:`error` is set if zeroconf could not start (no network, no multicast).
     """
 
     def __init__(self, *, resolve_timeout: float = RESOLVE_TIMEOUT) -> None:
         self._resolve_ms = int(resolve_timeout * 1000)
-        self._wake = threading.Condition()
-        self._rooms: dict[str, FoundRoom] = {}
-        # name -> generation: the names being tracked (pending or listed). A
-        # resolve that finishes after a newer event for its name is discarded.
-        self._known: dict[str, int] = {}
-        self._pending: dict[str, None] = {}  # an ordered set
-        self._generation = 0
-        self._closed = False
+        self.table = RoomTable()
         self.error: str | None = None
-        self.started = time.monotonic()
         self._ready = threading.Event()  # browsing (or failed)
         self._thread = threading.Thread(target=self._run, name="desktopchat-browse", daemon=True)
         self._thread.start()
 
     def rooms(self) -> list[FoundRoom]:
         """The rooms heard so far, by name (a snapshot; safe from any thread)."""
-        with self._wake:
-            found = list(self._rooms.values())
-        return sorted(found, key=lambda r: (r.name.casefold(), r.host, r.port))
+        return self.table.rooms()
 
     def wait_ready(self, timeout: float) -> bool:
         """Wait until browsing has started (or failed); True if it did either."""
@@ -506,9 +352,7 @@ class Browser:
 
     def close(self, timeout: float = 0.0) -> bool:
         """Stop browsing; wait at most ``timeout`` seconds for the thread (True: stopped)."""
-        with self._wake:
-            self._closed = True
-            self._wake.notify()
+        self.table.close()
         if timeout > 0:
             self._thread.join(timeout)
         return not self._thread.is_alive()
@@ -523,20 +367,11 @@ class Browser:
     ) -> None:
         from zeroconf import ServiceStateChange
 
-        with self._wake:
-            self._generation += 1
-            if state_change is ServiceStateChange.Removed:
-                self._known.pop(name, None)
-                self._pending.pop(name, None)
-                if self._rooms.pop(name, None) is not None:
-                    log.debug("room gone: %s", name)
-                return
-            if name not in self._known and len(self._known) >= MAX_ROOMS:
-                log.debug("ignoring %s: already %d rooms", name, MAX_ROOMS)
-                return
-            self._known[name] = self._generation
-            self._pending[name] = None
-            self._wake.notify()
+        if state_change is ServiceStateChange.Removed:
+            self.table.gone(name)
+            log.debug("room gone: %r", name)
+        elif not self.table.heard(name):
+            log.debug("ignoring %r: already %d rooms", name, MAX_ROOMS)
 
     def _run(self) -> None:
         try:
@@ -552,7 +387,9 @@ class Browser:
         try:
             browser = ServiceBrowser(zc, SERVICE_TYPE, handlers=[self._on_change])
             self._ready.set()
-            self._resolve_forever(zc)
+            while (job := self.table.next_name()) is not None:
+                name, generation = job
+                self.table.settle(name, generation, self._resolve(zc, name))
         except Exception as exc:
             self.error = f"looking for rooms stopped: {exc}"
             log.warning("%s", self.error)
@@ -563,26 +400,6 @@ class Browser:
                     browser.cancel()
             with contextlib.suppress(Exception):
                 zc.close()
-
-    def _resolve_forever(self, zc: Zeroconf) -> None:
-        while True:
-            with self._wake:
-                while not self._pending and not self._closed:
-                    self._wake.wait()
-                if self._closed:
-                    return
-                name = next(iter(self._pending))
-                del self._pending[name]
-                generation = self._known.get(name)
-            room = self._resolve(zc, name)
-            with self._wake:
-                if self._known.get(name) != generation:
-                    continue  # removed or changed meanwhile: a newer event decides
-                if room is None:
-                    self._known.pop(name, None)  # a malformed record takes no slot
-                    self._rooms.pop(name, None)
-                else:
-                    self._rooms[name] = room
 
     def _resolve(self, zc: Zeroconf, name: str) -> FoundRoom | None:
         from zeroconf import IPVersion

@@ -1,0 +1,260 @@
+"""What a room announces on the network, and how a record heard there is read.
+
+A room's DNS-SD TXT record (docs/PROTOCOL.md, "Discovery") is built by
+:func:`txt_record`; :func:`room_from_record` reads one heard on the network
+into a :class:`FoundRoom`, or None. Everything read is hostile: every length
+is capped, the fingerprint is checked with
+:func:`desktopchat.net.tls.normalize_fingerprint`, controls in the room name
+are shown as escapes, only valid unicast IPv4 addresses are kept (at most
+:data:`MAX_ADDRESSES`), and a malformed record is dropped whole. No I/O here.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from desktopchat.escapes import escape_all
+
+if TYPE_CHECKING:
+    from desktopchat.net.invite import JoinTarget
+
+__all__ = [
+    "MAX_ADDRESSES",
+    "MAX_MEMBERS",
+    "MAX_NAME_BYTES",
+    "MAX_NAME_CHARS",
+    "NOTHING_FOUND_HINT",
+    "PROTOCOL_VERSION",
+    "SERVICE_TYPE",
+    "FoundRoom",
+    "cut_room_name",
+    "room_from_record",
+    "room_line",
+    "txt_record",
+]
+
+#: The DNS-SD service type every room announces.
+SERVICE_TYPE = "_desktopchat._tcp.local."
+
+#: The highest wire protocol our rooms speak (the TXT key ``v``).
+PROTOCOL_VERSION = 2
+
+#: A room name is cut to this many characters when announced, and a longer one
+#: read from the network is refused: it fits one list row and one TXT string.
+MAX_NAME_CHARS = 64
+
+#: ... and to this many UTF-8 bytes (a TXT string holds 255 with its key).
+MAX_NAME_BYTES = 200
+
+#: Addresses kept per room (a host has a few; the rest would be noise).
+MAX_ADDRESSES = 8
+
+#: Member counts above this are refused as malformed (no room holds a million).
+MAX_MEMBERS = 999_999
+
+_DIGITS = re.compile(r"[0-9]{1,6}")
+
+#: What to tell someone who finds no room (the join dialog and ``--discover``).
+NOTHING_FOUND_HINT = (
+    "No rooms found on this network. What commonly blocks finding them: "
+    "a guest or public Wi-Fi that keeps devices apart (client isolation), "
+    'Windows treating the network as "Public" (make it "Private"), '
+    "or the host being on another network or subnet. "
+    "Ask the host for their invitation and paste its link or address "
+    "(for example 192.168.1.20:1234) instead."
+)
+
+
+@dataclass(frozen=True)
+class FoundRoom:
+    """One room heard on the network (every field checked; ``name`` is safe to show).
+
+    Duck-compatible with :class:`desktopchat.net.invite.JoinTarget`: ``host``,
+    ``port``, ``fingerprint``, ``password_needed``, ``room_name`` and
+    ``alternatives`` (the room's other addresses, as ``(host, port)``).
+    """
+
+    name: str
+    host: str
+    port: int
+    addresses: tuple[str, ...]
+    fingerprint: str
+    password_needed: bool
+    encrypted_only: bool
+    version: int
+    members: int | None  # None: the record did not say
+    key: str = field(default="", compare=False)  # the DNS-SD instance name
+
+    @property
+    def room_name(self) -> str:
+        return self.name
+
+    @property
+    def alternatives(self) -> tuple[tuple[str, int], ...]:
+        return tuple((a, self.port) for a in self.addresses if a != self.host)
+
+    @property
+    def short_fingerprint(self) -> str:
+        from desktopchat.net.tls import short_fingerprint
+
+        return short_fingerprint(self.fingerprint)
+
+    def link(self) -> str:
+        """The room's invitation link (``desktopchat://HOST:PORT?fp=...``)."""
+        from desktopchat.net.invite import Invitation
+
+        return Invitation(
+            room_name=self.name,
+            addresses=[(a, self.port) for a in self.addresses],
+            fingerprint=self.fingerprint,
+            password_needed=self.password_needed,
+            encrypted_only=self.encrypted_only,
+        ).link()
+
+    def join_target(self) -> JoinTarget:
+        """Where to join, pinned by the announced fingerprint."""
+        from desktopchat.net.invite import JoinTarget
+
+        return JoinTarget(
+            host=self.host,
+            port=self.port,
+            fingerprint=self.fingerprint,
+            password_needed=self.password_needed,
+            room_name=self.name,
+            alternatives=list(self.alternatives),
+        )
+
+    def flags(self) -> str:
+        """A few words for a list: members, password, encrypted only."""
+        words = []
+        if self.members is not None:
+            words.append(f"{self.members} {'person' if self.members == 1 else 'people'}")
+        if self.password_needed:
+            words.append("password needed")
+        if self.encrypted_only:
+            words.append("encrypted only")
+        return ", ".join(words)
+
+
+def room_line(room: FoundRoom) -> str:
+    """One line for ``--discover``: name, invitation link, then the flags."""
+    flags = room.flags()
+    return f"{room.name}  {room.link()}" + (f"  ({flags})" if flags else "")
+
+
+def txt_record(
+    room_name: str,
+    fingerprint: str,
+    *,
+    password_needed: bool,
+    encrypted_only: bool,
+    members: int,
+    version: int = PROTOCOL_VERSION,
+) -> dict[str, str]:
+    """The TXT record a room announces (see docs/PROTOCOL.md, "Discovery")."""
+    return {
+        "v": str(version),
+        "name": cut_room_name(room_name),
+        "fp": fingerprint.replace(":", "").lower(),
+        "pw": "1" if password_needed else "0",
+        "enc": "1" if encrypted_only else "0",
+        "n": str(max(0, min(members, MAX_MEMBERS))),
+    }
+
+
+def cut_room_name(name: str) -> str:
+    """``name`` cut to :data:`MAX_NAME_CHARS` characters and :data:`MAX_NAME_BYTES` bytes."""
+    name = name.strip()[:MAX_NAME_CHARS]
+    while len(name.encode("utf-8", "surrogatepass")) > MAX_NAME_BYTES:
+        name = name[:-1]
+    return name
+
+
+def room_from_record(
+    properties: Mapping[bytes, bytes | None],
+    port: int,
+    addresses: Sequence[str],
+    *,
+    key: str = "",
+) -> FoundRoom | None:
+    """The room a resolved record describes, or None if any part is malformed.
+
+    ``properties`` is the TXT record as zeroconf parsed it (bytes keys, values
+    or None); ``addresses`` the A records as text. Unknown keys are ignored
+    (a later version may add some); a missing ``pw``/``enc`` reads as 0, a
+    missing ``n`` as "not said"; ``v``, ``name`` and ``fp`` are required.
+    """
+    from desktopchat.net.tls import normalize_fingerprint
+
+    def text(key: bytes, limit: int) -> str | None:
+        value = properties.get(key)
+        if value is None or len(value) > limit:
+            return None
+        try:
+            return value.decode("utf-8")
+        except UnicodeDecodeError:
+            return None
+
+    def flag(key: bytes) -> bool | None:
+        value = properties.get(key, b"0")
+        return {b"0": False, b"1": True}.get(value or b"")
+
+    version_text = text(b"v", 3)
+    name = text(b"name", MAX_NAME_BYTES)
+    fp_text = text(b"fp", 128)
+    members_text = text(b"n", 6) if b"n" in properties else ""
+    password_needed, encrypted_only = flag(b"pw"), flag(b"enc")
+    if (
+        version_text is None
+        or not _DIGITS.fullmatch(version_text)
+        or name is None
+        or not name.strip()
+        or len(name) > MAX_NAME_CHARS
+        or fp_text is None
+        or members_text is None
+        or (members_text and not _DIGITS.fullmatch(members_text))
+        or password_needed is None
+        or encrypted_only is None
+        or not 0 < port < 65536
+    ):
+        return None
+    fingerprint = normalize_fingerprint(fp_text)
+    if fingerprint is None:
+        return None
+    kept = _usable_addresses(addresses)
+    if not kept:
+        return None
+    return FoundRoom(
+        name=escape_all(name.strip()),
+        host=kept[0],
+        port=port,
+        addresses=kept,
+        fingerprint=fingerprint,
+        password_needed=password_needed,
+        encrypted_only=encrypted_only,
+        version=int(version_text),
+        members=int(members_text) if members_text else None,
+        key=key,
+    )
+
+
+def _usable_addresses(addresses: Sequence[str]) -> tuple[str, ...]:
+    """Valid unicast IPv4 addresses, private LAN ones first, at most :data:`MAX_ADDRESSES`."""
+    seen: list[ipaddress.IPv4Address] = []
+    for text in addresses[: MAX_ADDRESSES * 4]:
+        try:
+            address = ipaddress.IPv4Address(text)
+        except ValueError:
+            continue
+        if address.is_multicast or address.is_unspecified or address.is_reserved:
+            continue
+        if address not in seen:
+            seen.append(address)
+    # The address most likely reachable first: a LAN address, then the rest,
+    # link-local (169.254/16, no DHCP) and loopback last.
+    seen.sort(key=lambda a: (a.is_loopback, a.is_link_local, not a.is_private))
+    return tuple(str(a) for a in seen[:MAX_ADDRESSES])
