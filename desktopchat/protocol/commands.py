@@ -9,15 +9,35 @@ from __future__ import annotations
 
 from desktopchat.protocol.events import Action, Help, Message, NickChange, Private, Who
 
-__all__ = ["HELP_TEXT", "BadCommand", "Command", "command_text", "parse_command"]
+__all__ = [
+    "COMMANDS",
+    "ESCAPE_HINT",
+    "HELP_TEXT",
+    "BadCommand",
+    "Command",
+    "command_text",
+    "parse_command",
+]
 
 #: What a typed line can become.
 Command = Message | Action | Private | NickChange | Who | Help
 
+#: Every command and what it does, in /help's order (the window's Help lists them too).
+COMMANDS: tuple[tuple[str, str], ...] = (
+    ("/who", "list users"),
+    ("/msg NAME TEXT", "private message"),
+    ("/me TEXT", "action"),
+    ("/nick NEW", "change name"),
+    ("/help", "this list"),
+)
+#: How to send a message that starts with "/".
+ESCAPE_HINT = "Start a message with // to send text that begins with /."
+
 HELP_TEXT = (
-    "Commands: /who (list users), /msg NAME TEXT (private message), "
-    "/me TEXT (action), /nick NEW (change name), /help (this list). "
-    "Start a message with // to send text that begins with /."
+    "Commands: "
+    + ", ".join(f"{usage} ({meaning})" for usage, meaning in COMMANDS)
+    + ". "
+    + ESCAPE_HINT
 )
 
 
