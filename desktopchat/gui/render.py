@@ -14,11 +14,14 @@ The rules that keep a member from forging lines (README, "Security model"):
   :data:`MORE_LINES` rows / :data:`MORE_CHARS` characters more).
 * Controls, line separators and bidi controls are drawn as escapes
   (:mod:`desktopchat.escapes`) in the "escape" style, in names too.
+* Links in the text (:mod:`.links`: web addresses and ``desktopchat://``
+  invitations, at most ``links.MAX_LINKS`` per entry) get the "link" tag.
 """
 
 from __future__ import annotations
 
 import functools
+import re
 import time
 import zlib
 from collections.abc import Iterator
@@ -26,6 +29,7 @@ from dataclasses import dataclass
 
 from desktopchat.escapes import UNSAFE, UNSAFE_IN_TEXT, split_unsafe
 from desktopchat.gui.lines import Kind, Line, SendState, state_text
+from desktopchat.gui.links import LINK_TAG, MAX_LINKS, split_links
 from desktopchat.protocol import name_skeleton
 
 __all__ = [
@@ -62,6 +66,8 @@ CUT = "…"
 EVENT_MARK = "• "
 #: Row tags: a further line ("cont"), a fold of the first line ("fold"), of a further one.
 CONT, FOLD_FIRST, FOLD_CONT = "cont", "fold", "contfold"
+#: Text that may hold a link (links.py decides); the rest skips the link scan.
+_LINK_HINT = re.compile(r"://|www\.", re.IGNORECASE)
 
 #: Name colours: hues far enough apart to tell at a glance, all with good
 #: contrast on white (WCAG AA for normal text). Our own name is black instead.
@@ -257,6 +263,17 @@ def _layout(text: str, budget: Budget) -> tuple[list[tuple[str, Pieces]], str, b
     return rows, "", False
 
 
+def _add_text(args: list[str | Tags], text: str, tags: Tags, links_left: int) -> int:
+    """Append ``text`` with its links tagged "link"; the links still allowed after it."""
+    if links_left <= 0 or _LINK_HINT.search(text) is None:  # most text: no link at all
+        args += [text, tags]
+        return links_left
+    for part, is_link in split_links(text, links_left):
+        args += [part, (*tags, LINK_TAG) if is_link else tags]
+        links_left -= is_link
+    return links_left
+
+
 def more_label(hidden: str, *, cut: bool) -> str:
     """The link's text: how much "show more" would show."""
     whole = hidden.count("\n") + (0 if cut else 1)
@@ -285,6 +302,7 @@ def render(
     for piece, tags in head:
         args += [piece, (*tags, *base)]
     row: Tags = base
+    links_left = MAX_LINKS
     for number, (kind, pieces) in enumerate(rows):
         if number:
             args += ["\n", row]
@@ -292,7 +310,10 @@ def render(
             if kind == CONT:
                 args += [GUTTER, ("gutter", *gutter, *row)]
         for piece, esc in pieces:
-            args += [piece, ("escape", *style, *row) if esc else (*style, *row)]
+            if esc:
+                args += [piece, ("escape", *style, *row)]
+            else:
+                links_left = _add_text(args, piece, (*style, *row), links_left)
     if cut:
         args += [CUT, ("cut", *row)]
     if line.cid is not None:
