@@ -113,6 +113,7 @@ def server_context(identity: Identity) -> ssl.SSLContext:
     context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
     context.minimum_version = ssl.TLSVersion.TLSv1_3
     context.load_cert_chain(identity.cert_path, identity.key_path)
+    context.num_tickets = 0  # no session resumption: nothing to send after the handshake
     return context
 
 

@@ -105,9 +105,14 @@ class NickChange(RoomEvent):
 
 @dataclass(frozen=True, slots=True)
 class Joined(RoomEvent):
-    """Someone entered the room."""
+    """Someone entered the room.
+
+    ``encrypted``: whether their connection is encrypted, in a room that says
+    (protocol 2, a room with TLS); None where the room does not say.
+    """
 
     name: str
+    encrypted: bool | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -178,9 +183,14 @@ class Welcome(Event):
 
 @dataclass(frozen=True, slots=True)
 class UserList(Event):
-    """The complete list of names in the room (at joining, and for ``Who``)."""
+    """The complete list of names in the room (at joining, and for ``Who``).
+
+    ``unencrypted``: those of ``names`` whose connection is not encrypted
+    (protocol 2, a room with TLS; empty where the room does not say).
+    """
 
     names: tuple[str, ...]
+    unencrypted: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True, slots=True)
@@ -283,6 +293,37 @@ class Connected(Event):
     version: int = 2
     resumed: bool = False
     epoch: str | None = None
+    #: TLS on this connection, and then the fingerprint of the room's certificate.
+    encrypted: bool = False
+    fingerprint: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Untrusted(Event):
+    """First visit: the room spoke TLS with a certificate we were not told to trust.
+
+    Posted with ``ChatClient(ask_first_use=True)`` and no pin: nothing was
+    sent (no name, no password) and the thread ends (``Stopped`` follows).
+    Join again with ``pin=fingerprint`` once the user trusts it.
+    """
+
+    host: str
+    port: int
+    fingerprint: str
+
+
+@dataclass(frozen=True, slots=True)
+class PinMismatch(Event):
+    """The room did not show the pinned certificate: nothing was sent, no retry.
+
+    ``actual`` is the fingerprint it showed, None if it did not speak TLS at
+    all. The thread ends (``Stopped`` follows); only the user re-trusts.
+    """
+
+    host: str
+    port: int
+    expected: str
+    actual: str | None
 
 
 @dataclass(frozen=True, slots=True)

@@ -22,6 +22,7 @@ __all__ = [
     "parse_request_v2",
     "parse_room_v2",
     "parse_upgrade",
+    "users_meta",
 ]
 
 #: The frame a client sends to take up the ``*hello`` offer: "/protocol 2 TOKEN [EPOCH ID]".
@@ -29,6 +30,9 @@ UPGRADE_WORD = "/protocol"
 
 # Stands for "none" where a number is expected (a request that made no room event).
 _NO = "-"
+
+# The last word of a ``join`` in a room with TLS: is the newcomer's connection encrypted.
+_MARKS = {"tls": True, "plain": False}
 
 
 def _ms(time: float | None) -> str:
@@ -70,8 +74,9 @@ def encode_v2(event: ev.Event) -> bytes:
             return meta_pair(f"{_head('msg', event)} {sender} {to}", text)
         case ev.NickChange(new=new, old=old):
             return meta_pair(f"{_head('nick', event)} {old} {new}")
-        case ev.Joined(name=name):
-            return meta_pair(f"{_head('join', event)} {name}")
+        case ev.Joined(name=name, encrypted=encrypted):
+            mark = "" if encrypted is None else " tls" if encrypted else " plain"
+            return meta_pair(f"{_head('join', event)} {name}{mark}")
         case ev.Left(name=name):
             return meta_pair(f"{_head('leave', event)} {name}")
         case ev.Notice(text=text):
@@ -82,8 +87,8 @@ def encode_v2(event: ev.Event) -> bytes:
             return meta_pair(f"no {cid}", reason)
         case ev.Welcome(name=name, text=text, epoch=epoch, last_id=last):
             return meta_pair(f"welcome {epoch or _NO} {_NO if last is None else last} {name}", text)
-        case ev.UserList(names=names):
-            return meta_pair("users", " ".join(names))
+        case ev.UserList(names=names, unencrypted=plain):
+            return meta_pair(users_meta(names, plain), " ".join(names))
         case ev.Info(text=text):
             return meta_pair("info", text)
         case ev.Gap(first=first, last=last, until=until):
@@ -93,6 +98,29 @@ def encode_v2(event: ev.Event) -> bytes:
         case ev.RoomClosed():
             return meta_pair("closed", ev.ROOM_CLOSED)
     raise TypeError(f"no protocol-2 form for {event!r}")
+
+
+def users_meta(names: tuple[str, ...], plain: frozenset[str]) -> str:
+    """``users``, or ``users plain=I,J`` naming the unencrypted members by position."""
+    if not plain:
+        return "users"
+    return "users plain=" + ",".join(str(i) for i, name in enumerate(names) if name in plain)
+
+
+def _plain_names(word: str, names: tuple[str, ...]) -> frozenset[str]:
+    """The names a ``plain=I,J`` word marks; ValueError if it is malformed."""
+    if not word.startswith("plain="):
+        raise ValueError(word)
+    positions = word[6:].split(",")
+    if len(positions) > len(names):
+        raise ValueError(word)
+    marked = set()
+    for position in positions:
+        i = _int(position)
+        if i >= len(names):
+            raise ValueError(word)
+        marked.add(names[i])
+    return frozenset(marked)
 
 
 def encode_v1(event: ev.Event) -> bytes:
@@ -211,6 +239,8 @@ def parse_room_v2(meta: str, body: str) -> ev.Event:
                     return ev.NickChange(words[4], old=words[3], id=id_, time=time)
                 case "join", 4:
                     return ev.Joined(words[3], id=id_, time=time)
+                case "join", 5 if words[4] in _MARKS:
+                    return ev.Joined(words[3], _MARKS[words[4]], id=id_, time=time)
                 case "leave", 4:
                     return ev.Left(words[3], id=id_, time=time)
                 case "notice", 3:
@@ -223,8 +253,10 @@ def parse_room_v2(meta: str, body: str) -> ev.Event:
             case "welcome", 4:
                 epoch = None if words[1] == _NO else words[1]
                 return ev.Welcome(words[3], body, 2, epoch, _opt_int(words[2]))
-            case "users", 1:
-                return ev.UserList(tuple(name for name in body.split(" ") if name))
+            case "users", 1 | 2:
+                names = tuple(name for name in body.split(" ") if name)
+                plain = _plain_names(words[1], names) if n == 2 else frozenset()
+                return ev.UserList(names, plain)
             case "info", 1:
                 return ev.Info(body)
             case "gap", 4:

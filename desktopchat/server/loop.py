@@ -5,8 +5,8 @@
 :class:`~desktopchat.server.room.Room` and writes what the room produced. It
 decides nothing about the conversation: it moves bytes and runs timers
 (handshake time limit, the wait for a protocol-2 upgrade, lingering closes,
-stalled frames, idle members). It runs headless (``--serve``) or on a thread
-inside the window; ``lifecycle.py`` starts and stops it.
+stalled frames, idle members), and TLS beside plaintext (``tlsconn.py``). It runs
+headless (``--serve``) or on a thread inside the window; ``lifecycle.py`` starts and stops it.
 
 Invariants (docs/ARCHITECTURE.md has the picture):
 
@@ -35,6 +35,7 @@ import time
 from collections.abc import Callable
 
 from desktopchat import protocol, sockopts
+from desktopchat.net import tls
 from desktopchat.protocol import RemoteProtocolError, wire
 from desktopchat.protocol import events as ev
 from desktopchat.protocol.server import ServerConnection, ServerState
@@ -54,6 +55,7 @@ from desktopchat.server.sockets import (
     drain_and_close,
     release_free_memory,
 )
+from desktopchat.server.tlsconn import ENCRYPTED_ONLY, ServerTls
 
 __all__ = ["RoomServer"]
 
@@ -87,13 +89,19 @@ class RoomServer(Lifecycle):
         upgrade_wait: float = limits.UPGRADE_WAIT,
         clock: Callable[[], float] = time.time,
         rate_limits: RateLimits | None = DEFAULT_RATE_LIMITS,
+        identity: tls.Identity | None = None,
+        encrypted_only: bool = False,
     ) -> None:
-        if max_message < 1:
-            raise ValueError("max_message must be at least 1 byte")
+        if (encrypted_only and identity is None) or max_message < 1:
+            raise ValueError("encrypted_only needs an identity; max_message at least 1 byte")
         if handshake_timeout <= 0:
             raise ValueError("handshake_timeout must be positive")
         # rate_limits=None: no per-member limits (benchmarks, trusted tests).
-        self._room = Room(history, password=password, clock=clock, rates=rate_limits)
+        marks = identity is not None  # TLS members exist: say who is in plaintext
+        self._room = Room(history, password=password, clock=clock, rates=rate_limits, marks=marks)
+        self._tls = tls.server_context(identity) if identity is not None else None
+        self._fingerprint = identity.fingerprint if identity is not None else None
+        self._encrypted_only = encrypted_only
         self._password_required = password is not None and password != ""
         self._max_message = max_message
         self._handshake_timeout = handshake_timeout
@@ -149,6 +157,16 @@ class RoomServer(Lifecycle):
         self._deadlines: list[tuple[float, int, Connection]] = []
         self._seq = itertools.count()
         self._spare = SpareDescriptor()
+
+    @property
+    def fingerprint(self) -> str | None:
+        """The SHA-256 fingerprint of the room's certificate; None without an identity."""
+        return self._fingerprint
+
+    @property
+    def member_count(self) -> int:
+        """Members in the room now (safe to read from any thread: one len())."""
+        return len(self._room.members)
 
     # --- the loop ------------------------------------------------------------------------
 
@@ -265,10 +283,33 @@ class RoomServer(Lifecycle):
             self._close(conn)
             return
         conn.last_input = self._output.now
+        if not conn.sniffed:  # the first byte: a TLS ClientHello, or a frame header
+            conn.sniffed = True
+            if self._tls is not None and data[0] == tls.HANDSHAKE_FIRST_BYTE:
+                conn.tls = ServerTls(self._tls)
+            elif self._encrypted_only:
+                self._fail(conn, ENCRYPTED_ONLY)
+                return
+        if conn.tls is not None and not (data := self._decrypt(conn, data)):
+            return
         conn.session.receive_data(data)
         self._process(conn)
         if conn.watch is None and conn.state == OPEN and conn.session.in_frame:
             self._watch(conn)
+
+    def _decrypt(self, conn: Connection, data: bytes) -> bytes:
+        """A TLS member's ciphertext in, its plaintext out; a failed handshake ends it."""
+        assert conn.tls is not None
+        plain, added, error = conn.tls.receive(data)
+        if added:
+            self._room.fanout.private += added
+            self._touched.add(conn)
+        conn.encrypted = conn.tls.ready
+        if error is not None:
+            log.info("%s: TLS ended: %s", conn.label(), error)
+            self._close(conn)
+            return b""
+        return plain
 
     def _process(self, conn: Connection) -> None:
         """Handle up to limits.FRAMES_PER_PASS events; keep conn in the backlog if more wait."""
@@ -399,6 +440,9 @@ class RoomServer(Lifecycle):
     def _fail(self, conn: Connection, reason: str, *, quiet: bool = False) -> None:
         """Fatal error for this connection: tell it why, then a lingering close."""
         if conn.state >= CLOSING:
+            return
+        if conn.tls is not None and not conn.tls.ready:  # no channel to tell it on yet
+            self._close(conn)
             return
         if not quiet:
             log.info("%s: closing: %s", conn.label(), reason)

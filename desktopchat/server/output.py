@@ -14,6 +14,10 @@ Two limits keep memory bounded whatever members do (docs/PROTOCOL.md section 5):
   that hold the most (the shared bytes since their oldest chunk, their
   private bytes, their references), are dropped until it is back under three
   quarters of that.
+
+A TLS member's queue holds the same plaintext; ``flush`` encrypts from it
+(``tlsconn.py``) and the ciphertext waiting for its socket counts as that
+member's private bytes against both limits.
 """
 
 from __future__ import annotations
@@ -97,11 +101,14 @@ class Output:
         behind: list[tuple[int, int, Connection]] = []
         for i, conn in enumerate(self._conns):
             out = conn.out
+            sealed = len(conn.tls.cipher) if conn.tls is not None else 0
             if out:
                 first = out.oldest()
                 oldest.append((first, i, conn))
-                held = start - first + out.private + REF_COST * len(out)
+                held = start - first + out.private + REF_COST * len(out) + sealed
                 behind.append((-held, i, conn))
+            elif sealed:
+                behind.append((-sealed, i, conn))
         heapq.heapify(oldest)
         heapq.heapify(behind)
         self.floor = oldest[0][0] if oldest else start
@@ -132,6 +139,9 @@ class Output:
         fanout.refs -= len(out)
         fanout.private -= out.private
         out.clear()
+        if conn.tls is not None:
+            fanout.private -= len(conn.tls.cipher)
+            conn.tls.cipher.clear()
 
     def flush_touched(self) -> None:
         """One send for every connection with new output (more join while flushing)."""
@@ -146,6 +156,9 @@ class Output:
 
     def flush(self, conn: Connection) -> None:
         """Offer the socket what ``conn`` has; watch for writability while some is left."""
+        if conn.tls is not None:
+            self._flush_tls(conn)
+            return
         out = conn.out
         sent = 0
         if out:
@@ -168,8 +181,36 @@ class Output:
                     # A deque keeps up to 16 freed blocks (8 KB) for reuse: after
                     # a backlog a fresh one is smaller (think 10,000 idle members).
                     conn.out = out = OutQueue()
-        if out:
-            if out.cost() > self.member_limit:
+        self._after_send(conn, sent, bool(out))
+
+    def _flush_tls(self, conn: Connection) -> None:
+        """flush() for a TLS member: encrypt some of its queue, send ciphertext."""
+        tls, out, fanout = conn.tls, conn.out, self._fanout
+        assert tls is not None
+        used, private, added = tls.seal(out)
+        fanout.refs -= used
+        fanout.private += added - private
+        sent = 0
+        if tls.cipher:
+            try:
+                sent = conn.sock.send(tls.cipher)
+            except (BlockingIOError, InterruptedError):
+                pass
+            except OSError as exc:
+                log.info("%s: connection lost (%s)", conn.label(), exc)
+                self._close(conn)
+                return
+            tls.sent(sent)
+            fanout.private -= sent
+            self.sent_since_trim += sent
+        self._after_send(conn, sent, bool(out or tls.cipher))
+
+    def _after_send(self, conn: Connection, sent: int, waiting: bool) -> None:
+        """Drop a member too slow; watch for writability while output waits."""
+        out = conn.out
+        if waiting:
+            sealed = len(conn.tls.cipher) if conn.tls is not None else 0
+            if out.cost() + sealed > self.member_limit:
                 log.warning(
                     "%s: dropped: too slow, %d bytes waiting (limit %d)",
                     conn.label(),

@@ -61,7 +61,7 @@ DONE_KEPT = 200_000
 class Member:
     """One connection as the room sees it; the loop's ``Connection`` extends it."""
 
-    __slots__ = ("address", "key", "name", "out", "session", "token", "v2")
+    __slots__ = ("address", "encrypted", "key", "name", "out", "session", "token", "v2")
 
     def __init__(self, session: ServerConnection, address: str = "") -> None:
         self.session = session
@@ -70,6 +70,8 @@ class Member:
         self.key = ""
         self.token = ""
         self.v2 = False
+        #: The connection is TLS (the loop sets it once the handshake is done).
+        self.encrypted = False
         #: What waits to be sent: shared buffers by reference (outqueue.py).
         self.out = OutQueue()
 
@@ -142,9 +144,12 @@ class Room:
         clock: Callable[[], float] = time.time,
         rates: RateLimits | None = None,
         monotonic: Callable[[], float] = time.monotonic,
+        marks: bool = False,
     ) -> None:
         if history < 0:
             raise ValueError("history must not be negative")
+        #: The room speaks TLS: protocol-2 members are told who is unencrypted.
+        self.marks = marks
         self.fanout = fanout if fanout is not None else LocalFanout()
         self.gate: PasswordGate[Member] = PasswordGate(password, clock=monotonic)
         # Joins the gate keeps waiting for their turn (admit_waiting finishes them).
@@ -237,7 +242,8 @@ class Room:
         member.v2 = request.version == 2
         member.token = request.token or "v1-" + secrets.token_hex(8)
         self._set_name(member, request.name)
-        joined = self._record(ev.Joined(request.name), author=member.token)
+        encrypted = member.encrypted if self.marks else None
+        joined = self._record(ev.Joined(request.name, encrypted), author=member.token)
         self.fanout.broadcast(joined.v1, joined.v2)
         self.fanout.members[member.key] = member
         self._looks.hold(member, skeleton, self.members)
@@ -412,16 +418,21 @@ class Room:
 
     def _users(self) -> list[ev.Event]:
         """The member list, with as many names as fit, plus an Info if some did not."""
-        names = [m.name for m in self.members.values()]
+        members = self.members.values()
+        names = [m.name for m in members]
+        plain = frozenset(m.name for m in members if not m.encrypted) if self.marks else frozenset()
         data = " ".join(names).encode("utf-8")
-        if len(data) <= MAX_SERVER_TEXT:
-            return [ev.UserList(tuple(names))]
-        cut = data.rfind(b" ", 0, MAX_SERVER_TEXT + 1)
-        listed = data[:cut].count(b" ") + 1
-        return [
-            ev.UserList(tuple(names[:listed])),
-            ev.Info(f"{len(names) - listed} more users are in the room but not listed."),
-        ]
+        listed = len(names)
+        if len(data) > MAX_SERVER_TEXT:
+            cut = data.rfind(b" ", 0, MAX_SERVER_TEXT + 1)
+            listed = data[:cut].count(b" ") + 1
+        # The positions of the unencrypted names (protocol 2) fit one frame too.
+        while len(wire.users_meta(tuple(names[:listed]), plain)) > MAX_SERVER_TEXT:
+            listed = listed * 3 // 4
+        users = ev.UserList(tuple(names[:listed]), plain & set(names[:listed]))
+        if listed == len(names):
+            return [users]
+        return [users, ev.Info(f"{len(names) - listed} more users are in the room but not listed.")]
 
     def _replay(self, member: Member, resume: tuple[str, int] | None) -> bytes:
         """What a newcomer is shown: recent chat, or everything it missed (resume)."""

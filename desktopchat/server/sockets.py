@@ -22,6 +22,7 @@ from desktopchat.protocol import events as ev
 from desktopchat.protocol.server import ServerConnection, ServerState
 from desktopchat.server.limits import RECV_SIZE
 from desktopchat.server.room import Member
+from desktopchat.server.tlsconn import ServerTls
 
 __all__ = [
     "CLOSED",
@@ -51,8 +52,10 @@ class Connection(Member):
         "last_input",
         "peer",
         "progress_at",
+        "sniffed",
         "sock",
         "state",
+        "tls",
         "upgrade_deadline",
         "watch",
         "writing",
@@ -74,6 +77,9 @@ class Connection(Member):
         self.last_input = self.progress_at = time.monotonic()
         # Monotonic time of the next look at a stalled frame or an idle member.
         self.watch: float | None = None
+        # The first byte arrived: TLS (``tls`` set) or a tutorial frame header.
+        self.sniffed = False
+        self.tls: ServerTls | None = None
 
     def label(self) -> str:
         """Name and address for log lines."""
@@ -177,14 +183,22 @@ def drain_and_close(
     while True:
         waiting: list[Connection] = []
         for conn in pending:
-            out = conn.out
+            out, tls = conn.out, conn.tls
             try:
-                out.consume(conn.sock.send(out.head()))
+                if tls is None:
+                    out.consume(conn.sock.send(out.head()))
+                else:
+                    tls.seal(out, everything=True)
+                    if not tls.ready:  # mid-handshake: it cannot be told anything
+                        out.clear()
+                    tls.sent(conn.sock.send(tls.cipher) if tls.cipher else 0)
             except (BlockingIOError, InterruptedError):
                 pass
             except OSError:
                 out.clear()
-            if out:
+                if tls is not None:
+                    tls.cipher.clear()
+            if out or (tls is not None and tls.cipher):
                 waiting.append(conn)
                 if not conn.writing:
                     conn.writing = True
