@@ -1,4 +1,4 @@
-"""Remembered preferences: name, room address, window geometry, text size, theme.
+"""Remembered preferences: name, room address, window geometry, text size, theme, notifications.
 
 A small :class:`Settings` dataclass saved as JSON in ``settings.json`` inside
 :func:`desktopchat.paths.config_dir` (XDG on Linux, APPDATA on Windows,
@@ -87,6 +87,12 @@ class Settings:
     theme: str = "system"
     #: Width of the user list in pixels (the sash beside it); 0 = its natural width.
     userlist_width: int = 0
+    #: View ▸ Notifications: alert (hint, notification, sound) on a mention of our
+    #: name, on a private message, on every message; and whether to play the sound.
+    notify_mentions: bool = True
+    notify_private: bool = True
+    notify_all: bool = False
+    play_sounds: bool = True
 
 
 def settings_path() -> Path:
@@ -120,6 +126,8 @@ def _valid(field: str, value: object) -> bool:
         return value in THEMES
     if field == "userlist_width":
         return _int_in(value, 0, USERLIST_WIDTH_MAX)
+    if field in ("notify_mentions", "notify_private", "notify_all", "play_sounds"):
+        return isinstance(value, bool)
     return False
 
 

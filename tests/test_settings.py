@@ -163,3 +163,17 @@ def test_theme_and_userlist_width_round_trip_and_bad_values_fall_back(tmp_path: 
     for bad in ({"theme": "Dark"}, {"theme": 1}, {"userlist_width": -1}, {"userlist_width": 1e9}):
         path.write_text(json.dumps({"version": 1, **bad}), encoding="utf-8")
         assert load_settings(path) == Settings()  # the default: "system", natural width
+
+
+def test_notification_choices_round_trip_and_non_booleans_fall_back(tmp_path: Path) -> None:
+    path = tmp_path / "s.json"
+    assert Settings().notify_mentions and Settings().notify_private and Settings().play_sounds
+    assert not Settings().notify_all  # every message: off by default
+    chosen = Settings(
+        notify_mentions=False, notify_private=False, notify_all=True, play_sounds=False
+    )
+    save_settings(chosen, path)
+    assert load_settings(path) == chosen
+    for bad in ({"notify_all": 1}, {"play_sounds": "no"}, {"notify_private": None}):
+        path.write_text(json.dumps(bad), encoding="utf-8")
+        assert load_settings(path) == Settings()
