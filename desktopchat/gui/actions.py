@@ -135,9 +135,10 @@ class MenuActions:
             self.settings = replace(
                 self.settings, name=result.name, host=result.host, port=result.port
             )
-            if self.presenter.server is not None:
-                self.presenter.leave()  # one room at a time: joining elsewhere ends hosting
-            self.join(result.host, result.port, result.name, result.password)
+            # One room at a time: joining elsewhere ends hosting (once the new room let
+            # us in: presenter.join keeps the current room until then).
+            if self.confirm_end_hosting("Joining another room"):
+                self.join(result.host, result.port, result.name, result.password)
 
         self._watch_dialog(dialog, done)
 
@@ -165,7 +166,24 @@ class MenuActions:
             self.transcript.add_event("You are not in a room.")
             self.transcript.flush()
             return
-        self.leave()
+        if self.confirm_end_hosting("Leaving"):
+            self.leave()
+
+    def confirm_end_hosting(self, verb: str) -> bool:
+        """Ask before closing a room we host with others in it; False = Cancel (keep it)."""
+        question = self.presenter.switch.hosting_question(verb)
+        if question is None:
+            return True
+        return bool(
+            messagebox.askokcancel(
+                "desktopchat",
+                question,
+                detail="Everyone in it is told the room closed. Go ahead?",
+                icon=messagebox.WARNING,
+                default=messagebox.CANCEL,
+                parent=self.root,
+            )
+        )
 
     def save_transcript(self) -> None:
         """Room ▸ Save transcript…: write the transcript as UTF-8 text."""

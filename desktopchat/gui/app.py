@@ -91,6 +91,10 @@ class ChatApp(MenuActions):
             root, self.presenter.events, self.presenter.handle, end_batch=self._end_batch
         )
         self.pump.start()
+        self.switch_pump: EventPump[ev.Event] = EventPump(  # a join while in a room
+            root, self.presenter.switch.events, self.presenter.switch.handle
+        )
+        self.switch_pump.start()
         root.bind("<FocusIn>", lambda _e: self.presenter.focus_gained(), add=True)
         self._signal_check = root.after(SIGNAL_CHECK_MS, self._check_signal)
         self.set_status("not connected: Room ▸ Join room… or Host room…")
@@ -180,7 +184,7 @@ class ChatApp(MenuActions):
 
     def login_failed(self, reason: str) -> None:
         """The room refused us for good: offer the login dialog again (unless hosting)."""
-        if self.presenter.server is None:
+        if self.presenter.server is None or self.presenter.client is not None:
             # Not inside the pump's tick: the dialog opens on its own turn.
             self.root.after_idle(self.show_login, reason)
 
@@ -237,6 +241,7 @@ class ChatApp(MenuActions):
         self.presenter.join(host, port, name, password)
         self.transcript.flush()
         self.pump.poke()
+        self.switch_pump.poke()
 
     def leave(self) -> None:
         """Close the client and stop a hosted server; the window stays."""
@@ -245,6 +250,8 @@ class ChatApp(MenuActions):
 
     def start_hosting(self, values: HostValues) -> str | None:
         """The Host dialog's ``start``: host on PORT and join; an error text or None."""
+        if not self.confirm_end_hosting("Hosting a new room"):
+            return "You still host the room you are in: nothing was changed."
         error = self.presenter.host(values.port, values.name, values.password or None)
         if error is None:
             self.settings = replace(self.settings, name=values.name, host_port=values.port)
@@ -293,6 +300,8 @@ class ChatApp(MenuActions):
         first (Cancel keeps the window and the lines, which go out if the room
         comes back).
         """
+        if not self.confirm_end_hosting("Quitting"):
+            return
         waiting = self.presenter.unsettled
         if waiting:
             lines = (
@@ -317,6 +326,7 @@ class ChatApp(MenuActions):
         settings = self.current_settings()
         self.closed = True
         self.pump.stop()
+        self.switch_pump.stop()
         self.window.stop_countdown()
         with contextlib.suppress(tk.TclError):
             self.root.after_cancel(self._signal_check)

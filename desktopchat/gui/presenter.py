@@ -34,6 +34,7 @@ from typing import TYPE_CHECKING, Protocol
 
 from desktopchat.client import ChatClient
 from desktopchat.gui.lines import Kind, Line, SendState
+from desktopchat.gui.switching import RoomSwitch, Roster
 from desktopchat.inbox import EventQueue
 from desktopchat.protocol import LocalProtocolError, name_key
 from desktopchat.protocol import events as ev
@@ -98,6 +99,8 @@ class Presenter:
         self.hosting_addresses: list[str] = []
         # Closed clients and servers that may still be finishing.
         self._retired: list[ChatClient | RoomServer] = []
+        self.roster = Roster()  # who is in the room (the host's Leave asks when others are)
+        self.switch = RoomSwitch(self)  # a Join while in a room: the new room first
         self._reset_session()
 
     def _reset_session(self) -> None:
@@ -111,6 +114,7 @@ class Presenter:
         self._epoch: str | None = None
         self._max_id = 0  # newest room id shown in this epoch
         self._last_time: float | None = None  # time of the newest room event shown
+        self.roster.clear()
 
     # --- the session ------------------------------------------------------------------
 
@@ -119,7 +123,10 @@ class Presenter:
         return self.client.events if self.client is not None else None
 
     def join(self, host: str, port: int, name: str, password: str | None = None) -> None:
-        """Leave any room we are in (keeping a hosted server) and join host:port."""
+        """Join host:port; in a room, leave it only once the new one let us in (switching.py)."""
+        if self.client is not None:
+            self.switch.start(host, port, name, password)
+            return
         self._close_client()
         self._reset_session()
         if self.server is None:
@@ -166,6 +173,7 @@ class Presenter:
     def leave(self, wait: float = 0.0) -> None:
         """Close the client and stop a hosted server; never waits unless asked to."""
         was_in_room = self.client is not None or self.server is not None
+        self.switch.cancel()
         self._close_client()
         server, self.server = self.server, None
         if server is not None:
@@ -195,6 +203,7 @@ class Presenter:
 
     def quit(self) -> None:
         """Close everything without waiting (the window is going away)."""
+        self.switch.cancel()
         self._close_client()
         server, self.server = self.server, None
         if server is not None:
@@ -261,6 +270,7 @@ class Presenter:
 
     def handle(self, event: ev.Event) -> None:
         """Apply one client event (Tk thread, from the pump)."""
+        self.roster.handle(event)
         match event:
             case ev.RoomEvent():
                 self._room_event(event, live=True)

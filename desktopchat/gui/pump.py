@@ -20,7 +20,8 @@ pending tick: no callback fires into destroyed widgets.
 
 The queue is looked up through ``source()`` on every tick, so the app can
 switch clients (leave a room, join another) without restarting the pump; a
-``None`` source means "nothing to drain".
+``None`` source means "nothing to drain". A handler that switches the source
+ends the batch: the rest of the old queue is not this pump's any more.
 """
 
 from __future__ import annotations
@@ -128,6 +129,8 @@ class EventPump(Generic[T]):
                 count += 1
                 self.handling = count
                 self._handle(item)
+                if self._source() is not q:  # the handler switched clients: that queue
+                    break  # is no longer ours (a room switch hands it to another pump)
         finally:
             self.handling = 0
             self.handled += count
