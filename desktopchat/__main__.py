@@ -25,20 +25,34 @@ from desktopchat import __version__, address, applog, cliopts
 from desktopchat.address import DEFAULT_PORT
 
 if TYPE_CHECKING:  # imported when serving: the window's start-up never needs it
+    from desktopchat.net.invite import JoinTarget
+    from desktopchat.net.reachability import Problem
     from desktopchat.server.rates import RateLimits
 
 #: Exit code for a usage or start-up error (argparse uses 2 as well).
 EXIT_USAGE = 2
 
 
-def parse_join_address(value: str) -> tuple[str, int]:
-    """argparse type for ``--join``: ``HOST:PORT`` (``[v6addr]:PORT`` too), port 1-65535.
+def parse_join_address(value: str) -> JoinTarget:
+    """argparse type for ``--join``: a ``desktopchat://`` link or ``HOST:PORT``.
 
-    The rules are :func:`desktopchat.address.parse_address`'s, except that the
-    port is required: ``--join nohost`` is a usage error.
+    The rules are :func:`desktopchat.net.invite.parse_join_target`'s, except
+    that a plain address needs its port: ``--join nohost`` is a usage error.
     """
+    from desktopchat.net.invite import parse_join_target
+
     try:
-        return address.parse_address(value, default_port=None)
+        return parse_join_target(value, default_port=None)
+    except address.AddressError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+def parse_room_name(value: str) -> str:
+    """argparse type for ``--room-name``: 1 to 60 characters, no control characters."""
+    from desktopchat.net.invite import check_room_name
+
+    try:
+        return check_room_name(value)
     except address.AddressError as exc:
         raise argparse.ArgumentTypeError(str(exc)) from None
 
@@ -104,9 +118,10 @@ def build_parser() -> argparse.ArgumentParser:
     mode = parser.add_mutually_exclusive_group()
     mode.add_argument(
         "--join",
-        metavar="HOST:PORT",
+        metavar="LINK|HOST:PORT",
         type=parse_join_address,
-        help="open the login dialog pre-filled with this room (straight in with --name)",
+        help="open the login dialog pre-filled with this room (a desktopchat:// link or "
+        "HOST:PORT; straight in with --name)",
     )
     mode.add_argument(
         "--host",
@@ -131,6 +146,23 @@ def build_parser() -> argparse.ArgumentParser:
     server = parser.add_argument_group(cliopts.SERVER_GROUP)
     server.add_argument(
         "--bind", default="0.0.0.0", metavar="ADDR", help="address to listen on (default: all)"
+    )
+    server.add_argument(
+        "--room-name",
+        type=parse_room_name,
+        metavar="NAME",
+        help="the room's name in invitations and on the network (default: USER's room on MACHINE)",
+    )
+    server.add_argument(
+        "--encrypted-only",
+        action="store_true",
+        help="refuse unencrypted connections (the tutorial's console clients)",
+    )
+    server.add_argument(
+        "--no-announce",
+        dest="announce",
+        action="store_false",
+        help="do not announce the room on the network (join by invitation or address only)",
     )
     server.add_argument(
         "--port",
@@ -193,6 +225,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     cliopts.check_conflicts(parser, args)
     if args.name is not None and args.serve:
         parser.error("--name is for the window (--join or --host), not --serve")
+    for flag, given in (
+        ("--encrypted-only", args.encrypted_only),
+        ("--no-announce", not args.announce),
+    ):
+        if given and not args.serve:
+            parser.error(f"{flag} is a server option: use it with --serve")
     if args.timeout is not None and not args.discover:
         parser.error("--timeout is for --discover")
     # Logging before anything else runs: a windowed executable has no console, so
@@ -273,7 +311,9 @@ def _serve(args: argparse.Namespace) -> int:
     import signal
 
     from desktopchat import protocol
-    from desktopchat.net.lan import join_addresses
+    from desktopchat.address import format_address
+    from desktopchat.net.hosting import Publicity
+    from desktopchat.net.tls import IdentityError, load_or_create_identity
     from desktopchat.server import RoomServer
 
     log = logging.getLogger("desktopchat.serve")
@@ -307,6 +347,10 @@ def _serve(args: argparse.Namespace) -> int:
         )
 
     try:
+        identity = load_or_create_identity()
+    except (IdentityError, OSError) as exc:
+        return fail(f"cannot load the room's certificate: {exc}")
+    try:
         server = RoomServer(
             args.bind,
             args.port,
@@ -315,6 +359,8 @@ def _serve(args: argparse.Namespace) -> int:
             max_per_address=args.max_per_address or None,
             max_message=max_message,
             rate_limits=rate_limits_from(args),
+            identity=identity,
+            encrypted_only=args.encrypted_only,
         )
     except OSError as exc:
         if exc.errno == errno.EADDRINUSE:
@@ -324,22 +370,71 @@ def _serve(args: argparse.Namespace) -> int:
             )
         return fail(f"cannot listen on {args.bind}:{args.port}: {exc.strerror or exc}")
 
-    host, port = server.address
-    log.info("room listening on %s:%d%s", host, port, " (password required)" if password else "")
-    log.info("others can join at: %s", ", ".join(join_addresses(server.address)))
-
     def on_signal(signum: int, frame: object) -> None:
         # Only a flag and a wakeup byte: the loop logs and stops (see request_stop).
         server.request_stop(signum)
 
     previous = {sig: signal.signal(sig, on_signal) for sig in (signal.SIGINT, signal.SIGTERM)}
+    publicity: Publicity | None = None
     try:
+        host, port = server.address
+        log.info(
+            "room listening on %s:%d%s", host, port, " (password required)" if password else ""
+        )
+        publicity = Publicity(
+            server,
+            args.room_name or _default_room_name(),
+            password_needed=password is not None,
+            encrypted_only=args.encrypted_only,
+            announce=args.announce,
+            on_problems=_warn_unreachable,
+        )
+        joinable = ", ".join(format_address(*a) for a in publicity.endpoints)
+        log.info("others can join at: %s", joinable)
+        _show_invitation(publicity.invitation.text())
+        publicity.start()
         server.serve_forever()
     finally:
         for sig, handler in previous.items():
             signal.signal(sig, handler)
+        if publicity is not None:
+            publicity.close(timeout=1.0)  # goodbyes, so browsers drop the room at once
     log.info("room closed")
     return 0
+
+
+def _default_room_name() -> str:
+    """The room's name when --room-name is not given: "ann's room on pc1"."""
+    import getpass
+
+    from desktopchat.net.invite import default_room_name
+    from desktopchat.net.lan import machine_name
+
+    try:
+        person = getpass.getuser()
+    except (OSError, KeyError, ImportError):  # no login name (some containers, services)
+        person = ""
+    return default_room_name(person, machine_name())
+
+
+def _show_invitation(text: str) -> None:
+    """Print the invitation on stdout (absent in a windowed build) and log it."""
+    import logging
+
+    if sys.stdout is not None:
+        print(text, flush=True)
+    log = logging.getLogger("desktopchat.serve")
+    for line in text.splitlines():
+        log.info("invitation: %s", line, extra={"file_only": sys.stdout is not None})
+
+
+def _warn_unreachable(problems: list[Problem]) -> None:
+    """The reachability check's findings, as warnings (called on the check's thread)."""
+    import logging
+
+    log = logging.getLogger("desktopchat.serve")
+    for problem in problems:
+        log.warning("%s", problem)
 
 
 def _window(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
@@ -359,7 +454,14 @@ def _window(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
     except ImportError as exc:  # Python built without Tk (Debian: the python3-tk package)
         return _no_window(f"cannot open a window: Tkinter is missing ({exc})")
     try:
-        return run(join=args.join, name=args.name, host_port=args.host, password=password)
+        target = args.join
+        return run(
+            join=None if target is None else target.address,
+            name=args.name,
+            host_port=args.host,
+            password=password,
+            pin=None if target is None else target.fingerprint,
+        )
     except NoWindow as exc:
         return _no_window(str(exc))
 

@@ -133,7 +133,7 @@ def test_format_address_round_trips(host: str, port: int) -> None:
     [("[::1]:1234", ("::1", 1234)), ("192.168.1.23:1235", ("192.168.1.23", 1235))],
 )
 def test_cli_join_accepts(value: str, expected: tuple[str, int]) -> None:
-    assert build_parser().parse_args(["--join", value]).join == expected
+    assert build_parser().parse_args(["--join", value]).join.address == expected
 
 
 @pytest.mark.parametrize(

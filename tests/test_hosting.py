@@ -46,7 +46,7 @@ def test_loopback_room_is_not_announced_and_warns() -> None:
     publicity.start()
     assert done.wait(TIMEOUT)
     assert [p.trouble for p in got[0]] == [Trouble.LOOPBACK_ONLY]
-    assert publicity.not_announced == "this computer has no network address besides 127.0.0.1"
+    assert publicity.not_announced == "the room listens on 127.0.0.1 only"
     publicity.close()
 
 
@@ -58,3 +58,7 @@ def test_reasons_not_to_announce() -> None:
     plain.start()
     assert plain.not_announced == "the room has no certificate (announced rooms are encrypted)"
     assert "fp=" not in plain.invitation.link()
+    lonely = Publicity(FakeServer(("0.0.0.0", 1)), "r", password_needed=False)
+    lonely.endpoints = [("127.0.0.1", 1)]  # as join_endpoints says with no network
+    lonely.start()
+    assert lonely.not_announced == "this computer has no network address besides 127.0.0.1"

@@ -52,8 +52,12 @@ def run(
     name: str | None = None,
     host_port: int | None = None,
     password: str | None = None,
+    pin: str | None = None,
 ) -> int:
-    """Open the chat window for the given start-up flow; return the exit code."""
+    """Open the chat window for the given start-up flow; return the exit code.
+
+    ``pin`` is the room's fingerprint from a ``--join`` link (64 hex digits).
+    """
     # Imported here so ``import desktopchat.gui`` stays cheap for --serve and tests.
     from desktopchat.gui.app import ChatApp
     from desktopchat.gui.icon import set_app_icon
@@ -69,7 +73,7 @@ def run(
     _install_error_hook(root)
     set_app_icon(root)
     app = ChatApp(root, settings)
-    root.after_idle(start_flow, app, join, name, host_port, password)
+    root.after_idle(start_flow, app, join, name, host_port, password, pin)
     previous = _quit_on_signals(app)
     try:
         root.mainloop()
@@ -93,8 +97,13 @@ def start_flow(
     name: str | None,
     host_port: int | None,
     password: str | None,
+    pin: str | None = None,
 ) -> None:
-    """Begin the flow the command line asked for (see the module docstring)."""
+    """Begin the flow the command line asked for (see the module docstring).
+
+    ``pin`` (a ``--join`` link's fingerprint) is not used yet: the join it
+    belongs to takes no pin so far.
+    """
     from desktopchat.gui.host import HostValues
     from desktopchat.gui.login import LoginValues
     from desktopchat.protocol import InvalidName, validate_name

@@ -122,6 +122,8 @@ class Publicity:
             return "announcing is turned off (--no-announce)"
         if self._server.fingerprint is None:
             return "the room has no certificate (announced rooms are encrypted)"
+        if is_loopback(self._server.address[0]):
+            return f"the room listens on {self._server.address[0]} only"
         if all(is_loopback(host) for host, _ in self.endpoints):
             return "this computer has no network address besides 127.0.0.1"
         return None

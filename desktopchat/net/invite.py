@@ -194,8 +194,8 @@ def parse_join_target(text: str, default_port: int | None = DEFAULT_PORT) -> Joi
         if "://" in text:
             scheme = text.strip().split("://", 1)[0].split()[-1:] or [""]
             raise InvitationError(
-                f"{scheme[0]}:// links are not desktopchat rooms: paste a link that starts "
-                "with desktopchat:// or type host:port, e.g. 192.168.1.23:1234."
+                f"{scheme[0]}:// links are not desktopchat rooms: paste a desktopchat:// link, "
+                "or type just the room's host and port, e.g. 192.168.1.23:1234 (no http://)."
             )
         host, port = parse_address(text, default_port)
         return JoinTarget(host, port)
