@@ -403,7 +403,13 @@ def test_menus_come_from_one_table_and_accelerators_work(app: ChatApp) -> None:
     view = app.menus["View"]
     assert view.entrycget(0, "accelerator") == "Ctrl+="
     assert view.entrycget(1, "accelerator") == "Ctrl+-"
-    assert [app.menus["Help"].entrycget(i, "label") for i in (0, 1)] == ["Protocol", "About"]
+    help_menu = app.menus["Help"]
+    assert [help_menu.entrycget(i, "label") for i in (0, 1, 2, 4)] == [
+        "Getting started",
+        "Commands and shortcuts",
+        "For developers (protocol)",
+        "About",
+    ]
     size = app.text_font.cget("size")
     app.input.focus_force()
     app.root.update()
@@ -453,10 +459,10 @@ def test_help_protocol_opens_a_text_window(app: ChatApp) -> None:
 
 
 def test_colours_are_stable_and_case_insensitive() -> None:
-    from desktopchat.gui.transcript import PALETTE, name_colour
+    from desktopchat.gui.render import NAME_SLOTS, name_slot
 
-    assert name_colour("Bob") == name_colour("bob") in PALETTE
-    assert len({name_colour(n) for n in ("ann", "bob", "carol", "dave", "eve", "zoë")}) > 2
+    assert name_slot("Bob") == name_slot("bob") in range(NAME_SLOTS)
+    assert len({name_slot(n) for n in ("ann", "bob", "carol", "dave", "eve", "zoë")}) > 2
 
 
 def test_pump_is_cancelled_on_quit(app: ChatApp) -> None:

@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from desktopchat.gui.transcript import name_colour
+from desktopchat.gui.render import name_slot
 from desktopchat.protocol import InvalidName, name_key, name_skeleton, validate_name
 from desktopchat.protocol.skeleton import DEFAULT_IGNORABLE, script_of
 
@@ -148,7 +148,7 @@ def test_name_key_still_means_the_same_name_in_another_case() -> None:
 
 
 def test_look_alikes_share_a_colour_so_colour_never_tells_them_apart_from_the_name() -> None:
-    colours = {name_colour(n) for n in ["alice", *LOOK_LIKE_ALICE, ZWNJ, CYRILLIC]}
+    colours = {name_slot(n) for n in ["alice", *LOOK_LIKE_ALICE, ZWNJ, CYRILLIC]}
     assert len(colours) == 1
 
 

@@ -11,6 +11,7 @@ import pytest
 from guitools import transcript
 
 from desktopchat.gui import render as rd
+from desktopchat.gui import theme
 from desktopchat.gui import transcript as transcript_module
 from desktopchat.gui.app import ChatApp
 from desktopchat.gui.lines import Kind, Line, SendState
@@ -164,7 +165,7 @@ def test_escapes_are_drawn_in_their_own_style(app: ChatApp) -> None:
     t.flush()
     at = t.text.search("\\u202e", "1.0")
     assert "escape" in t.text.tag_names(at)
-    assert t.text.tag_cget("escape", "background") == transcript_module.ESCAPE_BACKGROUND
+    assert t.text.tag_cget("escape", "background") == theme.palette(t).escape_band
     assert "\u202e" not in transcript(app)
 
 

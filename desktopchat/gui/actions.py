@@ -16,18 +16,24 @@ from pathlib import Path
 from tkinter import filedialog, messagebox
 from typing import TYPE_CHECKING, Any
 
+from desktopchat.gui import helptext
+from desktopchat.gui import theme as themes
 from desktopchat.gui.host import HostDialog, HostValues
 from desktopchat.gui.login import LoginDialog, LoginValues
-from desktopchat.gui.menus import MenuItem, MenuTable
-from desktopchat.gui.textwindow import protocol_text, show_about, show_text_window
+from desktopchat.gui.menus import MenuItem, MenuTable, Submenu, radio_variable, shortcuts
+from desktopchat.gui.textwindow import protocol_text, show_about, show_help
 from desktopchat.settings import FONT_SIZE_RANGE, Settings
 
 if TYPE_CHECKING:
     from desktopchat.gui.presenter import Presenter
+    from desktopchat.gui.refocus import FocusKeeper
     from desktopchat.gui.transcript import Transcript
     from desktopchat.gui.window import MainWindow
 
-__all__ = ["MenuActions"]
+__all__ = ["THEME_ITEMS", "MenuActions"]
+
+#: View ▸ Theme: (label, settings value).
+THEME_ITEMS = (("&System", "system"), ("&Light", "light"), ("&Dark", "dark"))
 
 
 class MenuActions:
@@ -41,12 +47,15 @@ class MenuActions:
         presenter: Presenter
         transcript: Transcript
         window: MainWindow
+        refocus: FocusKeeper
         _last_login: LoginValues | None
 
         def join(self, host: str, port: int, name: str, password: str | None = None) -> None: ...
         def leave(self) -> None: ...
         def start_hosting(self, values: HostValues) -> str | None: ...
         def request_quit(self) -> None: ...
+        def show_room_info(self) -> None: ...
+        def invite_people(self) -> None: ...
 
     def menu_table(self) -> MenuTable:
         """The whole menu bar: (menu, [(label, handler, accelerator), ...])."""
@@ -57,6 +66,8 @@ class MenuActions:
                     MenuItem("&Host room…", self.host_room),
                     MenuItem("&Join room…", self.join_room),
                     MenuItem("&Leave room", self.leave_room),
+                    MenuItem("Room &info…", self.show_room_info),
+                    MenuItem("&Invite people…", self.invite_people),
                     None,
                     MenuItem("&Save transcript…", self.save_transcript),
                     None,
@@ -78,12 +89,23 @@ class MenuActions:
                         "Ctrl+-",
                         ("<Control-minus>", "<Control-KP_Subtract>"),
                     ),
+                    None,
+                    Submenu(
+                        "&Theme",
+                        [
+                            MenuItem(label, self.theme_setter(value), group="theme", value=value)
+                            for label, value in THEME_ITEMS
+                        ],
+                    ),
                 ],
             ),
             (
                 "&Help",
                 [
-                    MenuItem("&Protocol", self.show_protocol),
+                    MenuItem("&Getting started", self.show_getting_started, "F1", ("<F1>",)),
+                    MenuItem("&Commands and shortcuts", self.show_commands),
+                    MenuItem("For &developers (protocol)", self.show_protocol),
+                    None,
                     MenuItem("&About", self.show_about),
                 ],
             ),
@@ -174,16 +196,16 @@ class MenuActions:
         question = self.presenter.switch.hosting_question(verb)
         if question is None:
             return True
-        return bool(
-            messagebox.askokcancel(
-                "desktopchat",
-                question,
-                detail="Everyone in it is told the room closed. Go ahead?",
-                icon=messagebox.WARNING,
-                default=messagebox.CANCEL,
-                parent=self.root,
-            )
+        answer = messagebox.askokcancel(
+            "desktopchat",
+            question,
+            detail="Everyone in it is told the room closed. Go ahead?",
+            icon=messagebox.WARNING,
+            default=messagebox.CANCEL,
+            parent=self.root,
         )
+        self.refocus.refocus()
+        return bool(answer)
 
     def save_transcript(self) -> None:
         """Room ▸ Save transcript…: write the transcript as UTF-8 text."""
@@ -194,6 +216,7 @@ class MenuActions:
             initialfile=time.strftime("desktopchat-%Y-%m-%d-%H%M.txt"),
             filetypes=[("Text files", "*.txt"), ("All files", "*")],
         )
+        self.refocus.refocus()
         if path:
             self.write_transcript(Path(path))
 
@@ -205,18 +228,38 @@ class MenuActions:
             messagebox.showerror(
                 "Save transcript", f"Could not save {path}:\n{exc}", parent=self.root
             )
+            self.refocus.refocus()
             return False
         self.transcript.add_event(f"Transcript saved to {path}")
         self.transcript.flush()
         return True
 
+    def show_getting_started(self) -> None:
+        """Help ▸ Getting started."""
+        show_help(self.root, "Getting started", helptext.getting_started())
+
+    def show_commands(self) -> None:
+        """Help ▸ Commands and shortcuts (from the command table and this menu table)."""
+        text = helptext.commands_and_shortcuts(shortcuts(self.menu_table()))
+        show_help(self.root, "Commands and shortcuts", text)
+
     def show_protocol(self) -> None:
-        """Help ▸ Protocol."""
-        show_text_window(self.root, "desktopchat — protocol", protocol_text())
+        """Help ▸ For developers: the wire protocol."""
+        show_help(self.root, "For developers (protocol)", protocol_text())
 
     def show_about(self) -> None:
         """Help ▸ About."""
         show_about(self.root)
+
+    def theme_setter(self, choice: str) -> Callable[[], None]:
+        """The View ▸ Theme item for ``choice``."""
+        return lambda: self.set_theme(choice)
+
+    def set_theme(self, choice: str) -> None:
+        """View ▸ Theme: switch now (every window, every line) and remember the choice."""
+        themes.apply(self.root, choice)
+        self.root.setvar(radio_variable("theme"), choice)
+        self.settings = replace(self.settings, theme=choice)
 
     def set_font_size(self, size: int) -> None:
         """Resize the transcript, list and input text (clamped to the allowed range)."""

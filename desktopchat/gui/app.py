@@ -25,13 +25,19 @@ from tkinter import messagebox
 from typing import TYPE_CHECKING
 
 from desktopchat.client import ChatClient
+from desktopchat.gui import theme as themes
 from desktopchat.gui.actions import MenuActions
+from desktopchat.gui.attention import AttentionMixin
 from desktopchat.gui.host import HostValues
+from desktopchat.gui.hosting import HostOptions, LanServices
 from desktopchat.gui.lines import Line, SendState
 from desktopchat.gui.login import LoginValues
-from desktopchat.gui.menus import build_menubar
+from desktopchat.gui.menus import build_menubar, radio_variable
 from desktopchat.gui.presenter import APP_TITLE, ClientFactory, Presenter, ServerFactory
 from desktopchat.gui.pump import EventPump
+from desktopchat.gui.refocus import FocusKeeper
+from desktopchat.gui.securityview import SecurityView
+from desktopchat.gui.tabs import TabsMixin
 from desktopchat.gui.window import MainWindow
 from desktopchat.protocol import events as ev
 from desktopchat.settings import Settings, save_settings
@@ -50,7 +56,7 @@ DEFAULT_GEOMETRY = "880x580"
 SIGNAL_CHECK_MS = 100
 
 
-class ChatApp(MenuActions):
+class ChatApp(TabsMixin, MenuActions, AttentionMixin, SecurityView):
     """The main window and the view side of its presenter (menu commands: actions.py)."""
 
     def __init__(
@@ -60,7 +66,9 @@ class ChatApp(MenuActions):
         *,
         client_factory: ClientFactory = ChatClient,
         server_factory: ServerFactory | None = None,
+        lan: LanServices | None = None,  # announce, check, browse: off unless given (run())
         save: Callable[[Settings], None] = save_settings,
+        theme: str | None = None,
     ) -> None:
         self.root = root
         self.settings = settings if settings is not None else Settings()
@@ -73,19 +81,23 @@ class ChatApp(MenuActions):
         self._title = APP_TITLE
         self._focus: bool | None = None  # has_focus() within the current pump batch
 
+        # --theme (this run only) or the saved View ▸ Theme choice (actions.set_theme).
+        self.theme_override = theme
+        themes.apply(root, theme or self.settings.theme)
         self.window = MainWindow(
             root, self.settings.font_size, on_submit=self.send_text, on_pick=self.start_private
         )
         w = self.window
         self.transcript, self.userlist, self.input = w.transcript, w.userlist, w.input
         self.text_font, self.list_font = w.text_font, w.list_font
+        w.security_mark.bind("<Button-1>", lambda _e: self.show_room_info())
         self._build_menus()
         root.title(APP_TITLE)
         root.geometry(self.settings.geometry or DEFAULT_GEOMETRY)
         root.minsize(520, 340)
         root.protocol("WM_DELETE_WINDOW", self.request_quit)
         self.presenter = Presenter(
-            self, client_factory=client_factory, server_factory=server_factory
+            self, client_factory=client_factory, server_factory=server_factory, lan=lan
         )
         self.pump: EventPump[ev.Event] = EventPump(
             root, self.presenter.events, self.presenter.handle, end_batch=self._end_batch
@@ -95,10 +107,13 @@ class ChatApp(MenuActions):
             root, self.presenter.switch.events, self.presenter.switch.handle
         )
         self.switch_pump.start()
+        self.setup_tabs()  # private conversations (tabs.py)
+        self.setup_attention()  # alerts, View ▸ Notifications (attention.py)
         root.bind("<FocusIn>", lambda _e: self.presenter.focus_gained(), add=True)
         self._signal_check = root.after(SIGNAL_CHECK_MS, self._check_signal)
         self.set_status("not connected: Room ▸ Join room… or Host room…")
         self.input.focus_set()
+        self.refocus = FocusKeeper(root, self.input)  # after dialogs, on activation
 
     # --- what the presenter owns, for the menus and tests ------------------------
 
@@ -131,6 +146,7 @@ class ChatApp(MenuActions):
 
     def _build_menus(self) -> None:
         self.menus = build_menubar(self.root, self.menu_table())
+        self.root.setvar(radio_variable("theme"), themes.choice(self.root))
 
     # --- View (called by the presenter) -------------------------------------------
 
@@ -142,7 +158,7 @@ class ChatApp(MenuActions):
 
     def mark(self, cid: int, state: SendState, reason: str = "") -> None:
         """Rewrite an own line's state marker."""
-        self.transcript.mark(cid, state, reason)
+        self.mark_line(cid, state, reason)  # in the room's or a private tab
 
     def users_reset(self, names: Sequence[str], own: str | None) -> None:
         """Replace the user list."""
@@ -180,7 +196,7 @@ class ChatApp(MenuActions):
     def set_hosting(self, addresses: Sequence[str]) -> None:
         """Show where the room we host can be joined ("" when not hosting)."""
         text = f"hosting on {', '.join(addresses)}" if addresses else ""
-        self.window.hosting_label.configure(text=text)
+        self.window.hosting_label.configure(text=text, foreground=themes.palette(self.root).hosting)
 
     def login_failed(self, reason: str) -> None:
         """The room refused us for good: offer the login dialog again (unless hosting)."""
@@ -221,6 +237,7 @@ class ChatApp(MenuActions):
         return focus
 
     def _end_batch(self) -> None:
+        self.flush_tabs()
         self._focus = None
         self.transcript.flush()
         self.root.title(self._title)
@@ -252,7 +269,8 @@ class ChatApp(MenuActions):
         """The Host dialog's ``start``: host on PORT and join; an error text or None."""
         if not self.confirm_end_hosting("Hosting a new room"):
             return "You still host the room you are in: nothing was changed."
-        error = self.presenter.host(values.port, values.name, values.password or None)
+        options = HostOptions(values.room_name, values.encrypted_only, values.announce)
+        error = self.presenter.host(values.port, values.name, values.password or None, options)
         if error is None:
             self.settings = replace(self.settings, name=values.name, host_port=values.port)
             self.transcript.flush()
@@ -271,11 +289,6 @@ class ChatApp(MenuActions):
         """Apply one client event now (tests; the pump calls the presenter directly)."""
         self.presenter.handle(event)
         self._end_batch()
-
-    def start_private(self, name: str) -> None:
-        """Put ``/msg NAME `` in the input and focus it (user-list double-click)."""
-        self.input.set_text(f"/msg {name} ")
-        self.input.focus_set()
 
     # --- view ---------------------------------------------------------------
 
@@ -316,6 +329,7 @@ class ChatApp(MenuActions):
                 default=messagebox.CANCEL,
                 parent=self.root,
             ):
+                self.refocus.refocus()
                 return
         self.quit()
 
@@ -325,12 +339,15 @@ class ChatApp(MenuActions):
             return
         settings = self.current_settings()
         self.closed = True
+        self.refocus.close()
         self.pump.stop()
         self.switch_pump.stop()
         self.window.stop_countdown()
         with contextlib.suppress(tk.TclError):
             self.root.after_cancel(self._signal_check)
+        self.stop_host_tick()
         self.presenter.quit()
+        self.notifier.close()
         self._save(settings)
         with contextlib.suppress(tk.TclError):
             self.root.destroy()

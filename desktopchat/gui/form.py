@@ -29,17 +29,13 @@ import tkinter as tk
 from tkinter import ttk
 from typing import Generic, TypeVar
 
-__all__ = ["ENTRY_WIDTH", "ERROR_COLOUR", "HINT_COLOUR", "FormDialog"]
+from desktopchat.gui import theme
+
+__all__ = ["ENTRY_WIDTH", "FormDialog"]
 
 log = logging.getLogger(__name__)
 
 T = TypeVar("T")
-
-#: Colour of the error line: a dark red that stays readable on light themes.
-ERROR_COLOUR = "#b00020"
-
-#: Colour of the grey hint lines under some fields.
-HINT_COLOUR = "#666666"
 
 #: Width of the entry fields in characters.
 ENTRY_WIDTH = 36
@@ -117,12 +113,14 @@ class FormDialog(tk.Toplevel, Generic[T]):
 
     def add_note(self, text: str, *, column: int = 0, pady: tuple[int, int] = (10, 0)) -> ttk.Label:
         """Add a grey line of text (a hint under a field, or a note under the form)."""
-        return self._add_wrapped(text, HINT_COLOUR, column, pady)
+        return self._add_wrapped(text, "hint", column, pady)
 
-    def _add_wrapped(self, text: str, colour: str, column: int, pady: tuple[int, int]) -> ttk.Label:
+    def _add_wrapped(self, text: str, role: str, column: int, pady: tuple[int, int]) -> ttk.Label:
         # Wrapped at one pixel until _show() knows the form's width: a long
         # sentence must wrap to the fields, never widen the dialog.
-        label = ttk.Label(self.body, text=text, foreground=colour, wraplength=1, justify="left")
+        label = ttk.Label(self.body, text=text, wraplength=1, justify="left")
+        # The hint's grey or the error's red of the current theme (palette.py).
+        theme.subscribe(label, lambda p: label.configure(foreground=getattr(p, role)))
         label.grid(row=self._row, column=column, columnspan=2 - column, sticky="w", pady=pady)
         self._wrapped.append((label, column))
         self._row += 1
@@ -130,7 +128,7 @@ class FormDialog(tk.Toplevel, Generic[T]):
 
     def finish(self, ok_text: str, error: str | None) -> None:
         """Add the error line and the buttons, lay out, and show the dialog."""
-        self.error_label = self._add_wrapped("", ERROR_COLOUR, 0, (10, 0))
+        self.error_label = self._add_wrapped("", "form_error", 0, (10, 0))
         self.error_label.grid_remove()
 
         buttons = ttk.Frame(self, padding=(16, 4, 16, 14))

@@ -21,6 +21,9 @@ import tkinter as tk
 from collections.abc import Callable
 from tkinter import font as tkfont
 
+from desktopchat.gui import theme
+from desktopchat.gui.palette import Palette
+
 __all__ = ["HISTORY_SIZE", "InputBox"]
 
 #: Sent messages kept for Up/Down recall.
@@ -52,9 +55,6 @@ class InputBox(tk.Text):
             borderwidth=1,
             padx=4,
             pady=3,
-            background="white",
-            foreground="black",
-            insertbackground="black",
         )
         self._on_submit = on_submit
         self.history: list[str] = []
@@ -66,6 +66,20 @@ class InputBox(tk.Text):
         self.bind("<Shift-KP_Enter>", self._newline)
         self.bind("<Up>", self._up)
         self.bind("<Down>", self._down)
+        theme.subscribe(self, self.apply_palette)
+
+    def apply_palette(self, p: Palette) -> None:
+        """Draw with the colours of ``p``."""
+        self.configure(
+            background=p.background,
+            foreground=p.foreground,
+            insertbackground=p.cursor,
+            selectbackground=p.selection_background,
+            selectforeground=p.selection_foreground,
+            inactiveselectbackground=p.selection_background,
+            highlightcolor=p.focus,
+            highlightbackground=p.background,
+        )
 
     # --- content ------------------------------------------------------------
 

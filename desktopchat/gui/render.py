@@ -35,7 +35,7 @@ from desktopchat.protocol import name_skeleton
 __all__ = [
     "FOLD",
     "GUTTER",
-    "PALETTE",
+    "NAME_SLOTS",
     "PREVIEW",
     "PREVIEW_CHARS",
     "PREVIEW_LINES",
@@ -43,7 +43,7 @@ __all__ = [
     "Rendered",
     "colour_tag",
     "marker_args",
-    "name_colour",
+    "name_slot",
     "render",
 ]
 
@@ -69,20 +69,9 @@ CONT, FOLD_FIRST, FOLD_CONT = "cont", "fold", "contfold"
 #: Text that may hold a link (links.py decides); the rest skips the link scan.
 _LINK_HINT = re.compile(r"://|www\.", re.IGNORECASE)
 
-#: Name colours: hues far enough apart to tell at a glance, all with good
-#: contrast on white (WCAG AA for normal text). Our own name is black instead.
-PALETTE: tuple[str, ...] = (
-    "#1f5fbf",  # blue
-    "#b3261e",  # red
-    "#2e7d32",  # green
-    "#8e24aa",  # purple
-    "#c15500",  # dark orange
-    "#00796b",  # teal
-    "#ad1457",  # magenta
-    "#5d4037",  # brown
-    "#0277bd",  # sky blue
-    "#5e35b1",  # deep purple
-)
+#: Name colour slots: each theme's palette has this many name colours
+#: (``palette.Palette.names``); a name keeps its slot in every theme.
+NAME_SLOTS = 10
 
 Tags = tuple[str, ...]
 Segment = tuple[str, Tags]
@@ -114,15 +103,15 @@ class Rendered:
 
 
 @functools.lru_cache(maxsize=4096)  # a skeleton costs microseconds; a room has few names
-def name_colour(name: str) -> str:
-    """Return the stable palette colour for ``name``, one per look (as the room has one
-    member per look: ``protocol.name_skeleton``)."""
-    return PALETTE[zlib.crc32(name_skeleton(name).encode("utf-8")) % len(PALETTE)]
+def name_slot(name: str) -> int:
+    """Return the stable colour slot of ``name``, one per look (as the room has one
+    member per look: ``protocol.name_skeleton``); the theme's palette colours it."""
+    return zlib.crc32(name_skeleton(name).encode("utf-8")) % NAME_SLOTS
 
 
 def colour_tag(name: str) -> str:
     """The Text tag that draws in ``name``'s colour."""
-    return "c" + name_colour(name)[1:]
+    return f"c{name_slot(name)}"
 
 
 def stamp(when: float) -> str:

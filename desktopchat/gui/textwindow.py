@@ -1,7 +1,9 @@
-"""A small read-only text window (Help ▸ Protocol) and the text it shows.
+"""Read-only text windows (the Help menu's pages) and the protocol text.
 
 Role: show a document in a scrolled, read-only Text in its own Toplevel; no
-modal grab, Escape or the close button closes it. :func:`protocol_text` returns
+modal grab, Escape or the close button closes it; the title says what it is
+("Help: Getting started — desktopchat"); the colours follow the theme. The
+pages' words are :mod:`.helptext`'s. :func:`protocol_text` returns
 ``docs/PROTOCOL.md`` when the app runs from a source checkout, else the short
 built-in summary below (wheels and the executable do not ship ``docs/``).
 """
@@ -11,11 +13,13 @@ from __future__ import annotations
 import tkinter as tk
 from pathlib import Path
 from tkinter import font as tkfont
-from tkinter import messagebox, ttk
+from tkinter import ttk
 
-from desktopchat import __version__
+from desktopchat.gui import helptext, theme
+from desktopchat.gui.palette import Palette
+from desktopchat.gui.wmclass import APP_NAME, WINDOW_CLASS
 
-__all__ = ["PROTOCOL_SUMMARY", "protocol_text", "show_text_window"]
+__all__ = ["PROTOCOL_SUMMARY", "protocol_text", "show_about", "show_help", "show_text_window"]
 
 PROTOCOL_SUMMARY = """\
 desktopchat wire protocol (compatible with the classic socket-chat tutorial)
@@ -49,46 +53,91 @@ def protocol_text() -> str:
 
 
 def show_text_window(
-    master: tk.Misc, title: str, text: str, *, text_font: tkfont.Font | None = None
+    master: tk.Misc,
+    title: str,
+    text: str,
+    *,
+    text_font: tkfont.Font | None = None,
+    size: tuple[int, int] = (84, 30),
 ) -> tk.Toplevel:
-    """Open a read-only window showing ``text``; return it."""
-    win = tk.Toplevel(master)
-    win.title(title)
+    """Open a read-only window titled ``title — desktopchat`` showing ``text``; return it.
+
+    ``text`` may use :mod:`.helptext`'s markup: ``# title``, ``## heading``,
+    ``key<TAB>meaning`` rows. The window follows the theme (light/dark).
+    """
+    win = tk.Toplevel(master, class_=WINDOW_CLASS)
+    win.title(f"{title} — {APP_NAME}")
     frame = ttk.Frame(win, padding=4)
     frame.pack(fill="both", expand=True)
+    base = text_font if text_font is not None else tkfont.nametofont("TkTextFont")
     body = tk.Text(
         frame,
-        width=84,  # the docs are wrapped near 80 columns
-        height=30,
+        width=size[0],  # characters: the docs are wrapped near 80 columns
+        height=size[1],
         wrap="word",
-        font=text_font if text_font is not None else "TkFixedFont",
-        background="white",
+        font=base,
         relief="flat",
-        padx=8,
-        pady=6,
+        highlightthickness=0,
+        padx=12,
+        pady=8,
     )
     bar = ttk.Scrollbar(frame, orient="vertical", command=body.yview)
     body.configure(yscrollcommand=bar.set)
-    body.insert("1.0", text)
+    _insert_marked_up(body, base, text)
     body.configure(state="disabled")
     body.grid(row=0, column=0, sticky="nsew")
     bar.grid(row=0, column=1, sticky="ns")
-    ttk.Button(frame, text="Close", command=win.destroy).grid(
-        row=1, column=0, columnspan=2, sticky="e", pady=(4, 0)
-    )
+    close = ttk.Button(frame, text="Close", command=win.destroy)
+    close.grid(row=1, column=0, columnspan=2, sticky="e", pady=(4, 0))
     frame.rowconfigure(0, weight=1)
     frame.columnconfigure(0, weight=1)
     win.bind("<Escape>", lambda _e: win.destroy())
     win.protocol("WM_DELETE_WINDOW", win.destroy)
+    theme.subscribe(body, lambda p: _recolour(body, p))
+    close.focus_set()
     return win
 
 
-def show_about(parent: tk.Misc) -> None:
-    """Help ▸ About: the version and what the program is for."""
-    messagebox.showinfo(
-        "About desktopchat",
-        f"desktopchat {__version__}\n\n"
-        "A chat room for a small group on one network.\n"
-        "Host a room from the Room menu, or join one with its address.",
-        parent=parent,
+def _insert_marked_up(body: tk.Text, base: tkfont.Font, text: str) -> None:
+    size = int(base.actual("size"))
+    family = base.actual("family")
+    body.tag_configure("title", font=(family, size + 5, "bold"), spacing3=6)
+    body.tag_configure("heading", font=(family, size + 2, "bold"), spacing1=10, spacing3=4)
+    indent = base.measure("m" * 24)
+    body.tag_configure("row", tabs=(indent,), lmargin2=indent)
+    body.tag_configure("code", font="TkFixedFont")
+    fenced = False
+    for line in text.splitlines():
+        if line.startswith("```"):
+            fenced = not fenced
+            continue
+        if fenced:
+            body.insert("end", line + "\n", "code")
+        elif line.startswith("# "):
+            body.insert("end", line[2:] + "\n", "title")
+        elif line.startswith("## ") or line.startswith("### "):
+            body.insert("end", line.lstrip("#").strip() + "\n", "heading")
+        elif "\t" in line:
+            body.insert("end", line + "\n", "row")
+        else:
+            body.insert("end", line + "\n")
+
+
+def _recolour(body: tk.Text, p: Palette) -> None:
+    body.configure(
+        background=p.background,
+        foreground=p.foreground,
+        selectbackground=p.selection_background,
+        selectforeground=p.selection_foreground,
+        inactiveselectbackground=p.selection_background,
     )
+
+
+def show_help(master: tk.Misc, title: str, text: str) -> tk.Toplevel:
+    """A Help ▸ … window: "Help: TITLE — desktopchat"."""
+    return show_text_window(master, f"Help: {title}", text)
+
+
+def show_about(parent: tk.Misc) -> tk.Toplevel:
+    """Help ▸ About: the version and what the program is for."""
+    return show_text_window(parent, "About", helptext.about(), size=(64, 9))

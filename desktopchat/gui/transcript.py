@@ -17,15 +17,22 @@ Invariants and decisions:
   characters, escapes for controls and bidi characters.
 * A sender's name has one colour for the life of the name: the CRC-32 of its
   skeleton (``protocol.name_skeleton``: case and look-alike letters folded, so
-  the colour follows what the name looks like) picks from :data:`PALETTE`
+  the colour follows what the name looks like) picks one of ``render.NAME_SLOTS`` slots
   (``hash()`` is salted per process, CRC-32 is not, so alice is the same colour
-  tomorrow). The palette holds only colours readable on a white background.
+  tomorrow). Colours come from the theme's :class:`~.palette.Palette` (a
+  tag per role and per name slot, reconfigured on a theme switch, so the
+  lines already shown change colour too).
 * Scrollback is capped at ``max_entries`` entries (default 5,000), however
   many rows each takes: whole entries are deleted from the top after each
   flush, so one message cannot push others out. The text hidden behind "show
   more" is kept for the newest entries only, :data:`KEPT_CHARS` in all.
 * Auto-scroll only when the view was already at the bottom before the insert;
-  someone reading older lines is not yanked down.
+  someone reading older lines is not yanked down. A resize or a text-size
+  change keeps the newest line in view too; scrolled up, a "Jump to latest"
+  button shows (:mod:`.follow`).
+* Links are underlined and open on a click (:mod:`.linkclick`); the right
+  button (or Shift+F10) opens Copy / Copy link / Select all / Quote
+  (:mod:`.textmenu`); Ctrl+A selects everything.
 * An own line carries a state marker tagged with its cid ("(queued)",
   "(sending…)", "(not sent: reason)", nothing once sent); :meth:`Transcript.mark`
   rewrites it when the presenter learns more.
@@ -44,30 +51,23 @@ from tkinter import font as tkfont
 from tkinter import ttk
 
 from desktopchat.gui import render as rd
+from desktopchat.gui import theme
+from desktopchat.gui.follow import FollowBottom
+from desktopchat.gui.keyfocus import ring
 from desktopchat.gui.lines import Kind, Line, SendState
-from desktopchat.gui.render import GUTTER, PALETTE, name_colour
+from desktopchat.gui.linkclick import LinkClicks, hooks_for
+from desktopchat.gui.mentions import tag_mentions
+from desktopchat.gui.palette import Palette
+from desktopchat.gui.render import GUTTER
+from desktopchat.gui.textmenu import TranscriptMenu
 
-__all__ = ["DEFAULT_MAX_ENTRIES", "PALETTE", "Transcript", "name_colour"]
+__all__ = ["DEFAULT_MAX_ENTRIES", "Transcript"]
 
 #: Entries kept before the oldest are dropped: a day of busy chat.
 DEFAULT_MAX_ENTRIES = 5000
 
 #: Characters of collapsed entries kept for "show more" (the newest entries' first).
 KEPT_CHARS = 4_000_000
-
-#: Our own name: not in the palette, so it never looks like someone else's.
-OWN_NAME_COLOUR = "#000000"
-#: Foreground of event lines (joins, leaves, notices).
-EVENT_COLOUR = "#6b6b6b"
-#: Band behind our own lines and behind private lines.
-OWN_BACKGROUND = "#eef4ff"
-PRIVATE_BACKGROUND = "#fff4c2"
-ERROR_COLOUR = "#b00020"
-#: The gutter mark of our own and the room's further lines (others' take their name's colour).
-GUTTER_COLOUR = "#9a9a9a"
-#: An escaped character (``\\u202e``): dark on a pale box, unlike any text.
-ESCAPE_COLOUR, ESCAPE_BACKGROUND = "#6a1b9a", "#f1e4f5"
-LINK_COLOUR = "#1f5fbf"
 
 #: A saved further line starts under the text, as in the window.
 SAVE_INDENT = " " * len("[00:00] ")
@@ -118,15 +118,13 @@ class Transcript(ttk.Frame):
             wrap="word",
             state="disabled",
             font=text_font,
-            background="white",
-            foreground="black",
             relief="flat",
             borderwidth=0,
             padx=6,
             pady=4,
             spacing1=1,
             spacing3=1,
-            takefocus=False,
+            takefocus=True,
             undo=False,
             cursor="xterm",
         )
@@ -141,6 +139,7 @@ class Transcript(ttk.Frame):
         self._by_cid: dict[int, _Entry] = {}
         self._kept: deque[_Entry] = deque()  # entries that may hold their line, oldest first
         self._kept_chars = 0
+        self._divider: _Entry | None = None  # the one "new messages" line
         self._configure_tags()
         # Read-only but copyable: Ctrl+C works through the class binding; make
         # the widget focusable by click so a selection can be copied.
@@ -148,36 +147,79 @@ class Transcript(ttk.Frame):
         self.text.tag_bind("more", "<Button-1>", self._on_more)
         self.text.tag_bind("more", "<Enter>", lambda _e: self.text.configure(cursor="hand2"))
         self.text.tag_bind("more", "<Leave>", lambda _e: self.text.configure(cursor="xterm"))
+        ring(self.text)
+        # Links, the context menu and "Jump to latest" (the window's hooks decide
+        # what a link or Quote does: linkclick.hooks_for).
+        self.hooks = hooks_for(self)
+        self.links = LinkClicks(self.text, self.hooks)
+        self.menu = TranscriptMenu(self.text, self.hooks)
+        self.follow = FollowBottom(self, self.text, self.scrollbar)
 
     # --- styling ------------------------------------------------------------
 
     def _configure_tags(self) -> None:
         # Later tags win where two set the same option: the gutter's grey loses
-        # to a name colour, every colour loses to the escape style.
+        # to a name colour, every colour loses to the escape style. Colours are
+        # set (and reset on a theme switch) by apply_palette.
         t = self.text
-        t.tag_configure("time", foreground="#8a8a8a")
+        t.tag_configure("time")
         t.tag_configure("name", font=self._bold)
-        t.tag_configure("gutter", foreground=GUTTER_COLOUR, font=self._bold)
-        for colour in PALETTE:
-            t.tag_configure("c" + colour[1:], foreground=colour)
-        t.tag_configure("own", background=OWN_BACKGROUND)
-        t.tag_configure("ownname", foreground=OWN_NAME_COLOUR, font=self._bold)
-        t.tag_configure("private", background=PRIVATE_BACKGROUND)
-        t.tag_configure("privmark", foreground="#7a5c00", font=self._bold)
+        t.tag_configure("gutter", font=self._bold)
+        for slot in range(rd.NAME_SLOTS):
+            t.tag_configure(f"c{slot}")
+        t.tag_configure("own")
+        t.tag_configure("ownname", font=self._bold)
+        t.tag_configure("private")
+        t.tag_configure("privmark", font=self._bold)
         t.tag_configure("action", font=self._italic)
-        t.tag_configure("event", foreground=EVENT_COLOUR, font=self._italic)
-        t.tag_configure("marker", foreground=EVENT_COLOUR, font=self._bold)
+        t.tag_configure("event", font=self._italic)
+        t.tag_configure("marker", font=self._bold)
         t.tag_configure("markerline", justify="center", spacing1=6, spacing3=4)
-        t.tag_configure("error", foreground=ERROR_COLOUR, font=self._italic)
-        t.tag_configure("queued", foreground="#9a9a9a", font=self._italic)
-        t.tag_configure("notsent", foreground=ERROR_COLOUR, font=self._italic)
-        t.tag_configure("cut", foreground=GUTTER_COLOUR)
-        t.tag_configure("more", foreground=LINK_COLOUR, underline=True)
-        t.tag_configure("escape", foreground=ESCAPE_COLOUR, background=ESCAPE_BACKGROUND)
+        t.tag_configure("error", font=self._italic)
+        t.tag_configure("queued", font=self._italic)
+        t.tag_configure("notsent", font=self._italic)
+        t.tag_configure("cut")
+        t.tag_configure("more", underline=True)
+        t.tag_configure("escape")
+        theme.subscribe(self, self.apply_palette)
         self._set_hanging_indent()
+
+    def apply_palette(self, p: Palette) -> None:
+        """Draw with the colours of ``p`` (every line shown, and every line to come)."""
+        t = self.text
+        t.configure(
+            background=p.background,
+            foreground=p.foreground,
+            selectbackground=p.selection_background,
+            selectforeground=p.selection_foreground,
+            inactiveselectbackground=p.selection_background,
+            insertbackground=p.cursor,
+            highlightcolor=p.focus,
+            highlightbackground=p.background,
+        )
+        for tag, colour in (
+            ("time", p.time),
+            ("gutter", p.gutter),
+            ("ownname", p.own_name),
+            ("privmark", p.privmark),
+            ("event", p.event),
+            ("marker", p.marker),
+            ("error", p.error),
+            ("queued", p.queued),
+            ("notsent", p.error),
+            ("cut", p.gutter),
+            ("more", p.link),
+        ):
+            t.tag_configure(tag, foreground=colour)
+        for slot in range(rd.NAME_SLOTS):
+            t.tag_configure(f"c{slot}", foreground=p.name_colour(slot))
+        t.tag_configure("own", background=p.own_band)
+        t.tag_configure("private", background=p.private_band)
+        t.tag_configure("escape", foreground=p.escape, background=p.escape_band)
 
     def sync_fonts(self) -> None:
         """Follow a size change of the main font (View ▸ Larger/Smaller text)."""
+        self.follow.keep()  # the newest line stays in view if it was
         size = self._font.cget("size")
         self._bold.configure(size=size)
         self._italic.configure(size=size)
@@ -205,7 +247,7 @@ class Transcript(ttk.Frame):
             self._by_cid[line.cid] = entry
         if drawn.hidden:
             self._keep(entry)
-        self._pending.append((entry, drawn.args))
+        self._pending.append((entry, tag_mentions(drawn.args, line.mention)))
 
     def add_event(self, text: str) -> None:
         """Queue a grey italic line now (the window's own notices)."""
@@ -326,6 +368,30 @@ class Transcript(ttk.Frame):
         if at_bottom:  # a longer marker may wrap the last line below the view
             t.see("end")
 
+    # --- the "new messages" divider ---------------------------------------------
+
+    def set_divider(self, line: Line, tag: str) -> None:
+        """Queue ``line`` (a marker, drawn with ``tag`` too) as the one divider: an earlier goes."""
+        self.flush()
+        old, self._divider = self._divider, None
+        if old is not None and old in self._entries:
+            first = 1
+            for entry in self._entries:
+                if entry is old:
+                    break
+                first += entry.rows
+            self._entries.remove(old)
+            self.text.configure(state="normal")
+            try:
+                self.text.delete(f"{first}.0", f"{first + old.rows}.0")
+            finally:
+                self.text.configure(state="disabled")
+        drawn = rd.render(line)
+        entry = _Entry(drawn.rows, None, rd.PREVIEW, None, None)
+        args = [a if isinstance(a, str) else (*a, tag) for a in drawn.args]
+        self._pending.append((entry, args))
+        self._divider = entry
+
     # --- show more ----------------------------------------------------------
 
     def _on_more(self, event: tk.Event[tk.Text]) -> None:
@@ -353,6 +419,7 @@ class Transcript(ttk.Frame):
             if entry.line is None:
                 return self._not_kept(first, entry)
             drawn = rd.render(entry.line, entry.budget.more(), entry.state, entry.reason)
+            drawn.args[:] = tag_mentions(drawn.args, entry.line.mention)
             t.delete(f"{first}.0", f"{first + entry.rows}.0")
             t.insert(f"{first}.0", *drawn.args)  # type: ignore[arg-type]
         finally:
@@ -380,6 +447,7 @@ class Transcript(ttk.Frame):
         if self._by_cid:
             self.text.tag_delete(*(f"m{cid}" for cid in self._by_cid))
         self._pending, self._entries, self._by_cid = [], deque(), {}
+        self._divider = None
         self._kept, self._kept_chars = deque(), 0
         self.text.configure(state="normal")
         self.text.delete("1.0", "end")

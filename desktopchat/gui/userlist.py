@@ -20,7 +20,9 @@ from tkinter import font as tkfont
 from tkinter import ttk
 
 from desktopchat.escapes import escape_all
-from desktopchat.gui.transcript import OWN_NAME_COLOUR, name_colour
+from desktopchat.gui import theme
+from desktopchat.gui.palette import Palette
+from desktopchat.gui.render import name_slot
 from desktopchat.protocol import name_key
 
 __all__ = ["UserPanel"]
@@ -52,7 +54,6 @@ class UserPanel(ttk.Frame):
             relief="flat",
             borderwidth=0,
             highlightthickness=0,
-            background="#f7f7f7",
         )
         self.scrollbar = ttk.Scrollbar(self, orient="vertical", command=self.listbox.yview)
         self.listbox.configure(yscrollcommand=self.scrollbar.set)
@@ -63,6 +64,8 @@ class UserPanel(ttk.Frame):
         self.columnconfigure(0, weight=1)
         self.listbox.bind("<Double-Button-1>", self._picked)
         self.listbox.bind("<Return>", self._picked)
+        self._palette = theme.palette(self)
+        theme.subscribe(self, self.apply_palette)
 
     # --- model --------------------------------------------------------------
 
@@ -120,6 +123,19 @@ class UserPanel(ttk.Frame):
 
     # --- view ---------------------------------------------------------------
 
+    def apply_palette(self, p: Palette) -> None:
+        """Draw with the colours of ``p`` (names keep their slot, in the new colours)."""
+        self._palette = p
+        self.listbox.configure(
+            background=p.list_background,
+            foreground=p.foreground,
+            selectbackground=p.selection_background,
+            selectforeground=p.selection_foreground,
+            highlightcolor=p.focus,
+            highlightbackground=p.list_background,
+        )
+        self._render()
+
     def _ordered(self) -> list[str]:
         own_key = name_key(self._own) if self._own is not None else None
         others = sorted((n for k, n in self._names.items() if k != own_key), key=name_key)
@@ -132,8 +148,9 @@ class UserPanel(ttk.Frame):
             own = self._own is not None and name_key(name) == name_key(self._own)
             shown = escape_all(name)  # a plain relay's names may hold anything
             lb.insert("end", shown + _YOU if own else shown)
-            # The same colour as the name in the transcript (ours is black there too).
-            lb.itemconfigure(i, foreground=OWN_NAME_COLOUR if own else name_colour(name))
+            # The same colour as the name in the transcript (ours too).
+            p = self._palette
+            lb.itemconfigure(i, foreground=p.own_name if own else p.name_colour(name_slot(name)))
         count = len(self._names)
         self.header.configure(text=f"In the room ({count})" if count else "In the room")
 

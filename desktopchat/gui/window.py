@@ -14,7 +14,9 @@ from collections.abc import Callable
 from tkinter import font as tkfont
 from tkinter import ttk
 
+from desktopchat.gui import theme
 from desktopchat.gui.inputbox import InputBox
+from desktopchat.gui.securitybar import SecurityMark
 from desktopchat.gui.transcript import Transcript
 from desktopchat.gui.userlist import UserPanel
 
@@ -38,22 +40,17 @@ class MainWindow:
         base = tkfont.nametofont("TkTextFont").actual()
         self.text_font = tkfont.Font(root, family=base["family"], size=font_size)
         self.list_font = tkfont.Font(root, family=base["family"], size=font_size)
-        style = ttk.Style(root)
-        if "clam" in style.theme_names():
-            style.theme_use("clam")
-        # Plain Tk toplevels (dialogs) get the theme's background, so no strip of
-        # a different grey shows around ttk frames.
-        background = style.lookup("TFrame", "background")
-        if background:
-            root.configure(background=background)
-            root.option_add("*Toplevel.background", background)
         # The status bar is packed first so it keeps its line when the window shrinks.
         status = ttk.Frame(root, relief="sunken", padding=(6, 2))
         status.pack(fill="x", side="bottom")
         self.status_label = ttk.Label(status, text="", anchor="w")
         self.status_label.pack(side="left", fill="x", expand=True)
-        self.hosting_label = ttk.Label(status, text="", anchor="e", foreground="#2e7d32")
+        self.hosting_label = ttk.Label(status, text="", anchor="e")
         self.hosting_label.pack(side="right")
+        label = self.hosting_label
+        theme.subscribe(label, lambda p: label.configure(foreground=p.hosting))
+        self.security_mark = SecurityMark(status)  # the lock or "unencrypted"
+        self.security_mark.pack(side="right")
 
         outer = ttk.Frame(root, padding=(6, 6, 6, 0))
         outer.pack(fill="both", expand=True)

@@ -1,0 +1,129 @@
+"""Light and dark: the ttk theme and the palette of the window's own colours.
+
+Role: :func:`apply` puts one root window (and every window it owns) into the
+"light" or "dark" look, or the one the desktop uses ("system"):
+
+* the ttk widgets get the Sun Valley theme (``sv-ttk``: maintained, a light
+  and a dark variant, looks like a current Windows 11 app and fine on Linux,
+  one call ``sv_ttk.set_theme``); without it we fall back to Tk's "clam";
+* the widgets that draw their own colours (transcript, user list, message
+  box, help text, dialogs' hints) are recoloured from the theme's
+  :class:`~.palette.Palette`: each subscribes once (:func:`subscribe`) and is
+  called again on every switch, so existing transcript lines change too;
+* "system" asks ``darkdetect`` once per :func:`apply` (on Linux it runs
+  ``gsettings``; no answer means light).
+
+``sv_ttk`` and ``darkdetect`` are imported inside the functions: loading the
+theme costs ~30 ms (Tcl sources and a sprite sheet), asking the desktop
+~25 ms, both paid once at start-up, inside the 0.3 s start-to-window budget.
+"""
+
+from __future__ import annotations
+
+import logging
+import tkinter as tk
+import weakref
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from tkinter import ttk
+
+from desktopchat.gui.palette import LIGHT, Palette, palette_for
+from desktopchat.settings import THEMES
+
+__all__ = ["THEMES", "apply", "choice", "palette", "resolve", "subscribe"]
+
+log = logging.getLogger(__name__)
+
+Listener = Callable[[Palette], object]
+
+
+@dataclass(eq=False)
+class _State:
+    choice: str = "system"
+    palette: Palette = LIGHT
+    listeners: dict[int, tuple[tk.Misc, Listener]] = field(default_factory=dict)
+
+
+_STATES: weakref.WeakKeyDictionary[tk.Misc, _State] = weakref.WeakKeyDictionary()
+
+
+def _state(widget: tk.Misc) -> _State:
+    root: tk.Misc = widget.nametowidget(".")
+    state = _STATES.get(root)
+    if state is None:
+        state = _STATES[root] = _State()
+    return state
+
+
+def system_is_dark() -> bool:
+    """True when the desktop asks for dark windows (False when it cannot say)."""
+    try:
+        import darkdetect  # type: ignore[import-untyped]
+
+        return bool(darkdetect.isDark())
+    except Exception as exc:  # any failure of the desktop query means "light"
+        log.debug("cannot ask the desktop for its theme: %s", exc)
+        return False
+
+
+def resolve(choice: str) -> str:
+    """ "light" or "dark" for a View ▸ Theme ``choice`` ("system" asks the desktop)."""
+    if choice not in THEMES:
+        raise ValueError(f"theme must be one of {', '.join(THEMES)}, not {choice!r}")
+    if choice == "system":
+        return "dark" if system_is_dark() else "light"
+    return choice
+
+
+def palette(widget: tk.Misc) -> Palette:
+    """The palette ``widget``'s root window is drawn with now."""
+    return _state(widget).palette
+
+
+def choice(widget: tk.Misc) -> str:
+    """The View ▸ Theme choice last applied to ``widget``'s root ("system" before any)."""
+    return _state(widget).choice
+
+
+def subscribe(widget: tk.Misc, listener: Listener) -> None:
+    """Call ``listener(palette)`` now and after every theme switch, while ``widget`` lives."""
+    state = _state(widget)
+    key = id(listener)
+    state.listeners[key] = (widget, listener)
+
+    def forget(event: tk.Event[tk.Misc]) -> None:
+        if event.widget is widget:
+            state.listeners.pop(key, None)
+
+    widget.bind("<Destroy>", forget, add=True)
+    listener(state.palette)
+
+
+def apply(root: tk.Tk, theme_choice: str) -> Palette:
+    """Switch ``root`` and its windows to ``theme_choice``; return the palette now in use."""
+    mode = resolve(theme_choice)
+    _use_ttk_theme(root, mode)
+    style = ttk.Style(root)
+    background = str(style.lookup("TFrame", "background")) or palette_for(mode).background
+    # Plain Tk toplevels (dialogs) get the theme's background, so no strip of a
+    # different colour shows around ttk frames.
+    root.configure(background=background)
+    root.option_add("*Toplevel.background", background)
+    state = _state(root)
+    state.choice, state.palette = theme_choice, palette_for(mode)
+    for widget, listener in list(state.listeners.values()):
+        if widget.winfo_exists():
+            listener(state.palette)
+    return state.palette
+
+
+def _use_ttk_theme(root: tk.Tk, mode: str) -> None:
+    try:
+        import sv_ttk
+
+        sv_ttk.set_theme(mode, root)
+    except (ImportError, tk.TclError) as exc:
+        log.warning("the Sun Valley theme is not available (%s): using clam", exc)
+        style = ttk.Style(root)
+        if "clam" in style.theme_names():
+            style.theme_use("clam")
