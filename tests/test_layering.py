@@ -2,7 +2,9 @@
 
 protocol/ and address -> standard library only (protocol/ may import itself);
 server/ and client -> protocol, never gui; only desktopchat/gui imports tkinter;
-only __main__, gui and server/ itself import server.
+only __main__, gui and server/ itself import server; the slow libraries
+(zeroconf, cryptography) are imported inside functions only, never when a
+module loads (start to window stays fast).
 """
 
 from __future__ import annotations
@@ -72,3 +74,37 @@ def test_import_direction(path: Path) -> None:
             assert not any(n.startswith("desktopchat.server") for n in names), (
                 f"{name} imports the server"
             )
+
+
+#: Libraries slow to import: only inside a function (or under TYPE_CHECKING).
+LAZY_ONLY = frozenset({"zeroconf", "cryptography"})
+
+
+def module_level_imports(tree: ast.Module) -> set[str]:
+    """Top-level names of what a module imports when it loads (TYPE_CHECKING blocks aside)."""
+    found: set[str] = set()
+    pending: list[ast.stmt] = list(tree.body)
+    while pending:
+        node = pending.pop()
+        if isinstance(node, ast.Import):
+            found.update(alias.name.split(".")[0] for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and not node.level and node.module:
+            found.add(node.module.split(".")[0])
+        elif isinstance(node, ast.If):
+            if not (isinstance(node.test, ast.Name) and node.test.id == "TYPE_CHECKING"):
+                pending.extend(node.body)
+            pending.extend(node.orelse)
+        elif isinstance(node, ast.Try):
+            pending.extend([*node.body, *node.orelse, *node.finalbody])
+            for handler in node.handlers:
+                pending.extend(handler.body)
+        elif isinstance(node, ast.With):
+            pending.extend(node.body)
+    return found
+
+
+@pytest.mark.parametrize("path", modules(), ids=rel)
+def test_slow_libraries_are_imported_lazily(path: Path) -> None:
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    eager = module_level_imports(tree) & LAZY_ONLY
+    assert not eager, f"{rel(path)} imports {sorted(eager)} when it loads: import inside a function"
