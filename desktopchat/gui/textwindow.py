@@ -98,16 +98,40 @@ def show_text_window(
     return win
 
 
+def _paragraphs(text: str) -> list[str]:
+    """Join hard-wrapped lines: a plain line, or an indented one after a bullet, goes on
+    the line before it (the window wraps to its own width); code blocks stay as they are."""
+    out: list[str] = []
+    fenced = False
+    joinable = False
+    for line in text.splitlines():
+        if line.startswith("```"):
+            fenced = not fenced
+            out.append(line)
+            joinable = False
+            continue
+        plain = (
+            bool(line.strip()) and not line.startswith(("#", "- ", "* ", "|")) and "\t" not in line
+        )
+        if not fenced and plain and joinable and out:
+            out[-1] += " " + line.strip()
+            continue
+        out.append(line)
+        joinable = not fenced and (plain or line.startswith(("- ", "* ")))
+    return out
+
+
 def _insert_marked_up(body: tk.Text, base: tkfont.Font, text: str) -> None:
     size = int(base.actual("size"))
     family = base.actual("family")
     body.tag_configure("title", font=(family, size + 5, "bold"), spacing3=6)
     body.tag_configure("heading", font=(family, size + 2, "bold"), spacing1=10, spacing3=4)
-    indent = base.measure("m" * 24)
+    indent = base.measure("0" * 22)
     body.tag_configure("row", tabs=(indent,), lmargin2=indent)
-    body.tag_configure("code", font="TkFixedFont")
+    body.tag_configure("bullet", lmargin2=base.measure("• "), spacing1=2)
+    body.tag_configure("code", font="TkFixedFont", wrap="none")
     fenced = False
-    for line in text.splitlines():
+    for line in _paragraphs(text):
         if line.startswith("```"):
             fenced = not fenced
             continue
@@ -117,6 +141,8 @@ def _insert_marked_up(body: tk.Text, base: tkfont.Font, text: str) -> None:
             body.insert("end", line[2:] + "\n", "title")
         elif line.startswith("## ") or line.startswith("### "):
             body.insert("end", line.lstrip("#").strip() + "\n", "heading")
+        elif line.startswith(("- ", "* ")):
+            body.insert("end", "• " + line[2:] + "\n", "bullet")
         elif "\t" in line:
             body.insert("end", line + "\n", "row")
         else:

@@ -103,6 +103,9 @@ def apply(root: tk.Tk, theme_choice: str) -> Palette:
     """Switch ``root`` and its windows to ``theme_choice``; return the palette now in use."""
     mode = resolve(theme_choice)
     _use_ttk_theme(root, mode)
+    # sv-ttk recolours plain Tk widgets (tk_setPalette) when ttk reports the
+    # switch, at idle time: let that happen first, so our colours are the last word.
+    root.update_idletasks()
     style = ttk.Style(root)
     background = str(style.lookup("TFrame", "background")) or palette_for(mode).background
     # Plain Tk toplevels (dialogs) get the theme's background, so no strip of a
