@@ -33,12 +33,14 @@ from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Protocol
 
 from desktopchat.client import ChatClient
+from desktopchat.gui.attention_rules import Attention, AttentionView
+from desktopchat.gui.conversations import Conversations, TabsView
 from desktopchat.gui.lines import Kind, Line, SendState
 from desktopchat.gui.switching import RoomSwitch, Roster
 from desktopchat.inbox import EventQueue
 from desktopchat.protocol import LocalProtocolError, name_key
 from desktopchat.protocol import events as ev
-from desktopchat.protocol.commands import BadCommand, parse_command
+from desktopchat.protocol.commands import BadCommand
 
 if TYPE_CHECKING:  # imported when hosting starts: joining a room never needs it
     from desktopchat.server import RoomServer
@@ -53,8 +55,8 @@ ClientFactory = Callable[..., ChatClient]
 ServerFactory = Callable[..., "RoomServer"]
 
 
-class View(Protocol):
-    """What the presenter asks of the window (all on the Tk thread)."""
+class View(TabsView, AttentionView, Protocol):
+    """What the presenter asks of the window (all on the Tk thread; tabs, alerts too)."""
 
     def show(self, line: Line) -> None: ...
     def mark(self, cid: int, state: SendState, reason: str = "") -> None: ...
@@ -101,6 +103,8 @@ class Presenter:
         self._retired: list[ChatClient | RoomServer] = []
         self.roster = Roster()  # who is in the room (the host's Leave asks when others are)
         self.switch = RoomSwitch(self)  # a Join while in a room: the new room first
+        self.conversations = Conversations(view, clock)  # private tabs
+        self.attention = Attention(view)  # mentions, alerts, the "new messages" divider
         self._reset_session()
 
     def _reset_session(self) -> None:
@@ -114,6 +118,7 @@ class Presenter:
         self._epoch: str | None = None
         self._max_id = 0  # newest room id shown in this epoch
         self._last_time: float | None = None  # time of the newest room event shown
+        self.conversations.forget_cids()
         self.roster.clear()
 
     # --- the session ------------------------------------------------------------------
@@ -188,6 +193,7 @@ class Presenter:
         if was_in_room:
             self._event("You left the room.")
             self._fail_unsettled("you left the room")
+            self.conversations.left_room()
         self.view.set_status("not connected: Room ▸ Join room… or Host room…")
 
     def _close_client(self) -> None:
@@ -232,7 +238,7 @@ class Presenter:
             self._error("Not in a room: use Room ▸ Join room… or Host room… first.")
             return False
         try:
-            request = parse_command(text)
+            request = self.conversations.parse(text)  # plain text in a private tab: private
         except BadCommand as exc:
             self._error(f"{exc} (your text is still in the input box)")
             return False
@@ -257,11 +263,12 @@ class Presenter:
             case _:
                 return True  # /nick, /help: the room's answer is what shows
         self._echoed.add(cid)
-        self.view.show(line)
+        self.conversations.show(line)
         return True
 
     def focus_gained(self) -> None:
         """The window got the keyboard focus: nothing is unread any more."""
+        self.attention.focus_gained()
         if self.unread:
             self.unread = 0
             self._update_title()
@@ -286,6 +293,7 @@ class Presenter:
                 self._replay(event)
             case ev.UserList(names=names):
                 self.view.users_reset(names, self.own_name)
+                self.conversations.users(names)
                 if self._who_asked:
                     self._who_asked -= 1
                     self._event(f"In the room ({len(names)}): " + ", ".join(names))
@@ -379,6 +387,7 @@ class Presenter:
             self.view.mark(cid, state, reason)
             if not keep:
                 self._echoed.discard(cid)
+                self.conversations.settled(cid)
 
     # --- room events ----------------------------------------------------------------------
 
@@ -396,6 +405,7 @@ class Presenter:
             return
         when = event.time if event.time is not None else self._clock()
         self._last_time = when
+        self.conversations.room_event(event, when)
         line: Line | None = None
         match event:
             case ev.Message(text=text, sender=sender):
@@ -421,7 +431,8 @@ class Presenter:
             case ev.Notice(text=text):
                 self._event(text, when)
         if line is not None:
-            self.view.show(line)
+            line = self.attention.arrived(line, self.own_name, live=live)
+            self.conversations.show(line)  # a private line goes to its tab
             if live and self.version == 0:  # a plain relay sends no joins: list talkers
                 self.view.user_joined(line.sender)
             if not self.view.has_focus():
@@ -465,7 +476,7 @@ class Presenter:
         self.view.show(Line(Kind.EVENT, text, self._clock() if when is None else when))
 
     def _error(self, text: str) -> None:
-        self.view.show(Line(Kind.ERROR, text, self._clock()))
+        self.conversations.error(Line(Kind.ERROR, text, self._clock()))
 
     def _marker(self, text: str) -> None:
         self.view.show(Line(Kind.MARKER, text, self._clock()))
