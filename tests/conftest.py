@@ -18,6 +18,7 @@ import threading
 import tkinter as tk
 from collections.abc import Iterator
 from pathlib import Path
+from typing import NoReturn
 
 import pytest
 from relay import MakeClient
@@ -76,6 +77,22 @@ def no_error_logs(request: pytest.FixtureRequest) -> Iterator[None]:
             " what it tests):\n" + handler.report(),
             pytrace=False,
         )
+
+
+@pytest.fixture(autouse=True)
+def no_multicast_here(monkeypatch: pytest.MonkeyPatch) -> None:
+    """zeroconf never starts in the test process: its mDNS would go out on this
+    machine's real interfaces. An Announcer or Browser started by a test (a
+    window hosting a room, say) fails to start as on a machine with no network
+    (a warning, no crash). Discovery tests run zeroconf in a private network
+    namespace (tests/netns.py); tests of the announcer's logic patch this again.
+    """
+    from desktopchat.net import discovery
+
+    def refuse() -> NoReturn:
+        raise OSError("zeroconf is not started in the test process (see conftest)")
+
+    monkeypatch.setattr(discovery, "_start_zeroconf", refuse)
 
 
 @pytest.fixture
