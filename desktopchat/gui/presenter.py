@@ -35,8 +35,11 @@ from typing import TYPE_CHECKING, Protocol
 from desktopchat.client import ChatClient
 from desktopchat.gui.attention_rules import Attention, AttentionView
 from desktopchat.gui.conversations import Conversations, TabsView
+from desktopchat.gui.hosting import HostingSteps, HostingView, LanServices
 from desktopchat.gui.lines import Kind, Line, SendState
+from desktopchat.gui.security import IdentitySteps, IdentityView, RoomSecurity
 from desktopchat.gui.switching import RoomSwitch, Roster
+from desktopchat.gui.title import window_title
 from desktopchat.inbox import EventQueue
 from desktopchat.protocol import LocalProtocolError, name_key
 from desktopchat.protocol import events as ev
@@ -55,7 +58,7 @@ ClientFactory = Callable[..., ChatClient]
 ServerFactory = Callable[..., "RoomServer"]
 
 
-class View(TabsView, AttentionView, Protocol):
+class View(TabsView, AttentionView, IdentityView, HostingView, Protocol):
     """What the presenter asks of the window (all on the Tk thread; tabs, alerts too)."""
 
     def show(self, line: Line) -> None: ...
@@ -76,8 +79,8 @@ def _clock_hm(when: float) -> str:
     return time.strftime("%H:%M", time.localtime(when))
 
 
-class Presenter:
-    """Room state and decisions for one window. See the module docstring."""
+class Presenter(IdentitySteps, HostingSteps):
+    """Room state and decisions for one window (identity: security.py, hosting: hosting.py)."""
 
     def __init__(
         self,
@@ -86,8 +89,12 @@ class Presenter:
         client_factory: ClientFactory = ChatClient,
         server_factory: ServerFactory | None = None,
         clock: Callable[[], float] = time.time,
+        lan: LanServices | None = None,  # announcing, reachability: off unless given
     ) -> None:
         self.view = view
+        self.lan = lan or LanServices()
+        self.security = RoomSecurity()  # encrypted or not, the pin (security.py)
+        self.room_name: str | None = None  # from an invitation, discovery or hosting
         self._client_factory = client_factory
         self._server_factory = server_factory
         self._clock = clock
@@ -118,8 +125,8 @@ class Presenter:
         self._epoch: str | None = None
         self._max_id = 0  # newest room id shown in this epoch
         self._last_time: float | None = None  # time of the newest room event shown
-        self.conversations.forget_cids()
         self.roster.clear()
+        self.conversations.forget_cids()
 
     # --- the session ------------------------------------------------------------------
 
@@ -127,8 +134,16 @@ class Presenter:
         """The queue the window drains (the current client's)."""
         return self.client.events if self.client is not None else None
 
-    def join(self, host: str, port: int, name: str, password: str | None = None) -> None:
-        """Join host:port; in a room, leave it only once the new one let us in (switching.py)."""
+    def join(
+        self,
+        host: str,
+        port: int,
+        name: str,
+        password: str | None = None,
+        pin: str | None = None,
+        room_name: str | None = None,
+    ) -> None:
+        """Join host:port (pinned: security.py); in a room, switch to it (switching.py)."""
         if self.client is not None:
             self.switch.start(host, port, name, password)
             return
@@ -140,52 +155,28 @@ class Presenter:
         self.address = (host, port)
         self.view.users_reset([], name)
         self.view.set_status(f"connecting to {host}:{port}…")
-        self.client = self._client_factory(host, port, name, password or None, events=EventQueue())
+        self.room_name, self._credentials = room_name, (name, password)
+        options = self.security.client_options(host, port, pin)
+        self.client = self._client_factory(
+            host, port, name, password or None, events=EventQueue(), **options
+        )
+        self._secured(None)
         self.client.start()
         self._update_title()
-
-    def host(self, port: int, name: str, password: str | None) -> str | None:
-        """Start a room on 0.0.0.0:PORT and join it; return an error sentence or None."""
-        import errno
-
-        from desktopchat.net.lan import join_addresses
-        from desktopchat.server import RoomServer
-
-        factory = self._server_factory or RoomServer
-        if self.server is not None and int(self.server.address[1]) == port:
-            self.leave(wait=1.0)  # re-hosting on our own port: it must be free first
-        try:
-            server = factory("0.0.0.0", port, password=password or None)
-        except OSError as exc:
-            log.info("cannot host on port %s: %s", port, exc)
-            if exc.errno == errno.EADDRINUSE:
-                return (
-                    f"Port {port} is already in use. Choose another port, or 0 for any free port."
-                )
-            return f"Cannot host on port {port}: {exc.strerror or exc}."
-        self.leave()  # one room at a time: hosting ends the room we were in
-        server.start()
-        self.server = server
-        bound = int(server.address[1])
-        self.hosting_addresses = join_addresses(server.address)
-        self.view.set_hosting(self.hosting_addresses)
-        self._event(f"Hosting a room on port {bound}.")
-        for addr in self.hosting_addresses:
-            self._event(f"Others can join with: python -m desktopchat --join {addr}")
-        self.join("127.0.0.1", bound, name, password)
-        return None
 
     def leave(self, wait: float = 0.0) -> None:
         """Close the client and stop a hosted server; never waits unless asked to."""
         was_in_room = self.client is not None or self.server is not None
         self.switch.cancel()
         self._close_client()
+        self._stop_hosting()
         server, self.server = self.server, None
         if server is not None:
             server.stop(timeout=wait)
             self._retire(server)
         self.hosting_addresses = []
         self.view.set_hosting([])
+        self._secured(None)
         self.address = None
         self.unread = 0
         self.view.users_reset([], None)
@@ -211,6 +202,7 @@ class Presenter:
         """Close everything without waiting (the window is going away)."""
         self.switch.cancel()
         self._close_client()
+        self._stop_hosting()
         server, self.server = self.server, None
         if server is not None:
             server.stop(timeout=0)
@@ -299,6 +291,8 @@ class Presenter:
                     self._event(f"In the room ({len(names)}): " + ", ".join(names))
             case ev.Connected():
                 self._connected(event)
+            case ev.Untrusted() | ev.PinMismatch():
+                self._identity_refused(event)  # security.py: ask, or warn
             case ev.Welcome(text=text):
                 if not self._greeted and text:
                     self._greeted = True
@@ -348,7 +342,7 @@ class Presenter:
             if state is SendState.QUEUED:
                 self._settle(cid, SendState.PENDING, keep=True)
         self._show_connected()
-        self._update_title()
+        self._secured(event.encrypted, event.fingerprint)
 
     def _disconnected(self, reason: str) -> None:
         self.online = False
@@ -366,6 +360,7 @@ class Presenter:
         self._error(reason)
         self._fail_unsettled("")
         self.view.set_status(f"failed: {reason}")
+        self._secured(None)
         client, self.client = self.client, None
         if client is not None:
             client.close(timeout=0)
@@ -428,6 +423,7 @@ class Presenter:
                 if self._is_own(old):
                     self.own_name = new
                     self._show_connected()
+                    self._update_title()
             case ev.Notice(text=text):
                 self._event(text, when)
         if line is not None:
@@ -487,12 +483,14 @@ class Presenter:
             self.view.set_status(f"connected to {host}:{port} as {self.own_name}")
 
     def title(self) -> str:
-        """The window title for the current room and unread count."""
-        title = APP_TITLE
-        if self.address is not None:
-            host, port = self.address
-            title = f"{APP_TITLE} — {host}:{port}"
-        return f"({self.unread}) {title}" if self.unread else title
+        """The window title: "ROOM — NAME (N unread) — desktopchat" (gui/title.py)."""
+        return window_title(
+            room=self.room_name,
+            address=self.address,
+            name=self.own_name if self.address is not None else None,
+            unread=self.unread,
+            encrypted=self.security.encrypted,
+        )
 
     def _update_title(self) -> None:
         self.view.set_title(self.title())
