@@ -209,3 +209,24 @@ def test_a_zeroconf_that_cannot_start_is_a_warning_not_a_crash(
     assert browser.close(timeout=5)
     with pytest.raises(OSError, match="no multicast-capable interface"):
         discovery.discover(0.1)
+
+
+def test_announcer_closed_before_it_starts_never_announces(fake_zeroconf: FakeZeroconf) -> None:
+    announcer = Announcer("Team", 4321, FP, False, False, addresses=["10.0.0.5"])
+    assert announcer.close(timeout=1)
+    announcer.start()
+    announcer.start()  # twice is harmless too
+    assert fake_zeroconf.kinds() == []
+
+
+def test_announcer_announces_ipv4_addresses_only(fake_zeroconf: FakeZeroconf) -> None:
+    announcer = Announcer("Team", 4321, FP, False, False, addresses=["fe80::1", "10.0.0.5"])
+    announcer.start()
+    assert announcer.wait_announced(5)
+    assert announcer.error is None
+    announcer.close(timeout=5)
+    nothing = Announcer("Team", 4322, FP, False, False, addresses=["fe80::1"])
+    nothing.start()
+    assert nothing.wait_announced(5)
+    assert nothing.error is not None and "no IPv4 address" in nothing.error
+    assert nothing.close(timeout=5)

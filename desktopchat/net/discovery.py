@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import ipaddress
 import logging
 import re
 import socket
@@ -134,6 +135,7 @@ class Announcer:
         self._wake = threading.Condition()
         self._members = members
         self._closed = False
+        self._started = False
         self.error: str | None = None
         #: The instance name actually registered (zeroconf renames on a clash).
         self.registered_name: str | None = None
@@ -141,7 +143,11 @@ class Announcer:
         self._thread = threading.Thread(target=self._run, name="desktopchat-announce", daemon=True)
 
     def start(self) -> None:
-        """Start announcing (returns at once)."""
+        """Start announcing (returns at once; nothing happens after :meth:`close`)."""
+        with self._wake:
+            if self._closed or self._started:
+                return
+            self._started = True
         self._thread.start()
 
     def update(self, members: int) -> None:
@@ -170,12 +176,21 @@ class Announcer:
         self._thread.join(timeout)
         return not self._thread.is_alive()
 
-    def _addresses_now(self) -> list[str]:
+    def _addresses_now(self) -> list[bytes]:
+        """The IPv4 addresses to announce, packed; looked up again at each announcement."""
         if self._addresses is not None:
-            return self._addresses
-        from desktopchat.net.lan import join_endpoints
+            hosts = self._addresses
+        else:
+            from desktopchat.net.lan import join_endpoints
 
-        return [host for host, _ in join_endpoints(("0.0.0.0", self.port))]
+            hosts = [host for host, _ in join_endpoints(("0.0.0.0", self.port))]
+        packed = []
+        for host in hosts:
+            with contextlib.suppress(ValueError):
+                packed.append(ipaddress.IPv4Address(host).packed)
+        if not packed:
+            raise OSError(f"no IPv4 address to announce among {hosts}")
+        return packed
 
     def _info(self, name: str, members: int) -> ServiceInfo:
         from zeroconf import ServiceInfo
@@ -191,7 +206,7 @@ class Announcer:
                 encrypted_only=self.encrypted_only,
                 members=members,
             ),
-            addresses=[socket.inet_aton(a) for a in self._addresses_now()],
+            addresses=self._addresses_now(),
             server=_host_label(self.fingerprint, self.port),
         )
 
@@ -199,6 +214,9 @@ class Announcer:
         zc: Zeroconf | None = None
         info: ServiceInfo | None = None
         try:
+            with self._wake:
+                if self._closed:
+                    return
             zc = _start_zeroconf()
             with self._wake:
                 members = self._members
