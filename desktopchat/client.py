@@ -28,7 +28,31 @@ rules ("Reconnecting", "Acknowledgements").
   ``max_message``) is refused here: by :meth:`ChatClient.send`, or with a
   ``Rejected`` if it was queued before the room said its limit.
 
-One connection's work (handshake, outbox, reading) is
+Encryption (docs/PROTOCOL.md, "Encryption (TLS)"): with a ``pin``,
+``ask_first_use`` or ``try_tls``, every connection starts with a TLS
+handshake, unless this client already found the room speaks none. Without
+any of them the client speaks plaintext only, as before encryption existed:
+peers that read the name first (the tests' scripted servers, relays) see
+exactly the old bytes.
+
+* ``pin`` given: TLS with exactly that certificate, checked before the first
+  byte of the name or password is written; anything else (another
+  certificate, no TLS) posts ``PinMismatch`` and ends the thread, never
+  retried and never a plaintext fallback. Reconnects keep the pin.
+* no pin, ``ask_first_use=True`` (the window): a room that speaks TLS gets
+  ``Untrusted`` with its fingerprint and the thread ends, nothing sent; the
+  window asks and joins again with the pin. A room that speaks no TLS gets a
+  plaintext session, ``Connected(encrypted=False)``.
+* no pin, ``try_tls=True``: any certificate is taken, and the first one
+  becomes this client's pin for its reconnects; a room without TLS gets
+  plaintext.
+* "Speaks no TLS": it closed or reset the connection on our ClientHello
+  (desktopchat rooms before encryption), answered it with something that is
+  not TLS, or said nothing for :data:`~desktopchat.session.TLS_PROBE_TIMEOUT`
+  seconds (the tutorial's server). Then a new connection goes plaintext at
+  once, and so do this client's reconnects: it does not probe again.
+
+One connection's work (TLS, handshake, outbox, reading) is
 :class:`~desktopchat.session.Session`'s.
 """
 
@@ -48,9 +72,11 @@ from dataclasses import replace
 from desktopchat import protocol
 from desktopchat.connect import connect_any, describe
 from desktopchat.inbox import EventQueue
+from desktopchat.net.tls import normalize_fingerprint
+from desktopchat.net.tlsbio import ClientTls, NotTls
 from desktopchat.protocol import events as ev
 from desktopchat.protocol.commands import Command, command_text, parse_command
-from desktopchat.session import LEGACY_GRACE, Dropped, Session, Stop
+from desktopchat.session import LEGACY_GRACE, AskFirst, Dropped, PinRefused, Session, Stop
 
 __all__ = ["INITIAL_BACKOFF", "LEGACY_GRACE", "MAX_BACKOFF", "REFUSED_RETRY_WINDOW", "ChatClient"]
 
@@ -85,6 +111,9 @@ class ChatClient:
         connect_timeout: float = 5.0,
         reconnect: bool = True,
         max_message: int = protocol.DEFAULT_MAX_PAYLOAD,
+        pin: str | None = None,
+        ask_first_use: bool = False,
+        try_tls: bool = False,
     ) -> None:
         self.host = host
         self.port = port
@@ -104,6 +133,14 @@ class ChatClient:
         #: The message limit the room announced at the last welcome (None: it
         #: said none, so ``max_message`` applies).
         self.room_max: int | None = None
+        #: The fingerprint the room's certificate must have (module docstring);
+        #: set by the first TLS session when none was given.
+        self.pin = None if pin is None else normalize_fingerprint(pin)
+        if pin is not None and self.pin is None:
+            raise ValueError(f"not a SHA-256 fingerprint: {pin!r}")
+        self.ask_first_use = ask_first_use
+        # Plaintext only: no TLS was asked for, or the room speaks none.
+        self._plain = pin is None and not ask_first_use and not try_tls
 
         self._lock = threading.Lock()
         self._cids = itertools.count(1)  # guarded by _lock
@@ -280,9 +317,18 @@ class ChatClient:
                     return
             else:
                 ever_connected = True
-                session = Session(self, sock)
+                tls = None if self._plain else ClientTls(sock)
+                session = Session(self, sock, tls)
                 try:
                     session.run()
+                except NotTls as exc:  # only without a pin (session.py)
+                    log.info("%s speaks no TLS (%s): connecting in plaintext", where, exc)
+                    self._plain = True
+                    continue
+                except (PinRefused, AskFirst) as exc:
+                    self._post(self._trust_event(exc))
+                    self._stop.set()  # the thread ends; Stopped follows
+                    return
                 except Dropped as exc:
                     if session.welcomed:
                         established = True
@@ -311,6 +357,20 @@ class ChatClient:
             self._phase = "waiting"
             self._sleep(delay)
             delay = min(delay * 2, MAX_BACKOFF)
+
+    def _trust_event(self, exc: PinRefused | AskFirst) -> ev.Event:
+        if isinstance(exc, AskFirst):
+            log.info("%s:%d shows certificate %s: asking", self.host, self.port, exc.fingerprint)
+            return ev.Untrusted(self.host, self.port, exc.fingerprint)
+        assert self.pin is not None
+        log.warning(
+            "%s:%d did not show the pinned certificate %s (it showed %s): nothing sent",
+            self.host,
+            self.port,
+            self.pin,
+            exc.actual or "no TLS at all",
+        )
+        return ev.PinMismatch(self.host, self.port, self.pin, exc.actual)
 
     def _sleep(self, seconds: float) -> None:
         """Wait ``seconds`` or until close(); sends during the wait just queue."""

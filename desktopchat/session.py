@@ -5,6 +5,14 @@ lives on its thread): it writes the handshake and then the outbox, reads
 pairs into the :class:`~desktopchat.protocol.client.ClientConnection` and
 posts its events, and ends by raising :class:`Dropped` (or :class:`Stop` on
 close()). ``client.py`` has the rules it keeps.
+
+On an encrypted connection the TLS handshake and the pin check come first,
+in the same selector loop, before a byte of the name or the password is
+written (:class:`~desktopchat.net.tlsbio.ClientTls` then carries the plain
+bytes). They end by raising :class:`PinRefused` (not the pinned certificate),
+:class:`AskFirst` (a first visit the window must ask about), or
+:class:`~desktopchat.net.tlsbio.NotTls` (the room speaks no TLS: plaintext
+may follow, only without a pin).
 """
 
 from __future__ import annotations
@@ -12,6 +20,7 @@ from __future__ import annotations
 import logging
 import selectors
 import socket
+import ssl
 import time
 from typing import TYPE_CHECKING
 
@@ -19,6 +28,7 @@ from desktopchat import protocol
 from desktopchat.bucket import TokenBucket
 from desktopchat.connect import describe
 from desktopchat.inbox import EventQueue
+from desktopchat.net.tlsbio import ClientTls, NotTls
 from desktopchat.protocol import events as ev
 from desktopchat.protocol.client import ClientConnection
 from desktopchat.protocol.commands import Command
@@ -26,7 +36,15 @@ from desktopchat.protocol.commands import Command
 if TYPE_CHECKING:
     from desktopchat.client import ChatClient
 
-__all__ = ["LEGACY_GRACE", "Dropped", "Session", "Stop"]
+__all__ = [
+    "LEGACY_GRACE",
+    "TLS_PROBE_TIMEOUT",
+    "AskFirst",
+    "Dropped",
+    "PinRefused",
+    "Session",
+    "Stop",
+]
 
 log = logging.getLogger(__name__)
 
@@ -47,10 +65,33 @@ YIELD_WHEN_BEHIND = 0.001
 #: being refused "Slow down".
 PACE_REQUESTS = (8.0, 24)
 PACE_BYTES = (48 * 1024.0, 192 * 1024)
+#: Seconds a room without a pin has to answer our ClientHello before it is
+#: taken to speak no TLS: the tutorial's server reads the ClientHello as a
+#: frame header it cannot parse and then says nothing, ever. Our rooms answer
+#: within milliseconds on a LAN. With a pin there is no fallback to wait for:
+#: the handshake then has the connect timeout, and running out of it is an
+#: ordinary failed attempt.
+TLS_PROBE_TIMEOUT = 2.0
 
 
 class Stop(Exception):
     """close() was called: unwind the network thread at once."""
+
+
+class PinRefused(Exception):
+    """The room did not show the pinned certificate (``actual``: what it showed, or None)."""
+
+    def __init__(self, actual: str | None) -> None:
+        super().__init__(actual)
+        self.actual = actual
+
+
+class AskFirst(Exception):
+    """A first visit with ``ask_first_use``: the room's certificate needs the user's yes."""
+
+    def __init__(self, fingerprint: str) -> None:
+        super().__init__(fingerprint)
+        self.fingerprint = fingerprint
 
 
 class Dropped(Exception):
@@ -68,9 +109,12 @@ class Session:
     ``Dropped`` or ``Stop``.
     """
 
-    def __init__(self, client: ChatClient, sock: socket.socket) -> None:
+    def __init__(self, client: ChatClient, sock: socket.socket, tls: ClientTls | None) -> None:
         self.client = client
         self.sock = sock
+        self.tls = tls
+        # What writes: the socket, or the TLS session over it.
+        self._send = tls.send if tls is not None else sock.send
         self.conn = ClientConnection(
             client.name,
             client.password,
@@ -101,6 +145,8 @@ class Session:
             sel.register(self.sock, selectors.EVENT_READ)
             want_write = False
             try:
+                if self.tls is not None:
+                    self._handshake(sel, self.tls)
                 while True:
                     pending_write = self._flush()
                     if pending_write != want_write:
@@ -130,15 +176,66 @@ class Session:
                 self._last_flush()
                 raise
 
+    # --- TLS first ---------------------------------------------------------------
+
+    def _handshake(self, sel: selectors.BaseSelector, tls: ClientTls) -> None:
+        """The TLS handshake and the pin check; nothing of ours is written before them."""
+        client = self.client
+        pin = client.pin
+        wait = TLS_PROBE_TIMEOUT if pin is None else max(TLS_PROBE_TIMEOUT, client.connect_timeout)
+        deadline = time.monotonic() + wait
+        readable = False
+        try:
+            while not tls.handshake_step(readable):
+                mask = selectors.EVENT_READ | (selectors.EVENT_WRITE if tls.waiting else 0)
+                sel.modify(self.sock, mask)
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    if pin is None:
+                        raise NotTls(f"no TLS answer within {wait:g} s", answered=False)
+                    raise Dropped(f"the encrypted handshake timed out after {wait:g} s")
+                readable = False
+                for key, mask in sel.select(remaining):
+                    if key.fileobj is client._wake_r:
+                        client._drain_wakeup()
+                    elif mask & selectors.EVENT_READ:
+                        readable = True
+                    else:
+                        tls.flush_quietly()
+        except NotTls as exc:
+            if pin is None:
+                raise
+            if exc.answered or client.version is None:
+                raise PinRefused(None) from exc
+            raise Dropped(str(exc)) from exc  # a reconnect cut short: try again
+        except ssl.SSLError as exc:
+            raise Dropped(f"the encrypted handshake failed ({exc.reason or exc})") from exc
+        except OSError as exc:
+            raise Dropped(describe(exc)) from exc
+        sel.modify(self.sock, selectors.EVENT_READ)
+        actual = tls.fingerprint
+        if actual is None or (pin is not None and actual != pin):
+            raise PinRefused(actual)
+        if pin is None and client.ask_first_use:
+            raise AskFirst(actual)
+        log.debug("TLS with %s:%d, certificate %s", client.host, client.port, actual)
+
     # --- writing -----------------------------------------------------------------
 
     def _flush(self) -> bool:
         """Write what can be written now; return True if bytes are still waiting."""
+        waiting = self._flush_plain()
+        return waiting or (self.tls is not None and self.tls.waiting)
+
+    def _flush_plain(self) -> bool:
         client = self.client
+        send = self._send
         try:
+            if self.tls is not None:
+                self.tls.flush()
             self.control += self.conn.data_to_send()
             while self.control:
-                del self.control[: self.sock.send(self.control)]
+                del self.control[: send(self.control)]
             # A room that spoke events before is not taken for a plain relay
             # just because it is slow to answer a reconnect.
             if self.grace_deadline is None and self.conn.waiting_for_grace and not client.version:
@@ -161,7 +258,7 @@ class Session:
                         self.frame = b""  # made again when its turn comes
                         return False
                     self.offset = 0
-                self.offset += self.sock.send(memoryview(self.frame)[self.offset :])
+                self.offset += send(memoryview(self.frame)[self.offset :])
                 if self.offset < len(self.frame):
                     continue  # the kernel took part; try again, it may say EAGAIN
                 self.frame = b""
@@ -220,11 +317,15 @@ class Session:
 
     def _receive(self) -> None:
         try:
-            data = self.sock.recv(_RECV_SIZE)
+            data = self.sock.recv(_RECV_SIZE) if self.tls is None else self.tls.recv()
         except (BlockingIOError, InterruptedError):
             return
+        except ssl.SSLError as exc:
+            raise Dropped(f"encrypted connection broken ({exc.reason or exc})") from exc
         except OSError as exc:
             raise Dropped(self.closing_reason or describe(exc)) from exc
+        if data is None:
+            return  # part of a TLS record
         if not data:
             raise Dropped(self.closing_reason or "connection closed by the server")
         try:
@@ -290,9 +391,20 @@ class Session:
             self._release_outbox()
         client._phase = "ready"
         client._connected = True
+        tls = self.tls
+        fingerprint = tls.fingerprint if tls is not None else None
+        if client.pin is None and fingerprint is not None:
+            client.pin = fingerprint  # reconnects require this certificate (client.py)
         client._post(
             ev.Connected(
-                client.host, client.port, client.name, welcome.version, resumed, welcome.epoch
+                client.host,
+                client.port,
+                client.name,
+                welcome.version,
+                resumed,
+                welcome.epoch,
+                encrypted=tls is not None,
+                fingerprint=fingerprint,
             )
         )
         if welcome.text:
