@@ -16,6 +16,7 @@ from cutproxy import CutProxy
 from waiting import wait_until
 
 from desktopchat.client import ChatClient
+from desktopchat.gui.attention_rules import Alert, Reason
 from desktopchat.gui.lines import Kind, Line, SendState
 from desktopchat.gui.presenter import Presenter
 from desktopchat.protocol import events as ev
@@ -34,6 +35,11 @@ class RecordingView:
         self.title = ""
         self.failed: list[str] = []
         self.focused = True
+        self.tabs: dict[int, str] = {}  # private tabs: label
+        self.tab_lines: list[tuple[int, Line]] = []
+        self.alerts: list[Alert] = []
+        self.alerts_cleared = 0
+        self.dividers = 0
 
     def show(self, line: Line) -> None:
         self.lines.append(line)
@@ -71,6 +77,33 @@ class RecordingView:
 
     def has_focus(self) -> bool:
         return self.focused
+
+    # --- private tabs (conversations.py) and attention (attention_rules.py) -----
+
+    def tab_open(self, tid: int, name: str, *, select: bool) -> None:
+        self.tabs.setdefault(tid, name)
+
+    def tab_close(self, tid: int) -> None:
+        pass
+
+    def tab_forget(self, tid: int) -> None:
+        self.tabs.pop(tid, None)
+
+    def tab_label(self, tid: int, label: str, name: str) -> None:
+        self.tabs[tid] = label
+
+    def tab_line(self, tid: int, line: Line) -> None:
+        self.lines.append(line)  # in order with the room's, for the tests below
+        self.tab_lines.append((tid, line))
+
+    def alert(self, alert: Alert) -> None:
+        self.alerts.append(alert)
+
+    def clear_alert(self) -> None:
+        self.alerts_cleared += 1
+
+    def new_messages_divider(self) -> None:
+        self.dividers += 1
 
     # --- reading ---------------------------------------------------------------
 
@@ -304,3 +337,62 @@ def test_leave_and_quit_do_not_wait_for_the_threads() -> None:
         p.quit()
         assert closes == [0, 0]
         assert p.wait_stopped(3.0)
+
+
+def test_private_lines_live_in_their_tab_and_text_typed_there_is_private(
+    harness: Harness,
+) -> None:
+    view = harness.view
+    with RoomServer("127.0.0.1", 0) as room:
+        p = harness.presenter
+        p.join(*room.address, "ann")
+        harness.until(lambda: p.online, "in the room")
+        bob = ChatClient(*room.address, "bob")
+        bob.start()
+        try:
+            harness.until(lambda: "bob" in view.users, "bob in the list")
+            bob.send(ev.Private("psst", to="ann"))
+            harness.until(lambda: view.tab_lines, "bob's private line")
+            ((tid, line),) = view.tab_lines
+            assert (line.sender, line.text, view.tabs[tid]) == ("bob", "psst", "bob (1)")
+            assert [ln for ln in view.lines if ln.text == "psst"] == [line]  # not in the room
+            p.conversations.selected(tid)  # the user shows bob's tab
+            assert view.tabs[tid] == "bob"
+            assert p.submit("lunch?")  # plain text in bob's tab
+            seen: list[ev.Event] = []
+
+            def bob_heard() -> bool:
+                while not bob.events.empty():
+                    seen.append(bob.events.get_nowait())
+                return any(isinstance(e, ev.Private) and e.text == "lunch?" for e in seen)
+
+            wait_until(bob_heard, what="bob got it privately")
+            own = view.tab_lines[-1][1]
+            assert (own.kind, own.peer, own.own) == (Kind.PRIVATE, "bob", True)
+            harness.until(lambda: own.cid in view.marks, "settled")
+            assert view.marks[own.cid or 0][0] is SendState.SENT
+        finally:
+            bob.close()
+        harness.until(lambda: "bob" not in view.users, "bob left")
+        assert view.tab_lines[-1][1].text == "bob left the room"
+        assert not p.submit("still there?")  # refused, the text stays in the box
+        assert "bob is not in the room" in view.tab_lines[-1][1].text
+
+
+def test_a_mention_while_unfocused_alerts_once_and_focus_clears_it(harness: Harness) -> None:
+    view = harness.view
+    with RoomServer("127.0.0.1", 0) as room:
+        p = harness.presenter
+        p.join(*room.address, "ann")
+        harness.until(lambda: p.online, "in the room")
+        view.focused = False
+        _say_from(room.address, "bob", "nothing for you", "ANN, look at this", "annual")
+        harness.until(lambda: "annual" in view.texts(), "bob's lines")
+    said = {line.text: line.mention for line in view.lines if line.sender == "bob"}
+    assert said == {"nothing for you": "", "ANN, look at this": "ann", "annual": ""}
+    assert [(a.reason, a.sender, a.text, a.urgent) for a in view.alerts] == [
+        (Reason.MENTION, "bob", "ANN, look at this", True)
+    ]
+    assert view.dividers == 1
+    p.focus_gained()
+    assert view.alerts_cleared == 1
