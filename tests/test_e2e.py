@@ -185,7 +185,7 @@ def test_no_arguments_opens_the_login_dialog_escape_keeps_the_window_ctrl_q_exit
     proc = launch()
     # The em dash in the title is mangled in WM_NAME: match around it.
     xdotool(
-        "search", "--sync", "--onlyvisible", "--name", "^desktopchat.*Join a room$",
+        "search", "--sync", "--onlyvisible", "--name", "^Join a room.*desktopchat$",
         "windowfocus", "--sync",
     )  # fmt: skip
     xdotool("key", "Escape")

@@ -294,16 +294,17 @@ def test_unread_count_in_the_title_while_unfocused(
 ) -> None:
     join(app, room)
     host, port = room.address
-    assert app.root.title() == f"{APP_TITLE} — {host}:{port}"
+    base = app.root.title()  # "HOST:PORT — NAME — desktopchat" (tests/test_title.py)
+    assert f"{host}:{port}" in base and base.endswith(f" — {app.own_name} — {APP_TITLE}")
     monkeypatch.setattr(app, "has_focus", lambda: False)
     with Peer.joined(room.address, "bob") as bob:
         for i in range(3):
             bob.send(f"m{i}")
         wait_until(lambda: "bob: m2" in transcript(app), what="three messages", root=app.root)
-    assert app.root.title() == f"(3) {APP_TITLE} — {host}:{port}"
+    assert app.root.title() == base.replace(f" — {APP_TITLE}", f" (3 unread) — {APP_TITLE}")
     app.root.event_generate("<FocusIn>")
     app.root.update()
-    assert app.root.title() == f"{APP_TITLE} — {host}:{port}"
+    assert app.root.title() == base
 
 
 def test_login_validation_in_the_flow(app: ChatApp, room: RoomServer) -> None:

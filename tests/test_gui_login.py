@@ -146,7 +146,7 @@ pytestmark = pytest.mark.gui
 @pytest.mark.gui
 def test_return_gives_the_result(root: tk.Tk) -> None:
     dialog = LoginDialog(root)
-    assert dialog.title() == "desktopchat — Join a room"
+    assert dialog.title() == "Join a room — desktopchat"
     fill(dialog, "ann", "[::1]:4000", "pw")
     press(root, dialog.password_entry, "<Return>")
     assert dialog.result == LoginValues("ann", "::1", 4000, "pw")

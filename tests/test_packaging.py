@@ -329,8 +329,8 @@ def test_exe_opens_the_login_window_with_the_icon_and_closes_cleanly(
     )
     try:
         # No em dash in the pattern: xdotool matches WM_NAME, where Tk stores it
-        # as mangled Latin-1 (the real title is "desktopchat — Join a room").
-        window = _find_window("^desktopchat.*Join a room$", proc)
+        # as mangled Latin-1 (the real title is "Join a room — desktopchat").
+        window = _find_window("^Join a room.*desktopchat$", proc)
         sizes = _net_wm_icon_sizes(int(window))
         assert (256, 256) in sizes and (16, 16) in sizes, sizes
         # Escape is Cancel: the main window stays (so a new user can Host room...);

@@ -30,6 +30,8 @@ from tkinter import ttk
 from typing import Generic, TypeVar
 
 from desktopchat.gui import theme
+from desktopchat.gui.title import dialog_title
+from desktopchat.gui.wmclass import WINDOW_CLASS
 
 __all__ = ["ENTRY_WIDTH", "FormDialog"]
 
@@ -54,10 +56,10 @@ class FormDialog(tk.Toplevel, Generic[T]):
     _GRAB_RETRIES = 100
 
     def __init__(self, master: tk.Misc, title: str) -> None:
-        super().__init__(master)
+        super().__init__(master, class_=WINDOW_CLASS)
         self.result: T | None = None
         self.withdraw()  # hidden until laid out, so it never flashes in a corner
-        self.title(title)
+        self.title(dialog_title(title))
         self.resizable(False, False)
         owner = master.winfo_toplevel()
         # Transient to a withdrawn (or iconified) window would hide the dialog with it.

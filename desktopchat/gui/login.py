@@ -124,7 +124,7 @@ class LoginDialog(FormDialog[LoginValues]):
     error line, so a failed attempt can bring the dialog back with the reason.
     """
 
-    TITLE = "desktopchat — Join a room"
+    TITLE = "Join a room"
 
     def __init__(
         self,

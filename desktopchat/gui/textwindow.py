@@ -17,7 +17,8 @@ from tkinter import ttk
 
 from desktopchat.gui import helptext, theme
 from desktopchat.gui.palette import Palette
-from desktopchat.gui.wmclass import APP_NAME, WINDOW_CLASS
+from desktopchat.gui.title import dialog_title
+from desktopchat.gui.wmclass import WINDOW_CLASS
 
 __all__ = ["PROTOCOL_SUMMARY", "protocol_text", "show_about", "show_help", "show_text_window"]
 
@@ -66,7 +67,7 @@ def show_text_window(
     ``key<TAB>meaning`` rows. The window follows the theme (light/dark).
     """
     win = tk.Toplevel(master, class_=WINDOW_CLASS)
-    win.title(f"{title} — {APP_NAME}")
+    win.title(dialog_title(title))
     frame = ttk.Frame(win, padding=4)
     frame.pack(fill="both", expand=True)
     base = text_font if text_font is not None else tkfont.nametofont("TkTextFont")

@@ -1,4 +1,5 @@
-"""The main window's title: "ROOM — NAME (N unread) — desktopchat". No Tk.
+"""Window titles: the main window's "ROOM — NAME (N unread) — desktopchat", and
+"WHAT — desktopchat" for every other window. No Tk.
 
 Role: one function, so the presenter (which knows the room, our name, the
 unread count and whether the connection is encrypted) and the tests agree on
@@ -13,7 +14,7 @@ from __future__ import annotations
 
 from desktopchat.gui.wmclass import APP_NAME
 
-__all__ = ["LOCK", "UNENCRYPTED", "window_title"]
+__all__ = ["LOCK", "UNENCRYPTED", "dialog_title", "window_title"]
 
 #: Before an encrypted room's name.
 LOCK = "\N{LOCK}"
@@ -44,3 +45,14 @@ def window_title(
     elif count:
         parts.append(count)
     return " — ".join([*parts, APP_NAME])
+
+
+def dialog_title(what: str) -> str:
+    """Any other window's title: "WHAT — desktopchat" ("Join a room — desktopchat").
+
+    An older "desktopchat — WHAT" is turned around, so every window reads the same way.
+    """
+    prefix = f"{APP_NAME} — "
+    if what.startswith(prefix):
+        what = what[len(prefix) :]
+    return what if what.endswith(f" — {APP_NAME}") else f"{what} — {APP_NAME}"
