@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING
 
 from desktopchat import __version__, address, applog, cliopts
 from desktopchat.address import DEFAULT_PORT
+from desktopchat.settings import THEMES
 
 if TYPE_CHECKING:  # imported when serving: the window's start-up never needs it
     from desktopchat.net.invite import JoinTarget
@@ -143,6 +144,11 @@ def build_parser() -> argparse.ArgumentParser:
         help=f"how long --discover listens (default {DISCOVER_SECONDS:g} seconds)",
     )
     parser.add_argument("--name", help="your name in the room (with --join or --host)")
+    parser.add_argument(
+        "--theme",
+        choices=THEMES,
+        help="light or dark window for this run (default: View ▸ Theme, else the system's)",
+    )
     server = parser.add_argument_group(cliopts.SERVER_GROUP)
     server.add_argument(
         "--bind", default="0.0.0.0", metavar="ADDR", help="address to listen on (default: all)"
@@ -231,6 +237,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     ):
         if given and not args.serve:
             parser.error(f"{flag} is a server option: use it with --serve")
+    if args.theme is not None and (args.serve or args.discover):
+        parser.error("--theme is for the window, not --serve or --discover")
     if args.timeout is not None and not args.discover:
         parser.error("--timeout is for --discover")
     # Logging before anything else runs: a windowed executable has no console, so
@@ -461,6 +469,7 @@ def _window(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
             host_port=args.host,
             password=password,
             pin=None if target is None else target.fingerprint,
+            theme=args.theme,
         )
     except NoWindow as exc:
         return _no_window(str(exc))

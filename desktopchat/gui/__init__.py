@@ -53,6 +53,7 @@ def run(
     host_port: int | None = None,
     password: str | None = None,
     pin: str | None = None,
+    theme: str | None = None,
 ) -> int:
     """Open the chat window for the given start-up flow; return the exit code.
 
@@ -72,7 +73,7 @@ def run(
         raise NoWindow(no_window_message(str(exc), os.environ.get("DISPLAY"))) from None
     _install_error_hook(root)
     set_app_icon(root)
-    app = ChatApp(root, settings)
+    app = ChatApp(root, settings, theme=theme)  # --theme: this run only
     root.after_idle(start_flow, app, join, name, host_port, password, pin)
     previous = _quit_on_signals(app)
     try:

@@ -28,6 +28,7 @@ from dataclasses import dataclass, field
 from tkinter import ttk
 
 from desktopchat.gui.palette import LIGHT, Palette, palette_for
+from desktopchat.gui.wmclass import WINDOW_CLASS
 from desktopchat.settings import THEMES
 
 __all__ = ["THEMES", "apply", "choice", "palette", "resolve", "subscribe"]
@@ -112,6 +113,7 @@ def apply(root: tk.Tk, theme_choice: str) -> Palette:
     # different colour shows around ttk frames.
     root.configure(background=background)
     root.option_add("*Toplevel.background", background)
+    root.option_add(f"*{WINDOW_CLASS}.background", background)  # our dialogs' class
     state = _state(root)
     state.choice, state.palette = theme_choice, palette_for(mode)
     for widget, listener in list(state.listeners.values()):
