@@ -180,8 +180,8 @@ def test_every_text_colour_meets_4_5_to_1_in_both_themes(app: ChatApp, mode: str
 
 def test_both_palettes_meet_the_bar_on_every_band() -> None:
     # The palette itself (what a new tag would use): names and roles on each band.
-    roles = ("foreground", "time", "own_name", "event", "marker", "error", "queued")
-    roles += ("privmark", "gutter", "link", "mention")
+    roles = ["foreground", "time", "own_name", "event", "marker", "error", "queued"]
+    roles += ["privmark", "gutter", "link", "mention"]
     for p in (pal.LIGHT, pal.DARK):
         bands = (p.background, p.own_band, p.private_band, p.mention_band, p.search_band)
         for colour in (*p.names, *(getattr(p, role) for role in roles)):
