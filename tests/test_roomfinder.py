@@ -13,7 +13,7 @@ import tkinter as tk
 from typing import Any
 
 import pytest
-from guitools import press_return, pump
+from guitools import press_key, press_return, pump
 from netns import run_in_namespace
 from waiting import wait_until
 
@@ -133,6 +133,17 @@ def test_return_joins_the_selected_room_and_only_then_is_consumed(tk_root: tk.Tk
     [target] = joined
     assert (target.host, target.port, target.fingerprint) == ("192.168.1.20", 1000, FP)
     assert target.password_needed is True
+
+
+def test_keyboard_alone_picks_and_joins_a_room(tk_root: tk.Tk) -> None:
+    finder, browser, joined = make(tk_root)
+    browser.found = [found("Alpha", 1000), found("Beta", 2000)]
+    wait_until(lambda: len(finder.tree.get_children()) == 2, root=tk_root)
+    press_key(finder.tree, "Down")  # tabbing in selected Alpha; Down moves to Beta
+    selected = finder.selected()
+    assert selected is not None and selected.name == "Beta"
+    press_return(finder.tree)
+    assert [t.port for t in joined] == [2000]
 
 
 def test_destroying_the_finder_stops_browsing(tk_root: tk.Tk) -> None:

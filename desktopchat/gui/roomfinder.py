@@ -94,6 +94,7 @@ class RoomFinder(ttk.Labelframe):
         self.tree.bind("<Double-1>", self._on_double_click)
         self.tree.bind("<Return>", self._on_return)
         self.tree.bind("<KP_Enter>", self._on_return)
+        self.tree.bind("<FocusIn>", self._on_focus)
         self.bind("<Destroy>", self._on_destroy, add="+")
         self.bind("<Configure>", self._on_resize, add="+")
 
@@ -183,6 +184,14 @@ class RoomFinder(ttk.Labelframe):
             return None  # nothing chosen: Return is the dialog's (OK)
         self.join(room)
         return "break"  # joined: the dialog's own Return must not fire as well
+
+    def _on_focus(self, event: tk.Event[ttk.Treeview]) -> None:
+        # Tabbing into the list selects its first room, so the arrow keys and
+        # Return work at once (ttk's arrows do nothing without a focus item).
+        rows = self.tree.get_children()
+        if rows and not self.tree.selection():
+            self.tree.selection_set(rows[0])
+            self.tree.focus(rows[0])
 
     def _on_resize(self, event: tk.Event[tk.Misc]) -> None:
         if event.widget is self and event.width > 100:
