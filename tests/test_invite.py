@@ -108,6 +108,12 @@ def test_accepted(text: str, address: tuple[str, int]) -> None:
     assert parse_join_target(text).address == address
 
 
+def test_pasted_invitation_uses_the_link_line() -> None:
+    tricky = Invitation("see desktopchat://evil:1", [("192.0.2.2", 5)], FP)
+    assert parse_join_target(tricky.text()).address == ("192.0.2.2", 5)
+    assert parse_join_target(tricky.text()).room_name == "see desktopchat://evil:1"
+
+
 def test_plain_address_says_nothing_about_the_room() -> None:
     assert parse_join_target("h:1") == JoinTarget("h", 1, None, None, None, [])
 

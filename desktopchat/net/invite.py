@@ -21,6 +21,7 @@ the room name and the list of alternatives all have caps.
 from __future__ import annotations
 
 import unicodedata
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from urllib.parse import quote, unquote, unquote_plus
 
@@ -203,13 +204,28 @@ def parse_join_target(text: str, default_port: int | None = DEFAULT_PORT) -> Joi
 
 
 def _find_link(text: str) -> str | None:
-    start = text.lower().find(SCHEME)
+    # The link on a line of its own wins: in a pasted invitation, the room's
+    # name (on the line before) could itself contain "desktopchat://".
+    lowered = text.lower()
+    start = lowered.find(SCHEME)
     if start < 0:
         return None
+    for line_start in _line_starts(text):
+        if lowered.startswith(SCHEME, line_start):
+            start = line_start
+            break
     end = start
     while end < len(text) and not text[end].isspace() and text[end] not in "<>\"'":
         end += 1
     return text[start:end].rstrip(_TRAILING)
+
+
+def _line_starts(text: str) -> Iterator[int]:
+    """Where each line's first non-blank character is."""
+    position = 0
+    for line in text.splitlines(keepends=True):
+        yield position + len(line) - len(line.lstrip())
+        position += len(line)
 
 
 def _parse_link(link: str, default_port: int | None) -> JoinTarget:
