@@ -27,6 +27,7 @@ from desktopchat.settings import FONT_SIZE_RANGE, Settings
 if TYPE_CHECKING:
     from desktopchat.gui.presenter import Presenter
     from desktopchat.gui.refocus import FocusKeeper
+    from desktopchat.gui.texttools import TextTools
     from desktopchat.gui.transcript import Transcript
     from desktopchat.gui.window import MainWindow
 
@@ -47,6 +48,7 @@ class MenuActions:
         presenter: Presenter
         transcript: Transcript
         window: MainWindow
+        text_tools: TextTools
         refocus: FocusKeeper
         _last_login: LoginValues | None
 
@@ -77,6 +79,8 @@ class MenuActions:
             (
                 "&View",
                 [
+                    MenuItem("&Find…", self.find, "Ctrl+F", ("<Control-f>", "<Control-F>")),
+                    None,
                     MenuItem(
                         "&Larger text",
                         self.larger_text,
@@ -88,6 +92,12 @@ class MenuActions:
                         self.smaller_text,
                         "Ctrl+-",
                         ("<Control-minus>", "<Control-KP_Subtract>"),
+                    ),
+                    MenuItem(
+                        "&Reset text size",
+                        self.reset_text_size,
+                        "Ctrl+0",
+                        ("<Control-0>", "<Control-KP_0>", "<Control-KP_Insert>"),
                     ),
                     None,
                     Submenu(
@@ -275,3 +285,11 @@ class MenuActions:
     def smaller_text(self) -> None:
         """View ▸ Smaller text."""
         self.set_font_size(self.settings.font_size - 1)
+
+    def reset_text_size(self) -> None:
+        """View ▸ Reset text size (Ctrl+0): the size a new install starts with."""
+        self.set_font_size(Settings().font_size)
+
+    def find(self) -> None:
+        """View ▸ Find… (Ctrl+F): the find bar under the transcript."""
+        self.text_tools.open_find()

@@ -25,6 +25,7 @@ from tkinter import messagebox
 from typing import TYPE_CHECKING
 
 from desktopchat.client import ChatClient
+from desktopchat.gui import texttools
 from desktopchat.gui import theme as themes
 from desktopchat.gui.actions import MenuActions
 from desktopchat.gui.attention import AttentionMixin
@@ -91,6 +92,11 @@ class ChatApp(TabsMixin, MenuActions, AttentionMixin, SecurityView):
         self.transcript, self.userlist, self.input = w.transcript, w.userlist, w.input
         self.text_font, self.list_font = w.text_font, w.list_font
         w.security_mark.bind("<Button-1>", lambda _e: self.show_room_info())
+        # Links, find bar, emoji, menus, Tab completion, focus keys (texttools.py).
+        self.text_tools = texttools.install(
+            w, lambda: [n for n in w.userlist.names() if n != self.own_name]
+        )
+        self.text_tools.hooks.on_link_join = texttools.join_in_dialog(self)
         self._build_menus()
         root.title(APP_TITLE)
         root.geometry(self.settings.geometry or DEFAULT_GEOMETRY)

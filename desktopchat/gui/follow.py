@@ -11,7 +11,8 @@ How "at the bottom" is known: Tk reports every change of the view through
 ``yscrollcommand``; the last report before a resize or zoom says where the
 user was. The report that the new layout itself produces comes later (at
 idle), so it cannot mistake "the resize moved the end out of view" for "the
-user scrolled up".
+user scrolled up". Reports while the transcript is not mapped (before the
+window shows, a hidden tab) are layout only and ignored.
 """
 
 from __future__ import annotations
@@ -47,6 +48,8 @@ class FollowBottom:
 
     def _on_view(self, first: float, last: float) -> None:  # Tk passes strings
         self.scrollbar.set(first, last)
+        if not self.text.winfo_ismapped():
+            return  # laid out at 1x1 before the window shows: says nothing about the user
         self.at_end = float(last) >= 1.0
         if self._stick_id is None:  # a pending re-stick decides the button itself
             self._show_button(not self.at_end)

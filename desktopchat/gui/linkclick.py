@@ -25,6 +25,7 @@ import webbrowser
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from desktopchat.gui import theme
 from desktopchat.gui.links import LINK_TAG, is_join_link, target
 
 __all__ = ["LinkClicks", "TextHooks", "hooks_for", "link_at", "open_in_browser"]
@@ -88,6 +89,7 @@ class LinkClicks:
         self.hooks = hooks
         self._pressed: str | None = None
         text.tag_configure(LINK_TAG, underline=True)
+        theme.subscribe(text, lambda p: text.tag_configure(LINK_TAG, foreground=p.link))
         text.tag_bind(LINK_TAG, "<Enter>", lambda _e: text.configure(cursor="hand2"))
         text.tag_bind(LINK_TAG, "<Leave>", lambda _e: text.configure(cursor="xterm"))
         text.tag_bind(LINK_TAG, "<ButtonPress-1>", self._press)
