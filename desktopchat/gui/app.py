@@ -29,6 +29,7 @@ from desktopchat.gui import texttools
 from desktopchat.gui import theme as themes
 from desktopchat.gui.actions import MenuActions
 from desktopchat.gui.attention import AttentionMixin
+from desktopchat.gui.controls import Enabler
 from desktopchat.gui.host import HostValues
 from desktopchat.gui.hosting import HostOptions, LanServices
 from desktopchat.gui.lines import Line, SendState
@@ -98,6 +99,7 @@ class ChatApp(TabsMixin, MenuActions, AttentionMixin, SecurityView):
         )
         self.text_tools.hooks.on_link_join = texttools.join_in_dialog(self)
         self._build_menus()
+        self.enabler = Enabler(self.menus["Room"], w.send_button)  # greys what does nothing
         root.title(APP_TITLE)
         root.geometry(self.settings.geometry or DEFAULT_GEOMETRY)
         root.minsize(520, 340)
@@ -161,6 +163,7 @@ class ChatApp(TabsMixin, MenuActions, AttentionMixin, SecurityView):
         self.transcript.show(line)
         if self.pump.handling == 0:  # not inside a batch: draw now
             self.transcript.flush()
+            self.refresh_controls()
 
     def mark(self, cid: int, state: SendState, reason: str = "") -> None:
         """Rewrite an own line's state marker."""
@@ -188,6 +191,12 @@ class ChatApp(TabsMixin, MenuActions, AttentionMixin, SecurityView):
     def set_status(self, text: str) -> None:
         """Show ``text`` in the status bar (stops a reconnect countdown)."""
         self.window.set_status(text)
+        self.refresh_controls()
+
+    def refresh_controls(self) -> None:
+        """Grey out the controls that would do nothing now (enablement.py)."""
+        if hasattr(self, "presenter"):  # not while the presenter is being made
+            self.enabler.refresh(self.presenter, self.transcript)
 
     def countdown(self, delay: float) -> None:
         """Count down to the next reconnect attempt in the status bar."""
@@ -198,6 +207,7 @@ class ChatApp(TabsMixin, MenuActions, AttentionMixin, SecurityView):
         self._title = text
         if self.pump.handling == 0:
             self.root.title(text)
+            self.refresh_controls()  # the presenter ends join, leave and host with a title
 
     def set_hosting(self, addresses: Sequence[str]) -> None:
         """Show where the room we host can be joined ("" when not hosting)."""
@@ -247,6 +257,7 @@ class ChatApp(TabsMixin, MenuActions, AttentionMixin, SecurityView):
         self._focus = None
         self.transcript.flush()
         self.root.title(self._title)
+        self.refresh_controls()
 
     def _check_signal(self) -> None:
         self._signal_check = self.root.after(SIGNAL_CHECK_MS, self._check_signal)

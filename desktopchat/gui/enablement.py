@@ -1,0 +1,45 @@
+"""What the window's controls can do right now, as data. No Tk.
+
+Role: one rule for which controls are enabled, so a control that would do
+nothing is greyed out instead of answering "You are not in a room" after the
+click. :func:`possible` decides from facts the presenter and transcript know;
+``controls.apply_enablement`` (the view) greys the menu items and the Send
+button accordingly.
+
+Decisions:
+
+* "In a room" means a connection exists (joined, connecting or reconnecting)
+  or we host one: Leave room, Room info… and Send stay enabled while the
+  connection is down, because lines typed then are queued and sent after the
+  reconnect.
+* Save transcript… needs something to save.
+* Enter in the message box with no room keeps the text and says how to join
+  (it explains rather than does nothing); only the Send button is greyed.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+__all__ = ["Possible", "possible"]
+
+
+@dataclass(frozen=True, slots=True)
+class Possible:
+    """Which controls do something now."""
+
+    leave: bool
+    room_info: bool
+    save_transcript: bool
+    send: bool
+
+
+def possible(*, connection: bool, hosting: bool, transcript_empty: bool) -> Possible:
+    """The rule (see the module docstring)."""
+    in_room = connection or hosting
+    return Possible(
+        leave=in_room,
+        room_info=in_room,
+        save_transcript=not transcript_empty,
+        send=connection,
+    )

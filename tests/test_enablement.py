@@ -1,0 +1,75 @@
+"""Controls that would do nothing are greyed out: the rule (enablement.py) and the
+window applying it (controls.py) as the room comes and goes."""
+
+from __future__ import annotations
+
+import tkinter as tk
+
+from guitools import transcript
+from waiting import wait_until
+
+from desktopchat.gui.app import ChatApp
+from desktopchat.gui.enablement import Possible, possible
+from desktopchat.server import RoomServer
+
+
+def test_the_rule() -> None:
+    nothing = possible(connection=False, hosting=False, transcript_empty=True)
+    assert nothing == Possible(leave=False, room_info=False, save_transcript=False, send=False)
+    # Connecting or reconnecting counts as in the room: typed lines are queued.
+    joined = possible(connection=True, hosting=False, transcript_empty=False)
+    assert joined == Possible(leave=True, room_info=True, save_transcript=True, send=True)
+    # Hosting whose own connection is gone: leave (end the room), but no Send.
+    hosting = possible(connection=False, hosting=True, transcript_empty=True)
+    assert hosting.leave and hosting.room_info and not hosting.send
+
+
+def states(app: ChatApp) -> dict[str, str]:
+    menu = app.menus["Room"]
+    last = menu.index("end")
+    assert last is not None
+    found = {
+        str(menu.entrycget(i, "label")): str(menu.entrycget(i, "state"))
+        for i in range(last + 1)
+        if menu.type(i) == "command"
+    }
+    send = app.window.send_button
+    found["Send"] = "disabled" if send.instate(["disabled"]) else "normal"
+    return found
+
+
+def test_leave_save_and_send_follow_the_room(app: ChatApp, room: RoomServer) -> None:
+    app.transcript.clear()
+    app.refresh_controls()
+    before = states(app)
+    assert before["Leave room"] == before["Save transcript…"] == before["Send"] == "disabled"
+    assert before.get("Room info…", "disabled") == "disabled"
+    assert before["Join room…"] == before["Host room…"] == before["Quit"] == "normal"
+
+    host, port = room.address
+    app.join(host, port, "ann")
+    app.root.update()
+    # Connecting already: what is typed now is queued, so Send and Leave work.
+    assert states(app)["Send"] == states(app)["Leave room"] == "normal"
+    wait_until(lambda: "Welcome" in transcript(app), what="the welcome", root=app.root)
+    joined = states(app)
+    assert joined["Leave room"] == joined["Save transcript…"] == joined["Send"] == "normal"
+    assert joined.get("Room info…", "normal") == "normal"
+
+    app.leave_room()
+    app.root.update()
+    left = states(app)
+    assert left["Leave room"] == left["Send"] == "disabled"
+    assert left["Save transcript…"] == "normal"  # the lines are still there to save
+
+
+def test_disabled_menu_items_do_not_run(app: ChatApp) -> None:
+    app.transcript.clear()
+    app.refresh_controls()
+    menu = app.menus["Room"]
+    index = menu.index("Leave room")
+    assert index is not None
+    menu.invoke(index)  # Tk ignores invoke on a disabled entry
+    app.root.update()
+    assert "not in a room" not in transcript(app)
+    assert isinstance(app.window.send_button, tk.Misc)
