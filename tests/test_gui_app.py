@@ -40,6 +40,13 @@ def join(chat: ChatApp, server: RoomServer, name: str = "ann") -> None:
     wait_until(lambda: "Welcome" in transcript(chat), what="the welcome", root=chat.root)
 
 
+def private_tab(chat: ChatApp, name: str) -> Transcript:
+    """The transcript of the private tab with ``name`` (gui/tabs.py)."""
+    conv = chat.presenter.conversations.find(name)
+    assert conv is not None, f"no tab for {name}"
+    return chat.transcript_of(conv.tid)
+
+
 def send_with_enter(chat: ChatApp, text: str) -> None:
     type_text(chat.input, text)
     press_return(chat.input)
@@ -258,19 +265,18 @@ def test_private_message_and_action_are_rendered_as_such(app: ChatApp, room: Roo
         bob.send("/msg ann psst")
         bob.send("/me waves")
         wait_until(lambda: "* bob waves" in transcript(app), what="action", root=app.root)
-        assert "bob (private): psst" in transcript(app)
+        assert "bob (private): psst" in private_tab(app, "bob").get_text()  # bob's tab
         send_with_enter(app, "/msg bob hush")
         assert bob.read_until("@ann") == "hush"
         send_with_enter(app, "/me nods")
         assert bob.read_until("*action") == "ann nods"
-    text = transcript(app)
-    assert "→ bob (private): hush" in text
-    assert "* ann nods" in text
-    line = app.transcript.text.search("bob (private): psst", "1.0")
-    assert "private" in app.transcript.text.tag_names(line)
+    assert "→ bob (private): hush" in private_tab(app, "bob").get_text()
+    assert "* ann nods" in transcript(app) and "psst" not in transcript(app)
+    text = private_tab(app, "bob").text
+    assert "private" in text.tag_names(text.search("bob (private): psst", "1.0"))
 
 
-def test_double_click_on_a_name_starts_a_private_message(app: ChatApp, room: RoomServer) -> None:
+def test_double_click_on_a_name_opens_a_private_tab(app: ChatApp, room: RoomServer) -> None:
     join(app, room)
     with Peer.joined(room.address, "bob"):
         wait_until(lambda: "bob" in app.userlist.names(), what="bob listed", root=app.root)
@@ -285,7 +291,11 @@ def test_double_click_on_a_name_starts_a_private_message(app: ChatApp, room: Roo
             lb.event_generate("<ButtonPress-1>", x=x + 2, y=y + h // 2)
             lb.event_generate("<ButtonRelease-1>", x=x + 2, y=y + h // 2)
         app.root.update()
-    assert app.input.get_text() == "/msg bob "
+    conv = app.presenter.conversations.find("bob")
+    assert conv is not None and app.presenter.conversations.active == conv.tid
+    shown = app.window.notebook.select()  # type: ignore[no-untyped-call]
+    assert shown == str(app._tabs[conv.tid])
+    assert app.input.get_text() == ""  # typing there writes to bob (test_gui_tabs.py)
     assert app.root.focus_get() is app.input
 
 
@@ -693,8 +703,11 @@ def test_private_message_to_nobody_is_marked_not_sent_with_the_rooms_reason(
     join(app, room)
     send_with_enter(app, "/msg carol are you there?")
     assert app.input.get_text() == ""
-    wait_until(lambda: "(not sent:" in transcript(app), what="the refusal", root=app.root)
-    assert line_with(app, "are you there?").endswith(
-        "] → carol (private): are you there?  (not sent: No such user: carol.)"
+    tab = private_tab(app, "carol")  # the line shows in carol's tab
+    wait_until(lambda: "(not sent:" in tab.get_text(), what="the refusal", root=app.root)
+    assert (
+        tab.get_text()
+        .strip()
+        .endswith("] → carol (private): are you there?  (not sent: No such user: carol.)")
     )
-    assert transcript(app).count("No such user") == 1  # on the line, not a second line
+    assert tab.get_text().count("No such user") == 1  # on the line, not a second line
