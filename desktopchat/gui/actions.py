@@ -79,8 +79,6 @@ class MenuActions:
             (
                 "&View",
                 [
-                    MenuItem("&Find…", self.find, "Ctrl+F", ("<Control-f>", "<Control-F>")),
-                    None,
                     MenuItem(
                         "&Larger text",
                         self.larger_text,
@@ -99,6 +97,8 @@ class MenuActions:
                         "Ctrl+0",
                         ("<Control-0>", "<Control-KP_0>", "<Control-KP_Insert>"),
                     ),
+                    None,
+                    MenuItem("&Find…", self.find, "Ctrl+F", ("<Control-f>", "<Control-F>")),
                     None,
                     Submenu(
                         "&Theme",
