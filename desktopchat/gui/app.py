@@ -90,6 +90,7 @@ class ChatApp(TabsMixin, MenuActions, AttentionMixin, SecurityView):
             root, self.settings.font_size, on_submit=self.send_text, on_pick=self.start_private
         )
         w = self.window
+        w.restore_userlist_width(self.settings.userlist_width)  # where the sash was left
         self.transcript, self.userlist, self.input = w.transcript, w.userlist, w.input
         self.text_font, self.list_font = w.text_font, w.list_font
         w.security_mark.bind("<Button-1>", lambda _e: self.show_room_info())
@@ -314,14 +315,18 @@ class ChatApp(TabsMixin, MenuActions, AttentionMixin, SecurityView):
     def current_settings(self) -> Settings:
         """Settings as they should be saved now (geometry read from the window)."""
         geometry = self.settings.geometry
+        width = self.settings.userlist_width
         try:
             if self.root.winfo_exists() and self.root.state() == "normal":
                 geometry = self.root.geometry()
+                width = self.window.userlist_width() or width
         except tk.TclError:
             pass
         if self.own_name:
-            return replace(self.settings, geometry=geometry, name=self.own_name)
-        return replace(self.settings, geometry=geometry)
+            return replace(
+                self.settings, geometry=geometry, name=self.own_name, userlist_width=width
+            )
+        return replace(self.settings, geometry=geometry, userlist_width=width)
 
     def request_quit(self) -> None:
         """Room ▸ Quit, Ctrl+Q and the close button: quit, but never lose typed lines unasked.

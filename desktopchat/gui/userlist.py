@@ -9,7 +9,9 @@ Invariants: names are unique case-insensitively (``protocol.name_key``), the
 list is sorted case-insensitively with our own name first and marked
 " (you)"; each name has its transcript colour and shows line breaks and
 controls as escapes, as the transcript does; double-clicking (or Return
-on) a name calls ``on_pick(name)``.
+on) a name calls ``on_pick(name)``. A name too long for the list's width
+(the sash beside it widens the list) ends in "…", and resting the pointer on
+it shows the whole name in a tooltip.
 """
 
 from __future__ import annotations
@@ -23,11 +25,28 @@ from desktopchat.escapes import escape_all
 from desktopchat.gui import theme
 from desktopchat.gui.palette import Palette
 from desktopchat.gui.render import name_slot
+from desktopchat.gui.tooltip import Tooltip
 from desktopchat.protocol import name_key
 
-__all__ = ["UserPanel"]
+__all__ = ["ELLIPSIS", "UserPanel", "ellipsize"]
 
 _YOU = " (you)"
+#: Ends a name shortened to fit the list (the tooltip shows it whole).
+ELLIPSIS = "…"
+
+
+def ellipsize(text: str, room: int, measure: Callable[[str], int]) -> str:
+    """``text``, or its longest start + "…" that fits in ``room`` pixels."""
+    if measure(text) <= room:
+        return text
+    low, high = 0, len(text)
+    while low < high:
+        middle = (low + high + 1) // 2
+        if measure(text[:middle] + ELLIPSIS) <= room:
+            low = middle
+        else:
+            high = middle - 1
+    return text[:low] + ELLIPSIS
 
 
 class UserPanel(ttk.Frame):
@@ -64,6 +83,11 @@ class UserPanel(ttk.Frame):
         self.columnconfigure(0, weight=1)
         self.listbox.bind("<Double-Button-1>", self._picked)
         self.listbox.bind("<Return>", self._picked)
+        self._font = list_font
+        self._width = 1  # the list's width in pixels, once laid out
+        self._shown: list[tuple[str, str]] = []  # (whole, as shown) per row
+        self.listbox.bind("<Configure>", self._resized, add=True)
+        self.tooltip = Tooltip(self.listbox, self.full_text_at)
         self._palette = theme.palette(self)
         theme.subscribe(self, self.apply_palette)
 
@@ -141,13 +165,44 @@ class UserPanel(ttk.Frame):
         others = sorted((n for k, n in self._names.items() if k != own_key), key=name_key)
         return ([self._own] if self._own is not None else []) + others
 
+    def refit(self) -> None:
+        """Shorten the names again (the text size changed)."""
+        self._render()
+
+    def _resized(self, event: tk.Event[tk.Listbox]) -> None:
+        if event.width != self._width:
+            self._width = event.width
+            self._render()
+
+    def full_text_at(self, _x: int, y: int) -> str | None:
+        """The whole name under the pointer, when the list shows it shortened (tooltip)."""
+        lb = self.listbox
+        if not self._shown:
+            return None
+        index = int(lb.nearest(y))  # type: ignore[no-untyped-call]
+        box = lb.bbox(index)
+        if not box or not box[1] <= y < box[1] + box[3]:
+            return None
+        full, shown = self._shown[index]
+        return full if full != shown else None
+
     def _render(self) -> None:
         lb = self.listbox
         lb.delete(0, "end")
+        # Room for text: the list's width less its borders and a margin; before the
+        # list has a size (1 px), names are shown whole.
+        room = self._width - 2 * (int(lb.cget("borderwidth")) + 2)
+        self._shown = []
         for i, name in enumerate(self._ordered()):
             own = self._own is not None and name_key(name) == name_key(self._own)
-            shown = escape_all(name)  # a plain relay's names may hold anything
-            lb.insert("end", shown + _YOU if own else shown)
+            full = escape_all(name)  # a plain relay's names may hold anything
+            suffix = _YOU if own else ""
+            shown = full + suffix
+            if self._width > 1:
+                shown = ellipsize(full, room - self._font.measure(suffix), self._font.measure)
+                shown += suffix
+            self._shown.append((full + suffix, shown))
+            lb.insert("end", shown)
             # The same colour as the name in the transcript (ours too).
             p = self._palette
             lb.itemconfigure(i, foreground=p.own_name if own else p.name_colour(name_slot(name)))

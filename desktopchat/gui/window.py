@@ -111,3 +111,38 @@ class MainWindow:
         for f in (self.text_font, self.list_font):
             f.configure(size=size)
         self.transcript.sync_fonts()
+        self.userlist.refit()
+
+    def userlist_width(self) -> int:
+        """The user list's width in pixels (0 before it is laid out), to remember."""
+        width = self.userlist.winfo_width()
+        return width if width > 1 else 0
+
+    def restore_userlist_width(self, width: int) -> None:
+        """Put the sash so the user list is ``width`` pixels wide, once the window has a size.
+
+        0 keeps the list's natural width. The transcript keeps at least a third of
+        the window, so a width saved on a larger screen cannot squeeze it away.
+        """
+        if width <= 0:
+            return
+        panes = self.panes
+        placed = False  # once: later resizes keep the list's width (weight 0)
+
+        def place(event: tk.Event[tk.Misc]) -> None:
+            nonlocal placed
+            if placed or event.widget is not panes or event.width <= 1:
+                return
+            placed = True
+            position = max(event.width // 3, event.width - width)
+            panes.sashpos(0, position)  # type: ignore[no-untyped-call]
+            panes.after_idle(correct, position)
+
+        def correct(position: int) -> None:
+            # The sash's own thickness is the theme's: move by what is still off.
+            off = self.userlist.winfo_width() - width
+            if off and position - off >= panes.winfo_width() // 3:
+                panes.sashpos(0, position + off)  # type: ignore[no-untyped-call]
+
+        # Not unbound afterwards: unbind() would drop every <Configure> binding.
+        panes.bind("<Configure>", place, add=True)
