@@ -153,6 +153,8 @@ class ChatClient:
         self._closed = False  # guarded by _lock; the wakeup sockets are closed
         self._thread: threading.Thread | None = None
         self._connected = False
+        # typing() was called: one ``typing`` request goes out between two requests.
+        self._typing = False
         # What the thread is doing, for tests and logs: "idle", "connecting",
         # "handshake", "ready", "waiting", "done".
         self._phase = "idle"
@@ -214,6 +216,16 @@ class ChatClient:
             self._outbox.append(replace(request, cid=cid))
         self._wake()
         return cid
+
+    def typing(self) -> None:
+        """Tell the room we are typing: one hint, in a protocol-2 room only; never blocks.
+
+        Not queued: while disconnected, or in an older room, it is dropped
+        (the caller limits how often: at most once every 3 s while typing).
+        """
+        if self._connected and self.version == 2 and not self._stop.is_set():
+            self._typing = True
+            self._wake()
 
     def close(self, timeout: float = 1.0) -> None:
         """Leave the room and end the thread; wait up to ``timeout`` s (0: return at once).

@@ -65,6 +65,8 @@ YIELD_WHEN_BEHIND = 0.001
 #: being refused "Slow down".
 PACE_REQUESTS = (8.0, 24)
 PACE_BYTES = (48 * 1024.0, 192 * 1024)
+#: Typing hints posted to the window a second, and at once (see Session.typing_pace).
+TYPING_POSTS = (10.0, 20)
 #: Seconds a room without a pin has to answer our ClientHello before it is
 #: taken to speak no TLS: the tutorial's server reads the ClientHello as a
 #: frame header it cannot parse and then says nothing, ever. Our rooms answer
@@ -136,6 +138,10 @@ class Session:
         now = time.monotonic()
         self.pace = (TokenBucket(*PACE_REQUESTS, now), TokenBucket(*PACE_BYTES, now))
         self.pace_deadline: float | None = None  # the next request may go then
+        client._typing = False  # a hint from before this connection is stale
+        # Typing hints posted to the window: a room relays 1 per member per 2 s;
+        # more than this from a hostile one are dropped (the queue keeps them all).
+        self.typing_pace = TokenBucket(*TYPING_POSTS, now)
 
     def run(self) -> None:
         client = self.client
@@ -234,6 +240,9 @@ class Session:
             if self.tls is not None:
                 self.tls.flush()
             self.control += self.conn.data_to_send()
+            if client._typing and self.ready and not self.frame:  # between two requests
+                client._typing = False
+                self.control += self.conn.typing()
             while self.control:
                 del self.control[: send(self.control)]
             # A room that spoke events before is not taken for a plain relay
@@ -348,6 +357,8 @@ class Session:
                 return
             case ev.Refused(reason=reason):
                 raise Dropped(reason, refused=True)
+            case ev.Typing() if not self.typing_pace.take(1, time.monotonic()):
+                return
             case ev.AuthRequired():
                 return
             case ev.Accepted(cid=cid) | ev.Rejected(cid=cid):

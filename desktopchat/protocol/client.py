@@ -174,6 +174,12 @@ class ClientConnection:
                 meta, body = f"help {cid}", ""
         return encode_frame(meta) + encode_frame(body, limit)
 
+    def typing(self) -> bytes:
+        """The ``typing`` request's bytes in a protocol-2 room, else b"" (never sent there)."""
+        if self.state is not ClientState.CHAT or self.version != 2:
+            return b""
+        return wire.meta_pair("typing")
+
     # --- pairs ------------------------------------------------------------------------
 
     def _welcome(self, welcome: ev.Welcome) -> ev.Welcome:

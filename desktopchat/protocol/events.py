@@ -139,6 +139,18 @@ class Help(Request):
     """Ask for the command list (answered by :class:`Info`)."""
 
 
+@dataclass(frozen=True, slots=True)
+class Typing(Event):
+    """``name`` is typing a message (protocol 2 only).
+
+    Sent with ``name=""`` (the ``typing`` request: no cid, never answered);
+    received with the typist's name. Not a room event: no id, never stored,
+    replayed or sent again (docs/PROTOCOL.md section 9, "Typing").
+    """
+
+    name: str = ""
+
+
 # --- answers and session facts ------------------------------------------------------
 
 

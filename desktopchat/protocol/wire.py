@@ -97,6 +97,8 @@ def encode_v2(event: ev.Event) -> bytes:
             return meta_pair("error", reason)
         case ev.RoomClosed():
             return meta_pair("closed", ev.ROOM_CLOSED)
+        case ev.Typing(name=name):
+            return meta_pair(f"typing {name}" if name else "typing")
     raise TypeError(f"no protocol-2 form for {event!r}")
 
 
@@ -148,8 +150,8 @@ def encode_v1(event: ev.Event) -> bytes:
             return encode_pair(ev.USERS, " ".join(names), 1 << 62)
         case ev.RoomClosed():
             return encode_pair(ev.INFO, ev.ROOM_CLOSED)
-        case ev.Accepted() | ev.Gap():
-            return b""
+        case ev.Accepted() | ev.Gap() | ev.Typing():
+            return b""  # protocol-1 members never get these
     raise TypeError(f"no protocol-1 form for {event!r}")
 
 
@@ -197,6 +199,8 @@ def parse_request_v2(meta: str, body: str) -> ev.Event:
 
     Raises :class:`RemoteProtocolError` for a malformed meta frame.
     """
+    if meta == "typing" and not body:  # the one request without a cid (never answered)
+        return ev.Typing()
     words = meta.split(" ")
     try:
         kind, cid = words[0], _int(words[1])
@@ -265,6 +269,8 @@ def parse_room_v2(meta: str, body: str) -> ev.Event:
                 return ev.Refused(body)
             case "closed", 1:
                 return ev.RoomClosed()
+            case "typing", 2 if not body:
+                return ev.Typing(words[1])
     except (IndexError, ValueError):
         pass
     raise RemoteProtocolError(f"malformed event {meta[:80]!r}")

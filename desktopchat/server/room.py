@@ -39,6 +39,7 @@ from desktopchat.server.history import Entry, RoomLog
 from desktopchat.server.lookalikes import LookAlikes
 from desktopchat.server.outqueue import BUFFER_COST, OutQueue
 from desktopchat.server.rates import MemberRates, RateLimits
+from desktopchat.server.typingrelay import TypingRelay
 
 __all__ = ["MAX_SERVER_TEXT", "LocalFanout", "Member", "Room"]
 
@@ -162,6 +163,7 @@ class Room:
         self.rates = rates
         self._monotonic = monotonic
         self._buckets: dict[Member, MemberRates] = {}
+        self.typing = TypingRelay()  # "NAME is typing": protocol 2, never stored
         self._last_id = 0
         #: Who holds which name skeleton (look-alike names are refused).
         self._looks: LookAlikes[Member] = LookAlikes()
@@ -182,6 +184,10 @@ class Room:
         """Act on one event from ``member``'s session."""
         if isinstance(event, ev.JoinRequest):
             self.join(member, event)
+            return
+        if isinstance(event, ev.Typing):  # no cid, no answer: over a limit it just drops
+            if member.v2 and (self.rates is None or self._over_limit(member, event) is None):
+                self.typing.relay(self.fanout, member, self._monotonic())
             return
         cid = getattr(event, "cid", None)
         if cid is not None and member.token:
@@ -269,6 +275,7 @@ class Room:
         if self._gated.pop(member, None) is not None:
             self.gate.cancel(member)
         self._buckets.pop(member, None)
+        self.typing.forget(member)
         if self.members.get(member.key) is not member:
             return
         del self.members[member.key]
