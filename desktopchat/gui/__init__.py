@@ -105,6 +105,7 @@ def start_flow(
     ``pin`` (a ``--join`` link's fingerprint) is not used yet: the join it
     belongs to takes no pin so far.
     """
+    from desktopchat.gui.defaults import default_name
     from desktopchat.gui.host import HostValues
     from desktopchat.gui.login import LoginValues
     from desktopchat.protocol import InvalidName, validate_name
@@ -129,7 +130,7 @@ def start_flow(
     if join is not None:
         host, port = join
         initial = LoginValues(
-            name=name or saved.name, host=host, port=port, password=password or ""
+            name=name or default_name(saved.name), host=host, port=port, password=password or ""
         )
         if name is not None:
             try:
@@ -142,7 +143,10 @@ def start_flow(
         app.show_login(None, initial)
         return
     initial = LoginValues(
-        name=name or saved.name, host=saved.host, port=saved.port, password=password or ""
+        name=name or default_name(saved.name),
+        host=saved.host,
+        port=saved.port,
+        password=password or "",
     )
     app.show_login(None, initial)
 

@@ -8,7 +8,6 @@ other commands a menu item or shortcut runs. Each method takes the app as
 
 from __future__ import annotations
 
-import time
 import tkinter as tk
 from collections.abc import Callable
 from dataclasses import replace
@@ -18,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 from desktopchat.gui import helptext
 from desktopchat.gui import theme as themes
+from desktopchat.gui.defaults import default_name, save_place
 from desktopchat.gui.host import HostDialog, HostValues
 from desktopchat.gui.login import LoginDialog, LoginValues
 from desktopchat.gui.menus import MenuItem, MenuTable, Submenu, radio_variable, shortcuts
@@ -147,7 +147,7 @@ class MenuActions:
         if self._last_login is not None:
             return self._last_login
         s = self.settings
-        return LoginValues(name=s.name, host=s.host, port=s.port, password="")
+        return LoginValues(name=default_name(s.name), host=s.host, port=s.port, password="")
 
     def show_login(
         self,
@@ -185,7 +185,7 @@ class MenuActions:
         self._close_dialog()
         if initial is None:
             initial = HostValues(
-                name=self.presenter.own_name or self.settings.name,
+                name=self.presenter.own_name or default_name(self.settings.name),
                 port=self.settings.host_port,
                 password="",
             )
@@ -219,11 +219,13 @@ class MenuActions:
 
     def save_transcript(self) -> None:
         """Room ▸ Save transcript…: write the transcript as UTF-8 text."""
+        folder, name = save_place()  # ~/Documents or home, a dated name
         path = filedialog.asksaveasfilename(
             parent=self.root,
             title="Save transcript",
             defaultextension=".txt",
-            initialfile=time.strftime("desktopchat-%Y-%m-%d-%H%M.txt"),
+            initialdir=str(folder),
+            initialfile=name,
             filetypes=[("Text files", "*.txt"), ("All files", "*")],
         )
         self.refocus.refocus()
