@@ -169,8 +169,11 @@ class AttentionMixin:
 
     # --- the platforms ----------------------------------------------------------------
 
-    def _frame(self) -> int:
+    def managed_window(self) -> int:
+        """The window the window manager manages (``wm_frame`` before it reparents us)."""
         try:
+            if self._windowing == "x11":
+                return x11.client_window(self.root.winfo_id()) or int(self.root.wm_frame(), 16)
             return int(self.root.wm_frame(), 16)
         except (tk.TclError, ValueError):
             return 0
@@ -180,14 +183,14 @@ class AttentionMixin:
             return
         self.urgent = urgent
         if self._windowing == "x11":
-            x11.set_urgent(self._frame(), urgent)
+            x11.set_urgent(self.managed_window(), urgent)
         elif self._windowing == "win32" and urgent:
             self._flash_windows()
         # aqua: Tk has no dock bounce; the chime and the title's count are the signal.
 
     def _flash_windows(self) -> None:  # pragma: no cover -- Windows only
         info = _FlashWInfo(
-            ctypes.sizeof(_FlashWInfo), self._frame(), _FLASHW_ALL | _FLASHW_TIMERNOFG, 0, 0
+            ctypes.sizeof(_FlashWInfo), self.managed_window(), _FLASHW_ALL | _FLASHW_TIMERNOFG, 0, 0
         )
         try:
             windll = getattr(ctypes, "windll")  # noqa: B009 -- only on Windows
@@ -205,7 +208,8 @@ class AttentionMixin:
         with contextlib.suppress(tk.TclError):
             if str(self.root.tk.call("winfo", "toplevel", path)) != path:
                 return
-            window = int(str(self.root.tk.call("wm", "frame", path)), 16)
+            inner = int(str(self.root.tk.call("winfo", "id", path)), 16)
+            window = x11.client_window(inner)
             if window in self._pid_windows:
                 return
             if len(self._pid_windows) > 1000:

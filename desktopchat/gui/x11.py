@@ -3,8 +3,9 @@
 Tk 8.6 has no command for the ICCCM urgency hint nor for the EWMH
 "demands attention" state, and does not set ``_NET_WM_PID``. This module talks
 to the X server over its own Xlib connection (libX11, loaded on first use) about
-Tk's wrapper window -- the one the window manager manages, whose id is
-``int(widget.wm_frame(), 16)``.
+Tk's wrapper window -- the one the window manager manages (:func:`client_window`:
+the parent of ``winfo_id()``; ``wm_frame()`` is that window only until a window
+manager reparents it into a frame of its own).
 
 * :func:`set_urgent` sets or clears ``XUrgencyHint`` in ``WM_HINTS`` and asks
   the window manager (a client message to the root window, EWMH) to add or
@@ -26,7 +27,7 @@ import logging
 import os
 import threading
 
-__all__ = ["available", "set_pid", "set_urgent"]
+__all__ = ["available", "client_window", "set_pid", "set_urgent"]
 
 log = logging.getLogger(__name__)
 
@@ -107,6 +108,13 @@ def _declare(lib: ctypes.CDLL) -> None:
     lib.XChangeProperty.argtypes = [p, ul, ul, ul, i, i, p, i]
     lib.XFlush.argtypes = [p]
     lib.XSync.argtypes = [p, i]
+    lib.XQueryTree.argtypes = [
+        p,
+        ul,
+        *[ctypes.POINTER(ul)] * 2,
+        ctypes.POINTER(p),
+        ctypes.POINTER(i),
+    ]
     lib.XSetErrorHandler.argtypes = [_ErrorHandler]
     lib.XSetErrorHandler.restype = _ErrorHandler
 
@@ -148,6 +156,27 @@ def _connect() -> _Xlib | None:
 def available() -> bool:
     """True when the X calls can be made (libX11 and a display)."""
     return _connect() is not None
+
+
+def client_window(inner: int) -> int:
+    """The wrapper (the window manager's client window) around Tk's ``winfo_id()``; 0 if unknown."""
+    x = _connect()
+    if x is None or not inner:
+        return 0
+    root, parent = ctypes.c_ulong(), ctypes.c_ulong()
+    children, count = ctypes.c_void_p(), ctypes.c_int()
+    if not x.lib.XQueryTree(
+        x.display,
+        inner,
+        ctypes.byref(root),
+        ctypes.byref(parent),
+        ctypes.byref(children),
+        ctypes.byref(count),
+    ):
+        return 0
+    if children.value:
+        x.lib.XFree(children)
+    return int(parent.value)
 
 
 def set_urgent(window: int, urgent: bool) -> bool:
