@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
+import os
+import socket
+import subprocess
 import tkinter as tk
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 import pytest
+from desktopkit import need
 from guitools import press_return, transcript, type_text
 from peer import Peer
 from waiting import wait_until
 
+from desktopchat.gui import x11
 from desktopchat.gui.app import ChatApp
 from desktopchat.gui.attention import DIVIDER_TEXT
 from desktopchat.gui.conversations import ROOM, Conversation
@@ -210,3 +215,29 @@ def test_view_notifications_items_change_the_rules_and_are_saved(
     assert prefs.every_message and not prefs.sounds
     app.quit()
     assert saved[-1].notify_all and not saved[-1].play_sounds
+
+
+def test_every_window_we_map_carries_net_wm_pid_and_the_machine(app: ChatApp) -> None:
+    need("xprop")
+    dialog = tk.Toplevel(app.root)
+    dialog.title("a dialog")
+    dialog.update()
+    for widget in (app.root, dialog):
+        window = x11.client_window(widget.winfo_id())
+        wait_until(has_our_pid(window), what="_NET_WM_PID", root=app.root)
+        machine = subprocess.run(
+            ["xprop", "-id", hex(window), "WM_CLIENT_MACHINE"], capture_output=True, text=True
+        ).stdout
+        assert socket.gethostname() in machine
+    dialog.destroy()
+
+
+def has_our_pid(window: int) -> Callable[[], bool]:
+    return lambda: pid_of(window) == os.getpid()
+
+
+def pid_of(window: int) -> int | None:
+    out = subprocess.run(
+        ["xprop", "-id", hex(window), "_NET_WM_PID"], capture_output=True, text=True
+    ).stdout
+    return int(out.rsplit("=", 1)[1]) if "=" in out else None
