@@ -286,3 +286,25 @@ def test_find_caps_the_matches() -> None:
     ranges = find_ranges(content, "A")
     assert len(ranges) == 2 * (MAX_MATCHES + 1)
     assert ranges[:2] == [f"{MAX_MATCHES}.2", f"{MAX_MATCHES}.3"]  # newest first
+
+
+def test_find_searches_the_tab_shown_and_a_private_tab_has_links_and_menus(
+    app: ChatApp, opened: list[str]
+) -> None:
+    say(app, "room line about cats")
+    app.start_private("bob")
+    app.root.update()
+    tid = app.presenter.conversations.active
+    private = app.transcript_of(tid)
+    assert private is not app.transcript
+    app.tab_line(tid, Line(Kind.PRIVATE, "psst cats https://cats.example", time.time(), "bob"))
+    app.root.update()
+    app.text_tools.open_find()
+    app.text_tools.find_bar.query.set("cats")
+    assert find_count(app) == "1 of 2"  # the private tab's line and its link
+    assert not app.transcript.text.tag_ranges(FIND_TAG)
+    index = str(private.text.tag_ranges(LINK_TAG)[0])
+    mouse(private.text, index, "<ButtonPress-1>", "<ButtonRelease-1>")
+    wait_until(lambda: opened, root=app.root)
+    assert opened == ["https://cats.example"]
+    assert "Copy link" in command_labels(private.menu.fill(index))

@@ -109,6 +109,21 @@ def test_ctrl_tab_and_shift_tab_move_the_focus_and_every_stop_has_a_ring(app: Ch
     assert app.root.focus_get() is order[(order.index(lb) + 1) % len(order)]
 
 
+def test_tab_in_the_transcript_moves_on_and_ctrl_f_leaves_the_cursor(app: ChatApp) -> None:
+    fill(app, 3)
+    t, box = app.transcript.text, app.input
+    order = focus_order(app.root)
+    key(t, "<Tab>")
+    assert app.root.focus_get() is order[(order.index(t) + 1) % len(order)]
+    key(t, "<Shift-Tab>")
+    assert app.root.focus_get() is order[order.index(t) - 1]
+    box.set_text("hello")
+    box.mark_set("insert", "1.2")
+    key(box, "<Control-f>")
+    assert app.text_tools.find_bar.winfo_manager()
+    assert box.index("insert") == "1.2", "Ctrl+F also moved the cursor"
+
+
 def test_the_emoji_picker_inserts_at_the_cursor_and_escape_closes(app: ChatApp) -> None:
     box = app.input
     box.set_text("ab")

@@ -44,8 +44,23 @@ def typed_char(event: tk.Event[tk.Misc]) -> str:
 
 
 def ring(widget: tk.Text | tk.Listbox) -> None:
-    """Give a Tk Text or Listbox a visible focus ring (and keyboard traversal)."""
+    """Give a Tk Text or Listbox a visible focus ring (and keyboard traversal).
+
+    A read-only Text (a transcript) also gets Tab / Shift+Tab to the next /
+    previous widget: Tk's Text class would insert a tab (nothing, read-only)
+    and swallow Shift+Tab.
+    """
     widget.configure(highlightthickness=RING, takefocus=True)
+    if isinstance(widget, tk.Text) and str(widget.cget("state")) == "disabled":
+        widget.bind("<<NextWindow>>", lambda _e: _move(widget, forward=True))
+        widget.bind("<<PrevWindow>>", lambda _e: _move(widget, forward=False))
+
+
+def _move(widget: tk.Misc, *, forward: bool) -> str:
+    nxt = widget.tk_focusNext() if forward else widget.tk_focusPrev()
+    if nxt is not None:
+        nxt.focus_set()
+    return "break"
 
 
 def _takes_no_text(widget: tk.Misc) -> bool:
@@ -71,11 +86,8 @@ def install(root: tk.Tk, message_box: tk.Text) -> None:
         return "break"
 
     def move(event: tk.Event[tk.Misc], forward: bool) -> str:
-        widget = event.widget
-        if isinstance(widget, tk.Misc):
-            nxt = widget.tk_focusNext() if forward else widget.tk_focusPrev()
-            if nxt is not None:
-                nxt.focus_set()
+        if isinstance(event.widget, tk.Misc):
+            _move(event.widget, forward=forward)
         return "break"
 
     root.bind("<KeyPress>", redirect, add=True)

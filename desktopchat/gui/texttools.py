@@ -53,6 +53,8 @@ class TextTools:
         keyfocus.ring(box)
         keyfocus.ring(window.userlist.listbox)
         keyfocus.install(root, box)
+        for sequence in ("<Control-f>", "<Control-F>"):  # not also Tk's "cursor right"
+            box.bind(sequence, lambda _e: self._open_find_key())
         for sequence in ("<F3>", "<KP_F3>"):
             root.bind(sequence, lambda _e: self.find_next(), add=True)
         root.bind("<Shift-F3>", lambda _e: self.find_previous(), add=True)
@@ -66,14 +68,20 @@ class TextTools:
         notebook = getattr(self.window, "notebook", None)
         if notebook is not None and notebook.select():
             shown = notebook.nametowidget(notebook.select())
-            text = getattr(shown, "text", None)
-            if isinstance(text, tk.Text):
-                return text
+            # The room's tab is a Transcript; a private tab holds one (tabs.py).
+            for page in (shown, getattr(shown, "transcript", None)):
+                text = getattr(page, "text", None)
+                if isinstance(text, tk.Text):
+                    return text
         return self.window.transcript.text
 
     def open_find(self) -> None:
         """Ctrl+F: show the find bar (or focus it again)."""
         self.find_bar.open(self._area())
+
+    def _open_find_key(self) -> str:
+        self.open_find()
+        return "break"
 
     def find_next(self) -> str:
         """F3: the next older match (opens the bar if closed)."""
