@@ -49,11 +49,9 @@ log = logging.getLogger(__name__)
 
 #: The divider's text (centred, like the other markers).
 DIVIDER_TEXT = "— new messages —"
-#: The divider's Text tag: white on red, readable in both themes (5.6:1).
+#: The divider's Text tag; its colours, and the "mention" tag's, are the theme's
+#: (palette.py: divider, mention), set by every Transcript.
 DIVIDER_TAG = "newmessages"
-DIVIDER_COLOURS = ("#ffffff", "#c62828")
-#: A mention's highlight: black on amber, readable in both themes.
-MENTION_COLOURS = ("#000000", "#ffd54f")
 #: Windows FlashWindowEx flags: caption and taskbar button, until in the foreground.
 _FLASHW_ALL, _FLASHW_TIMERNOFG = 0x3, 0xC
 
@@ -115,8 +113,6 @@ class AttentionMixin:
         self._windowing = str(self.root.tk.call("tk", "windowingsystem"))
         self._pid_windows: set[int] = set()
         self.presenter.attention.prefs = prefs_from(self.settings)
-        for tag, (fg, bg) in ((DIVIDER_TAG, DIVIDER_COLOURS), ("mention", MENTION_COLOURS)):
-            self.transcript.text.tag_configure(tag, foreground=fg, background=bg)
         self.root.bind_all("<Map>", self._on_map, add="+")
         self.root.after_idle(self._mark_window, str(self.root))  # mapped already?
         self._build_notifications_menu()

@@ -60,10 +60,15 @@ class Palette:
     mention: str
     escape: str
     escape_band: str
+    #: The "— new messages —" divider: its text on its own band.
+    divider: str
+    divider_band: str
     # Outside the transcript: the status bar's "hosting on …", dialogs' hints and errors.
     hosting: str
     hint: str
     form_error: str
+    #: Warnings outside the transcript (status bar: the room is unencrypted, a pin changed).
+    warning: str
     #: Name colours: hues far enough apart to tell at a glance.
     names: tuple[str, ...]
 
@@ -97,9 +102,12 @@ LIGHT = Palette(
     mention="#8a2c00",
     escape="#6a1b9a",
     escape_band="#f1e4f5",
+    divider="#ffffff",
+    divider_band="#c62828",
     hosting="#1b6e20",
     hint="#555555",
     form_error="#b00020",
+    warning="#b00020",
     names=(
         "#1f5fbf",  # blue
         "#b3261e",  # red
@@ -139,9 +147,12 @@ DARK = Palette(
     mention="#ffb86b",
     escape="#e1bee7",
     escape_band="#4a2a55",
+    divider="#ffffff",
+    divider_band="#a82020",
     hosting="#81c784",
     hint="#b0b0b0",
     form_error="#ff8a80",
+    warning="#ff8a80",
     names=(
         "#7fb0ff",  # blue
         "#ff8a80",  # red

@@ -180,6 +180,9 @@ class Transcript(ttk.Frame):
         t.tag_configure("notsent", font=self._italic)
         t.tag_configure("cut")
         t.tag_configure("more", underline=True)
+        # attention.py's "— new messages —" divider and the highlight of our name.
+        t.tag_configure("newmessages", font=self._bold)
+        t.tag_configure("mention")
         t.tag_configure("escape")
         theme.subscribe(self, self.apply_palette)
         self._set_hanging_indent()
@@ -216,6 +219,8 @@ class Transcript(ttk.Frame):
         t.tag_configure("own", background=p.own_band)
         t.tag_configure("private", background=p.private_band)
         t.tag_configure("escape", foreground=p.escape, background=p.escape_band)
+        t.tag_configure("newmessages", foreground=p.divider, background=p.divider_band)
+        t.tag_configure("mention", foreground=p.mention, background=p.mention_band)
 
     def sync_fonts(self) -> None:
         """Follow a size change of the main font (View ▸ Larger/Smaller text)."""
