@@ -9,16 +9,19 @@ from __future__ import annotations
 
 import queue
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence, Set
+from pathlib import Path
 
 import pytest
 from cutproxy import CutProxy
+from peer import Peer
 from waiting import wait_until
 
 from desktopchat.client import ChatClient
 from desktopchat.gui.attention_rules import Alert, Reason
 from desktopchat.gui.lines import Kind, Line, SendState
 from desktopchat.gui.presenter import Presenter
+from desktopchat.net.tls import load_or_create_identity
 from desktopchat.protocol import events as ev
 from desktopchat.server import RoomServer
 
@@ -31,6 +34,7 @@ class RecordingView:
         self.marks: dict[int, tuple[SendState, str]] = {}
         self.marks_seen: list[tuple[int, SendState, str]] = []
         self.users: list[str] = []
+        self.unencrypted: set[str] = set()  # names the room says are not encrypted
         self.status = ""
         self.title = ""
         self.failed: list[str] = []
@@ -48,11 +52,16 @@ class RecordingView:
         self.marks[cid] = (state, reason)
         self.marks_seen.append((cid, state, reason))
 
-    def users_reset(self, names: Sequence[str], own: str | None) -> None:
+    def users_reset(
+        self, names: Sequence[str], own: str | None, unencrypted: Set[str] = frozenset()
+    ) -> None:
         self.users = list(names)
+        self.unencrypted = set(unencrypted)
 
-    def user_joined(self, name: str) -> None:
+    def user_joined(self, name: str, unencrypted: bool = False) -> None:
         self.users.append(name)
+        if unencrypted:
+            self.unencrypted.add(name)
 
     def user_left(self, name: str) -> None:
         self.users.remove(name)
@@ -396,3 +405,25 @@ def test_a_mention_while_unfocused_alerts_once_and_focus_clears_it(harness: Harn
     assert view.dividers == 1
     p.focus_gained()
     assert view.alerts_cleared == 1
+
+
+def test_members_without_encryption_are_passed_to_the_user_list(
+    harness: Harness, tmp_path: Path
+) -> None:
+    identity = load_or_create_identity(tmp_path / "id")
+    with RoomServer("127.0.0.1", 0, identity=identity) as room:
+        carl = ChatClient(*room.address, "carl", pin=identity.fingerprint)
+        carl.start()
+        try:
+            wait_until(lambda: carl.connected, what="carl in (TLS)")
+            p = harness.presenter
+            p.join(*room.address, "ann", pin=identity.fingerprint)
+            harness.until(lambda: p.online, "ann in")
+            harness.until(lambda: harness.view.users == ["carl", "ann"], "the list")
+            assert harness.view.unencrypted == set()
+            assert "carl" not in harness.view.unencrypted
+            with Peer.joined(room.address, "bob"):
+                harness.until(lambda: "bob" in harness.view.users, "bob listed")
+                assert "bob" in harness.view.unencrypted
+        finally:
+            carl.close()

@@ -19,7 +19,7 @@ import contextlib
 import logging
 import signal
 import tkinter as tk
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Sequence, Set
 from dataclasses import replace
 from tkinter import messagebox
 from typing import TYPE_CHECKING
@@ -170,14 +170,16 @@ class ChatApp(TabsMixin, MenuActions, AttentionMixin, SecurityView):
         """Rewrite an own line's state marker."""
         self.mark_line(cid, state, reason)  # in the room's or a private tab
 
-    def users_reset(self, names: Sequence[str], own: str | None) -> None:
-        """Replace the user list."""
+    def users_reset(
+        self, names: Sequence[str], own: str | None, unencrypted: Set[str] = frozenset()
+    ) -> None:
+        """Replace the user list (``unencrypted``: names shown "(unencrypted)")."""
         self.userlist.set_own(own)
-        self.userlist.set_names(names)
+        self.userlist.set_names(names, unencrypted)
 
-    def user_joined(self, name: str) -> None:
+    def user_joined(self, name: str, unencrypted: bool = False) -> None:
         """Add a name to the user list."""
-        self.userlist.add(name)
+        self.userlist.add(name, unencrypted)
 
     def user_left(self, name: str) -> None:
         """Remove a name from the user list."""

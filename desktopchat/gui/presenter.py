@@ -29,7 +29,7 @@ from __future__ import annotations
 import logging
 import queue
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Sequence, Set
 from typing import TYPE_CHECKING, Protocol
 
 from desktopchat.client import ChatClient
@@ -40,6 +40,7 @@ from desktopchat.gui.lines import Kind, Line, SendState
 from desktopchat.gui.security import IdentitySteps, IdentityView, RoomSecurity
 from desktopchat.gui.switching import RoomSwitch, Roster
 from desktopchat.gui.title import window_title
+from desktopchat.gui.typing import TypingLine, TypingView
 from desktopchat.inbox import EventQueue
 from desktopchat.protocol import LocalProtocolError, name_key
 from desktopchat.protocol import events as ev
@@ -58,13 +59,15 @@ ClientFactory = Callable[..., ChatClient]
 ServerFactory = Callable[..., "RoomServer"]
 
 
-class View(TabsView, AttentionView, IdentityView, HostingView, Protocol):
+class View(TabsView, AttentionView, IdentityView, HostingView, TypingView, Protocol):
     """What the presenter asks of the window (all on the Tk thread; tabs, alerts too)."""
 
     def show(self, line: Line) -> None: ...
     def mark(self, cid: int, state: SendState, reason: str = "") -> None: ...
-    def users_reset(self, names: Sequence[str], own: str | None) -> None: ...
-    def user_joined(self, name: str) -> None: ...
+    def users_reset(
+        self, names: Sequence[str], own: str | None, unencrypted: Set[str] = ...
+    ) -> None: ...
+    def user_joined(self, name: str, unencrypted: bool = False) -> None: ...
     def user_left(self, name: str) -> None: ...
     def user_renamed(self, old: str, new: str) -> None: ...
     def set_status(self, text: str) -> None: ...
@@ -108,7 +111,7 @@ class Presenter(IdentitySteps, HostingSteps):
         self.hosting_addresses: list[str] = []
         # Closed clients and servers that may still be finishing.
         self._retired: list[ChatClient | RoomServer] = []
-        self.roster = Roster()  # who is in the room (the host's Leave asks when others are)
+        self.roster, self.typing = Roster(), TypingLine(self)  # who is in, who types
         self.switch = RoomSwitch(self)  # a Join while in a room: the new room first
         self.conversations = Conversations(view, clock)  # private tabs
         self.attention = Attention(view)  # mentions, alerts, the "new messages" divider
@@ -270,6 +273,7 @@ class Presenter(IdentitySteps, HostingSteps):
     def handle(self, event: ev.Event) -> None:
         """Apply one client event (Tk thread, from the pump)."""
         self.roster.handle(event)
+        self.typing.handle(event)
         match event:
             case ev.RoomEvent():
                 self._room_event(event, live=True)
@@ -283,8 +287,8 @@ class Presenter(IdentitySteps, HostingSteps):
                 self._settle(cid, SendState.FAILED, reason)
             case ev.Replay():
                 self._replay(event)
-            case ev.UserList(names=names):
-                self.view.users_reset(names, self.own_name)
+            case ev.UserList(names=names, unencrypted=plain):  # plain: marked "(unencrypted)"
+                self.view.users_reset(names, self.own_name, plain)
                 self.conversations.users(names)
                 if self._who_asked:
                     self._who_asked -= 1
@@ -412,7 +416,7 @@ class Presenter(IdentitySteps, HostingSteps):
             case ev.Joined(name=name):
                 self._event(f"{name} joined", when)
                 if live:
-                    self.view.user_joined(name)
+                    self.view.user_joined(name, unencrypted=event.encrypted is False)
             case ev.Left(name=name):
                 self._event(f"{name} left", when)
                 if live:

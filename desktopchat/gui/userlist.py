@@ -9,7 +9,8 @@ Invariants: names are unique case-insensitively (``protocol.name_key``), the
 list is sorted case-insensitively with our own name first and marked
 " (you)"; each name has its transcript colour and shows line breaks and
 controls as escapes, as the transcript does; double-clicking (or Return
-on) a name calls ``on_pick(name)``. A name too long for the list's width
+on) a name calls ``on_pick(name)``. A member whose connection the room
+says is not encrypted is shown "name (unencrypted)". A name too long for the list's width
 (the sash beside it widens the list) ends in "…", and resting the pointer on
 it shows the whole name in a tooltip.
 """
@@ -31,6 +32,7 @@ from desktopchat.protocol import name_key
 __all__ = ["ELLIPSIS", "UserPanel", "ellipsize"]
 
 _YOU = " (you)"
+_PLAIN = " (unencrypted)"
 #: Ends a name shortened to fit the list (the tooltip shows it whole).
 ELLIPSIS = "…"
 
@@ -63,6 +65,7 @@ class UserPanel(ttk.Frame):
         self._on_pick = on_pick
         self._names: dict[str, str] = {}  # name_key -> name as shown
         self._own: str | None = None
+        self._plain: set[str] = set()  # name_keys of members without encryption
         self.header = ttk.Label(self, text="In the room", anchor="w", padding=(4, 2))
         self.listbox = tk.Listbox(
             self,
@@ -106,16 +109,19 @@ class UserPanel(ttk.Frame):
             self._names[name_key(name)] = name
         self._render()
 
-    def set_names(self, names: Iterable[str]) -> None:
-        """Replace the whole list (a ``*users`` event)."""
+    def set_names(self, names: Iterable[str], unencrypted: Iterable[str] = ()) -> None:
+        """Replace the whole list (a ``*users`` event; ``unencrypted``: those to mark)."""
         self._names = {name_key(n): n for n in names}
+        self._plain = {name_key(n) for n in unencrypted}
         if self._own is not None:
             self._names.setdefault(name_key(self._own), self._own)
         self._render()
 
-    def add(self, name: str) -> None:
-        """Someone joined."""
-        if name_key(name) not in self._names:
+    def add(self, name: str, unencrypted: bool = False) -> None:
+        """Someone joined (``unencrypted``: the room says their connection is not)."""
+        if unencrypted:
+            self._plain.add(name_key(name))
+        if name_key(name) not in self._names or unencrypted:
             self._names[name_key(name)] = name
             self._render()
 
@@ -127,6 +133,7 @@ class UserPanel(ttk.Frame):
         """Someone left."""
         if self._own is not None and name_key(name) == name_key(self._own):
             return
+        self._plain.discard(name_key(name))
         if self._names.pop(name_key(name), None) is not None:
             self._render()
 
@@ -136,6 +143,9 @@ class UserPanel(ttk.Frame):
             self._own = new
         self._names.pop(name_key(old), None)
         self._names[name_key(new)] = new
+        if name_key(old) in self._plain:
+            self._plain.discard(name_key(old))
+            self._plain.add(name_key(new))
         self._render()
 
     def clear(self) -> None:
@@ -196,7 +206,7 @@ class UserPanel(ttk.Frame):
         for i, name in enumerate(self._ordered()):
             own = self._own is not None and name_key(name) == name_key(self._own)
             full = escape_all(name)  # a plain relay's names may hold anything
-            suffix = _YOU if own else ""
+            suffix = (_PLAIN if name_key(name) in self._plain else "") + (_YOU if own else "")
             shown = full + suffix
             if self._width > 1:
                 shown = ellipsize(full, room - self._font.measure(suffix), self._font.measure)
