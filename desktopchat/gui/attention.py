@@ -37,6 +37,7 @@ from desktopchat.gui.attention_rules import Alert, Prefs, Reason
 from desktopchat.gui.lines import Kind, Line
 from desktopchat.gui.notify import Notifier
 from desktopchat.gui.sound import Chime
+from desktopchat.gui.wmclass import APP_NAME, WINDOW_CLASS
 
 if TYPE_CHECKING:
     from desktopchat.gui.presenter import Presenter
@@ -198,7 +199,7 @@ class AttentionMixin:
         self._mark_window(str(event.widget))
 
     def _mark_window(self, path: str) -> None:
-        """Give toplevel ``path`` ``_NET_WM_PID`` and ``WM_CLIENT_MACHINE`` (once)."""
+        """Give toplevel ``path`` ``_NET_WM_PID``, ``WM_CLIENT_MACHINE`` and our WM_CLASS (once)."""
         if self._windowing != "x11":
             return
         with contextlib.suppress(tk.TclError):
@@ -213,3 +214,4 @@ class AttentionMixin:
             self._pid_windows.add(window)
             self.root.tk.call("wm", "client", path, socket.gethostname())
             x11.set_pid(window)
+            x11.set_class(window, APP_NAME, WINDOW_CLASS)  # not "desktopchat #2" (wmclass.py)

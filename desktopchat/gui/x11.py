@@ -10,6 +10,9 @@ manager reparents it into a frame of its own).
 * :func:`set_urgent` sets or clears ``XUrgencyHint`` in ``WM_HINTS`` and asks
   the window manager (a client message to the root window, EWMH) to add or
   remove ``_NET_WM_STATE_DEMANDS_ATTENTION``.
+* :func:`set_class` rewrites ``WM_CLASS``: Tk names a toplevel's instance after
+  its widget path and a second program's root "desktopchat #2"; every window
+  should say "desktopchat" (a taskbar groups windows by it).
 * :func:`set_pid` writes ``_NET_WM_PID`` (EWMH also wants ``WM_CLIENT_MACHINE``,
   which the caller sets with Tk's ``wm client``).
 
@@ -27,7 +30,7 @@ import logging
 import os
 import threading
 
-__all__ = ["available", "client_window", "set_pid", "set_urgent"]
+__all__ = ["available", "client_window", "set_class", "set_pid", "set_urgent"]
 
 log = logging.getLogger(__name__)
 
@@ -35,6 +38,7 @@ _URGENCY_HINT = 1 << 8  # XUrgencyHint
 _CLIENT_MESSAGE = 33  # ClientMessage
 _SUBSTRUCTURE_MASKS = (1 << 19) | (1 << 20)  # SubstructureNotify | SubstructureRedirect
 _XA_CARDINAL = 6
+_XA_STRING, _XA_WM_CLASS = 31, 67
 _PROP_MODE_REPLACE = 0
 _NET_WM_STATE_REMOVE, _NET_WM_STATE_ADD = 0, 1
 _SOURCE_APPLICATION = 1
@@ -227,6 +231,27 @@ def set_pid(window: int, pid: int | None = None) -> bool:
         _PROP_MODE_REPLACE,
         ctypes.cast(value, ctypes.c_void_p),
         1,
+    )
+    x.lib.XSync(x.display, 0)
+    return True
+
+
+def set_class(window: int, name: str, class_: str) -> bool:
+    """Write ``WM_CLASS`` = (``name``, ``class_``) on ``window``."""
+    x = _connect()
+    if x is None or not window:
+        return False
+    data = f"{name}\0{class_}\0".encode("latin-1", "replace")
+    buffer = ctypes.create_string_buffer(data, len(data))
+    x.lib.XChangeProperty(
+        x.display,
+        window,
+        _XA_WM_CLASS,
+        _XA_STRING,
+        8,
+        _PROP_MODE_REPLACE,
+        ctypes.cast(buffer, ctypes.c_void_p),
+        len(data),
     )
     x.lib.XSync(x.display, 0)
     return True
