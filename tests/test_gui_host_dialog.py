@@ -100,7 +100,7 @@ def test_initial_values_title_and_note(root: tk.Tk) -> None:
     start = FakeStart()
     dialog = HostDialog(root, HostValues("ann", 1234, "pw"), start)
     root.update()
-    assert dialog.title() == "desktopchat — Host a room"
+    assert dialog.title() == "Host a room — desktopchat"
     assert dialog.name_entry.get() == "ann"
     assert dialog.port_entry.get() == "1234"
     assert dialog.password_entry.get() == "pw"
