@@ -40,6 +40,7 @@ from desktopchat.gui.pump import EventPump
 from desktopchat.gui.refocus import FocusKeeper
 from desktopchat.gui.securityview import SecurityView
 from desktopchat.gui.tabs import TabsMixin
+from desktopchat.gui.typingbar import TypingBar
 from desktopchat.gui.window import MainWindow
 from desktopchat.protocol import events as ev
 from desktopchat.settings import Settings, save_settings
@@ -116,6 +117,8 @@ class ChatApp(TabsMixin, MenuActions, AttentionMixin, SecurityView):
             root, self.presenter.switch.events, self.presenter.switch.handle
         )
         self.switch_pump.start()
+        typing = self.presenter.typing  # "… is typing" under the transcript; our hints
+        self.typing_bar = TypingBar(self.window, on_key=typing.keystroke, on_expire=typing.expire)
         self.setup_tabs()  # private conversations (tabs.py)
         self.setup_attention()  # alerts, View ▸ Notifications (attention.py)
         root.bind("<FocusIn>", lambda _e: self.presenter.focus_gained(), add=True)
@@ -212,6 +215,10 @@ class ChatApp(TabsMixin, MenuActions, AttentionMixin, SecurityView):
             self.root.title(text)
             self.refresh_controls()  # the presenter ends join, leave and host with a title
 
+    def set_typing(self, text: str, expires_in: float | None) -> None:
+        """Show who is typing under the transcript ("" = nobody; typingbar.py)."""
+        self.typing_bar.show(text, expires_in)
+
     def set_hosting(self, addresses: Sequence[str]) -> None:
         """Show where the room we host can be joined ("" when not hosting)."""
         text = f"hosting on {', '.join(addresses)}" if addresses else ""
@@ -283,6 +290,7 @@ class ChatApp(TabsMixin, MenuActions, AttentionMixin, SecurityView):
     def leave(self) -> None:
         """Close the client and stop a hosted server; the window stays."""
         self.presenter.leave()
+        self.presenter.typing.clear()
         self.transcript.flush()
 
     def start_hosting(self, values: HostValues) -> str | None:
@@ -364,6 +372,7 @@ class ChatApp(TabsMixin, MenuActions, AttentionMixin, SecurityView):
         settings = self.current_settings()
         self.closed = True
         self.refocus.close()
+        self.typing_bar.cancel()
         self.pump.stop()
         self.switch_pump.stop()
         self.window.stop_countdown()

@@ -63,7 +63,7 @@ def validate_host(name: str, port: str, password: str) -> HostValues:
 class HostDialog(FormDialog[HostValues]):
     """Asks for the host's name, the port and an optional room password, then starts."""
 
-    TITLE = "desktopchat — Host a room"
+    TITLE = "Host a room"
 
     def __init__(self, master: tk.Misc, initial: HostValues, start: StartRoom) -> None:
         super().__init__(master, self.TITLE)
