@@ -39,6 +39,7 @@ class RecordingView:
         self.title = ""
         self.failed: list[str] = []
         self.focused = True
+        self.typing: tuple[str, float | None] = ("", None)
         self.tabs: dict[int, str] = {}  # private tabs: label
         self.tab_lines: list[tuple[int, Line]] = []
         self.alerts: list[Alert] = []
@@ -86,6 +87,9 @@ class RecordingView:
 
     def has_focus(self) -> bool:
         return self.focused
+
+    def set_typing(self, text: str, expires_in: float | None) -> None:
+        self.typing = (text, expires_in)
 
     # --- private tabs (conversations.py) and attention (attention_rules.py) -----
 
