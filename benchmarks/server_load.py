@@ -3,6 +3,7 @@
     python benchmarks/server_load.py                  # every scenario
     python benchmarks/server_load.py fanout ack       # some of: fanout alltalk light ack idle joins
     python benchmarks/server_load.py fanout --clients 50 --messages 10000 --repeat 2
+    python benchmarks/server_load.py fanout --servers v2 --tls   # our server over TLS
     python benchmarks/server_load.py --help           # all options
 
 Every server runs in its own child process (ours: ``RoomServer`` on
@@ -10,7 +11,10 @@ Every server runs in its own child process (ours: ``RoomServer`` on
 benchmarks/tutorial_server.py, the tutorial's code with only host and port
 taken from argv). This process drives all clients with one selector, so the
 server's CPU time and RSS are its own. Each scenario gets a fresh server.
-Nothing is sent anywhere but 127.0.0.1.
+Nothing is sent anywhere but 127.0.0.1. With ``--tls`` our server has an identity
+(made in a temporary folder) and every client of ours speaks TLS 1.3 to it
+(handshakes at connect: timed only by ``joins``, where connecting is part of what
+is measured); the tutorial's server is left out then.
 
 Figures per row:
 
@@ -71,6 +75,7 @@ import re
 import resource
 import selectors
 import socket
+import ssl
 import statistics
 import subprocess
 import sys
@@ -84,18 +89,28 @@ from desktopchat import protocol
 from desktopchat.protocol import events
 
 SERVER_CODE = """
-import logging, signal
+import logging, os, signal
+from pathlib import Path
 from desktopchat.server import RoomServer
+from desktopchat.net.tls import load_or_create_identity
 logging.basicConfig(level=logging.WARNING)
 # All clients come from 127.0.0.1 and the senders flood on purpose: no
-# per-address cap, no rate limits.
-srv = RoomServer("127.0.0.1", 0, max_per_address=None, rate_limits=None)
+# per-address cap, no rate limits. BENCH_IDENTITY: a folder for a TLS identity.
+folder = os.environ.get("BENCH_IDENTITY")
+identity = load_or_create_identity(Path(folder)) if folder else None
+srv = RoomServer("127.0.0.1", 0, max_per_address=None, rate_limits=None, identity=identity)
 print(srv.address[1], flush=True)
 signal.signal(signal.SIGTERM, lambda signum, frame: srv.request_stop(signum))
 srv.serve_forever()
 """
 
 TUTORIAL_SERVER = Path(__file__).with_name("tutorial_server.py")
+
+#: --tls: our server has an identity and our clients speak TLS (set by main()).
+TLS: ssl.SSLContext | None = None
+IDENTITY_DIR = ""
+#: What a non-blocking (TLS) socket raises when it cannot move bytes now.
+_AGAIN = (BlockingIOError, ssl.SSLWantReadError, ssl.SSLWantWriteError)
 
 CLK_TCK = os.sysconf("SC_CLK_TCK")
 HELLO_PAIR = protocol.encode_pair(events.HELLO, "desktopchat 2")
@@ -130,8 +145,9 @@ class ServerProcess:
         self.kind = kind
         self._out: Path | None = None
         if kind == "ours":
+            env = dict(os.environ, BENCH_IDENTITY=IDENTITY_DIR) if TLS else None
             self.proc = subprocess.Popen(
-                [sys.executable, "-c", SERVER_CODE], stdout=subprocess.PIPE, text=True
+                [sys.executable, "-c", SERVER_CODE], stdout=subprocess.PIPE, text=True, env=env
             )
             assert self.proc.stdout is not None
             port = int(self.proc.stdout.readline())
@@ -235,9 +251,14 @@ class Driver:
 
     def connect(self, names: list[str], version: int, raw: bool = False) -> list[Client]:
         new = []
-        for name in names:
+        socks = []
+        for _ in names:  # every connection (and TLS handshake) first, then the names
             sock = socket.create_connection(self.address)
             sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+            if TLS is not None and version != 0:
+                sock = TLS.wrap_socket(sock)  # the handshake, blocking
+            socks.append(sock)
+        for name, sock in zip(names, socks, strict=True):
             sock.setblocking(False)
             client = Client(sock, name, version, raw, joined=version == 0, joined_as=version)
             self.sel.register(sock, selectors.EVENT_READ, client)
@@ -250,7 +271,7 @@ class Driver:
         if not client.out:
             try:
                 sent = client.sock.send(data)
-            except BlockingIOError:
+            except _AGAIN:
                 sent = 0
             data = data[sent:]
         client.out += data
@@ -288,7 +309,7 @@ class Driver:
         if client.out:
             try:
                 sent = client.sock.send(client.out)
-            except BlockingIOError:
+            except _AGAIN:
                 sent = 0
             del client.out[:sent]
         if not client.out:
@@ -302,7 +323,14 @@ class Driver:
         self.send(client, protocol.encode_frame(f"/protocol 2 bench{id(client):x}"))
 
     def _readable(self, client: Client) -> None:
-        data = client.sock.recv(1 << 20)
+        sock = client.sock
+        try:
+            data = sock.recv(1 << 20)
+        except _AGAIN:
+            return
+        if isinstance(sock, ssl.SSLSocket):  # one record per recv(): take what is decrypted
+            while data and sock.pending():
+                data += sock.recv(sock.pending())
         if not data:
             raise ConnectionError(f"{client.name}: server closed the connection")
         if client.raw:
@@ -882,6 +910,11 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     parser.add_argument(
         "--repeat", type=int, default=1, help="run the scenarios this many times (default: 1)"
     )
+    parser.add_argument(
+        "--tls",
+        action="store_true",
+        help="our server with a certificate, our clients over TLS 1.3 (no tutorial server)",
+    )
     fan = parser.add_argument_group("fanout")
     fan.add_argument(
         "--clients", type=int, default=50, help="clients in the room, one sends (default: 50)"
@@ -940,6 +973,14 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
 def main(argv: list[str]) -> int:
     args = parse_args(argv)
     names = args.scenarios or list(SCENARIOS)
+    global TLS, IDENTITY_DIR
+    if args.tls:
+        TLS = ssl.create_default_context()
+        TLS.check_hostname = False
+        TLS.verify_mode = ssl.CERT_NONE
+        TLS.minimum_version = ssl.TLSVersion.TLSv1_3
+        IDENTITY_DIR = tempfile.mkdtemp(prefix="bench-identity-")
+        args.servers.discard("tutorial")
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     # Each process (this one, the server) needs a descriptor per client.
     want = max(args.idle_clients if "idle" in names else 0, args.joins) + 100
