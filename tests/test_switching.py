@@ -209,3 +209,26 @@ def test_hosting_question_counts_the_others() -> None:
     roster.handle(ev.Left("bob"))
     roster.handle(ev.NickChange("carl", "Carol"))
     assert roster.others("ANN") == 2
+
+
+def test_a_new_room_to_trust_asks_and_keeps_the_old_room_meanwhile(
+    harness: Harness, room: RoomServer, second_room: RoomServer
+) -> None:
+    p = harness.presenter
+    asked: list[object] = []
+    harness.view.ask_trust = asked.append  # type: ignore[attr-defined]
+    in_room(harness, room)
+    old_client = p.client
+    host, port = second_room.address
+    p.join(host, port, "zed", "pw", room_name="Bee")
+    p.switch.handle(ev.Untrusted(host, port, "ab" * 32))  # as the attempt's thread says
+    assert not waiting(p) and p.client is old_client and p.online
+    assert len(asked) == 1
+    assert "You are still in" in harness.view.texts()[-1]
+    # Trusting joins again with the current room's credentials (security.py's
+    # _join_again); the attempt's own name, password and room name are used.
+    p.join(host, port, "ann", None, pin="ab" * 32)
+    pending = p.switch.pending
+    assert pending is not None
+    assert (pending.name, pending.password, pending.room_name) == ("zed", "pw", "Bee")
+    assert pending.pin == "ab" * 32

@@ -148,7 +148,7 @@ class Presenter(IdentitySteps, HostingSteps):
     ) -> None:
         """Join host:port (pinned: security.py); in a room, switch to it (switching.py)."""
         if self.client is not None:
-            self.switch.start(host, port, name, password)
+            self.switch.start(host, port, name, password, pin, room_name)
             return
         self._close_client()
         self._reset_session()

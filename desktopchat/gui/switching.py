@@ -92,6 +92,9 @@ class PendingJoin:
     port: int
     name: str
     end_hosting: bool  # close the room we host once this one let us in
+    password: str | None = None
+    room_name: str | None = None  # from an invitation or the finder
+    pin: str | None = None  # the fingerprint the new room must show (None: ask on first use)
     early: list[ev.Event] = field(default_factory=list)
 
     @property
@@ -106,6 +109,10 @@ class RoomSwitch:
     def __init__(self, presenter: Presenter) -> None:
         self._presenter = presenter
         self.pending: PendingJoin | None = None
+        # An attempt stopped to ask about the new room's identity: the answer
+        # (trust, connect anyway) joins again through the presenter with the
+        # current room's name and password; these are the attempt's own.
+        self._asking: PendingJoin | None = None
 
     # --- asked by the window ----------------------------------------------------------
 
@@ -122,15 +129,32 @@ class RoomSwitch:
 
     # --- driven by the presenter ------------------------------------------------------
 
-    def start(self, host: str, port: int, name: str, password: str | None) -> None:
+    def start(
+        self,
+        host: str,
+        port: int,
+        name: str,
+        password: str | None,
+        pin: str | None = None,
+        room_name: str | None = None,
+    ) -> None:
         """Begin joining host:port while staying in the current room."""
         p = self._presenter
         self.cancel()
+        asked, self._asking = self._asking, None
+        if asked is not None and (asked.host, asked.port) == (host, port):
+            name, password, room_name = asked.name, asked.password, asked.room_name
         # Joining our own room by its loopback address keeps it.
         own_room = p.server is not None and int(p.server.address[1]) == port
         own_room = own_room and host in ("127.0.0.1", "localhost", "::1")
-        client = p._client_factory(host, port, name, password or None, events=EventQueue())
-        self.pending = PendingJoin(client, host, port, name, p.server is not None and not own_room)
+        current_pin = p.security.pin  # client_options() records the new room's: not yet
+        options = p.security.client_options(host, port, pin)
+        pin, p.security.pin = p.security.pin, current_pin
+        client = p._client_factory(
+            host, port, name, password or None, events=EventQueue(), **options
+        )
+        ending = p.server is not None and not own_room
+        self.pending = PendingJoin(client, host, port, name, ending, password, room_name, pin)
         here = self._current()
         p._event(f"Connecting to {host}:{port} as {name}… (you stay in {here} until it answers)")
         p.view.set_status(f"connecting to {host}:{port}… (still in {here})")
@@ -155,6 +179,8 @@ class RoomSwitch:
                 self._give_up(pending, reason)
             case ev.RoomClosed():
                 self._give_up(pending, "the host closed the room")
+            case ev.Untrusted() | ev.PinMismatch():
+                self._ask_identity(pending, event)
             case ev.Reconnecting() | ev.Stopped():
                 pass  # a drop before the welcome already gave up
             case _:
@@ -187,6 +213,25 @@ class RoomSwitch:
             p.view.set_status(f"failed: {reason}")
         p.view.login_failed(reason)
 
+    def _ask_identity(self, pending: PendingJoin, event: ev.Untrusted | ev.PinMismatch) -> None:
+        """The new room's identity needs the user (security.py): ask, staying where we are."""
+        from desktopchat.gui.security import PinWarning, TrustQuestion
+
+        p = self._presenter
+        self.cancel()
+        self._asking = pending
+        here = self._current()
+        if isinstance(event, ev.Untrusted):
+            p._event(
+                f"{pending.where} is a room you have not visited before: check its fingerprint "
+                f"with the host before you trust it. You are still in {here}."
+            )
+            p.view.ask_trust(TrustQuestion(event.host, event.port, event.fingerprint))
+            return
+        warning = PinWarning(event.host, event.port, event.expected, event.actual)
+        p._error(f"Not joined {pending.where}: {warning.heading}. You are still in {here}.")
+        p.view.pin_mismatch(warning)
+
     def _switch(self, pending: PendingJoin, connected: ev.Connected) -> None:
         p = self._presenter
         self.pending = None
@@ -194,6 +239,7 @@ class RoomSwitch:
         p._fail_unsettled("you left the room")
         p._close_client()
         if pending.end_hosting and p.server is not None:
+            p._stop_hosting()  # announcing, reachability checks (hosting.py)
             server, p.server = p.server, None
             server.stop(timeout=0)
             p._retire(server)
@@ -208,6 +254,8 @@ class RoomSwitch:
         p.client = pending.client
         p.own_name = pending.name
         p.address = (pending.host, pending.port)
+        p.room_name, p._credentials = pending.room_name, (pending.name, pending.password)
+        p.security.pin = pending.pin
         p.view.users_reset([], pending.name)
         for event in pending.early:
             p.handle(event)
