@@ -21,6 +21,7 @@ class TabsRecorder:
         self.shown: set[int] = set()  # open tabs
         self.selected: int = ROOM
         self.forgotten: list[int] = []
+        self.headers: dict[int, str] = {}
 
     def show(self, line: Line) -> None:
         self.room.append(line)
@@ -39,8 +40,9 @@ class TabsRecorder:
         self.forgotten.append(tid)
         self.lines.pop(tid, None)
 
-    def tab_label(self, tid: int, label: str, name: str) -> None:
+    def tab_label(self, tid: int, label: str, header: str) -> None:
         self.labels[tid] = label
+        self.headers[tid] = header
 
     def tab_line(self, tid: int, line: Line) -> None:
         self.lines.setdefault(tid, []).append(line)
@@ -152,6 +154,7 @@ def test_sending_to_someone_who_left_is_refused_until_they_return(
     tab = conv.open("ann", select=True)
     conv.room_event(ev.Left("ann"), 5.0)
     assert view.texts(tab.tid) == ["ann left the room"]
+    assert view.headers[tab.tid] == "Private conversation with ann (not in the room)"
     with pytest.raises(BadCommand, match="ann is not in the room"):
         conv.parse("hello?")
     conv.selected(ROOM)
@@ -159,6 +162,7 @@ def test_sending_to_someone_who_left_is_refused_until_they_return(
         conv.parse("/msg ANN hello?")
     conv.room_event(ev.Joined("ann"), 6.0)
     assert view.texts(tab.tid)[-1] == "ann is back in the room"
+    assert view.headers[tab.tid] == "Private conversation with ann"
     assert conv.parse("/msg ann hello") == ev.Private("hello", to="ann")
     conv.users(["bob"])  # a fresh user list without ann
     with pytest.raises(BadCommand):

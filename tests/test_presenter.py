@@ -102,7 +102,7 @@ class RecordingView:
     def tab_forget(self, tid: int) -> None:
         self.tabs.pop(tid, None)
 
-    def tab_label(self, tid: int, label: str, name: str) -> None:
+    def tab_label(self, tid: int, label: str, header: str) -> None:
         self.tabs[tid] = label
 
     def tab_line(self, tid: int, line: Line) -> None:

@@ -57,7 +57,7 @@ class TabsView(Protocol):
     def tab_open(self, tid: int, name: str, *, select: bool) -> None: ...
     def tab_close(self, tid: int) -> None: ...
     def tab_forget(self, tid: int) -> None: ...
-    def tab_label(self, tid: int, label: str, name: str) -> None: ...
+    def tab_label(self, tid: int, label: str, header: str) -> None: ...
     def tab_line(self, tid: int, line: Line) -> None: ...
 
 
@@ -79,6 +79,12 @@ class Conversation:
         if len(name) > LABEL_CHARS:
             name = name[: LABEL_CHARS - 1] + "…"
         return f"{name} ({self.unread})" if self.unread else name
+
+    @property
+    def header(self) -> str:
+        """The line above the tab's transcript: who, and whether they can be written to."""
+        who = f"Private conversation with {escape_all(self.name)}"
+        return who if self.present else f"{who} (not in the room)"
 
 
 class Conversations:
@@ -129,8 +135,7 @@ class Conversations:
             self.view.tab_open(conv.tid, conv.name, select=select)
         if select:
             self.selected(conv.tid)
-        else:
-            self._relabel(conv)
+        self._relabel(conv)
         return conv
 
     def _make_room(self) -> None:
@@ -163,7 +168,7 @@ class Conversations:
             self._relabel(conv)
 
     def _relabel(self, conv: Conversation) -> None:
-        self.view.tab_label(conv.tid, conv.label, conv.name)
+        self.view.tab_label(conv.tid, conv.label, conv.header)
 
     def show(self, line: Line, own_name: str | None = None) -> None:
         """Show a line: a private one in its person's tab, any other in the room's."""
@@ -180,7 +185,7 @@ class Conversations:
             conv.present = True  # they just spoke
             if self.active != conv.tid:
                 conv.unread += 1
-                self._relabel(conv)
+            self._relabel(conv)
         self.view.tab_line(conv.tid, line)
 
     def error(self, line: Line) -> None:
@@ -249,19 +254,24 @@ class Conversations:
         if conv is None or conv.present is present:
             return
         conv.present = present
+        self._relabel(conv)
         self.view.tab_line(conv.tid, _event(text, when))
 
     def users(self, names: Iterable[str]) -> None:
         """The room's whole user list: who can receive private messages."""
         keys = {name_key(n) for n in names}
         for conv in self._by_tid.values():
-            conv.present = name_key(conv.name) in keys
+            present = name_key(conv.name) in keys
+            if present is not conv.present:
+                conv.present = present
+                self._relabel(conv)
 
     def left_room(self) -> None:
         """We left the room: nobody can be written to until the next room's list."""
         for conv in self._by_tid.values():
             if conv.present:
                 conv.present = False
+                self._relabel(conv)
                 self.view.tab_line(conv.tid, _event("You left the room.", self._clock()))
 
 

@@ -53,11 +53,11 @@ class PrivateTab(ttk.Frame):
         self.close_button.pack(side="right")
         self.transcript = Transcript(self, text_font=text_font, max_entries=PRIVATE_MAX_ENTRIES)
         self.transcript.pack(fill="both", expand=True)
-        self.set_name(name)
+        self.set_header(f"Private conversation with {escape_all(name)}")
 
-    def set_name(self, name: str) -> None:
-        """Show ``name`` (escaped: controls and bidi marks as visible escapes)."""
-        self.title.configure(text=f"Private conversation with {escape_all(name)}")
+    def set_header(self, header: str) -> None:
+        """Show ``header`` above the transcript (already escaped)."""
+        self.title.configure(text=header)
 
     def sync_fonts(self) -> None:
         """Follow a text size change."""
@@ -152,12 +152,12 @@ class TabsMixin:
             self.window.notebook.forget(page)
             page.destroy()
 
-    def tab_label(self, tid: int, label: str, name: str) -> None:
-        """Set the tab's label (name and unread badge) and header."""
+    def tab_label(self, tid: int, label: str, header: str) -> None:
+        """Set the tab's label (name and unread badge) and the header inside it."""
         page = self._tabs.get(tid)
         if page is not None:
             self.window.notebook.tab(page, text=label)  # type: ignore[no-untyped-call]
-            page.set_name(name)
+            page.set_header(header)
 
     def tab_line(self, tid: int, line: Line) -> None:
         """Queue a line in tab ``tid`` (drawn at the end of the pump's batch)."""
