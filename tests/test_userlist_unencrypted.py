@@ -30,3 +30,17 @@ def test_unencrypted_members_are_marked_and_follow_renames_and_leaves(tk_root: t
     assert _rows(panel)[-1] == "dora"
     panel.set_names(["ann", "carl"])
     assert _rows(panel) == ["ann (you)", "carl"]
+
+
+def test_in_a_narrow_list_the_name_comes_first_and_the_tooltip_has_it_all(tk_root: tk.Tk) -> None:
+    panel = UserPanel(tk_root, on_pick=lambda name: None, list_font=tkfont.Font(size=10))
+    panel.pack(fill="both", expand=True)
+    tk_root.geometry("110x200")
+    panel.set_names(["bob", "carl"], {"bob"})
+    tk_root.update()
+    shown = _rows(panel)[0]
+    assert shown.startswith("bob (") and shown.endswith("…")
+    box = panel.listbox.bbox(0)
+    assert box is not None
+    y = box[1] + 2
+    assert panel.full_text_at(0, y) == "bob (unencrypted)"

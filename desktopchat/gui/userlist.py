@@ -206,12 +206,16 @@ class UserPanel(ttk.Frame):
         for i, name in enumerate(self._ordered()):
             own = self._own is not None and name_key(name) == name_key(self._own)
             full = escape_all(name)  # a plain relay's names may hold anything
-            suffix = (_PLAIN if name_key(name) in self._plain else "") + (_YOU if own else "")
+            plain = _PLAIN if name_key(name) in self._plain else ""
+            suffix = plain + (_YOU if own else "")
             shown = full + suffix
             if self._width > 1:
-                shown = ellipsize(full, room - self._font.measure(suffix), self._font.measure)
-                shown += suffix
-            self._shown.append((full + suffix, shown))
+                measure = self._font.measure
+                if plain and room - measure(suffix) < measure("abc" + ELLIPSIS):
+                    # Too narrow for the marker whole: the name first, the marker cut.
+                    full, suffix = full + plain, _YOU if own else ""
+                shown = ellipsize(full, room - measure(suffix), measure) + suffix
+            self._shown.append((escape_all(name) + plain + (_YOU if own else ""), shown))
             lb.insert("end", shown)
             # The same colour as the name in the transcript (ours too).
             p = self._palette
