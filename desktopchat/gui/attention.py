@@ -205,6 +205,8 @@ class AttentionMixin:
         with contextlib.suppress(tk.TclError):
             if str(self.root.tk.call("winfo", "toplevel", path)) != path:
                 return
+            if not int(self.root.tk.call("winfo", "ismapped", path)):
+                return  # Tk writes WM_CLASS again at the first map: its <Map> comes later
             inner = int(str(self.root.tk.call("winfo", "id", path)), 16)
             window = x11.client_window(inner)
             if window in self._pid_windows:

@@ -20,6 +20,7 @@ theme costs ~30 ms (Tcl sources and a sprite sheet), asking the desktop
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import tkinter as tk
 import weakref
@@ -43,6 +44,7 @@ class _State:
     choice: str = "system"
     palette: Palette = LIGHT
     listeners: dict[int, tuple[tk.Misc, Listener]] = field(default_factory=dict)
+    watching: bool = False  # the root's <<ThemeChanged>> binding is in place
 
 
 _STATES: weakref.WeakKeyDictionary[tk.Misc, _State] = weakref.WeakKeyDictionary()
@@ -103,23 +105,42 @@ def subscribe(widget: tk.Misc, listener: Listener) -> None:
 def apply(root: tk.Tk, theme_choice: str) -> Palette:
     """Switch ``root`` and its windows to ``theme_choice``; return the palette now in use."""
     mode = resolve(theme_choice)
-    _use_ttk_theme(root, mode)
-    # sv-ttk recolours plain Tk widgets (tk_setPalette) when ttk reports the
-    # switch, at idle time: let that happen first, so our colours are the last word.
-    root.update_idletasks()
-    style = ttk.Style(root)
-    background = str(style.lookup("TFrame", "background")) or palette_for(mode).background
-    # Plain Tk toplevels (dialogs) get the theme's background, so no strip of a
-    # different colour shows around ttk frames.
-    root.configure(background=background)
-    root.option_add("*Toplevel.background", background)
-    root.option_add(f"*{WINDOW_CLASS}.background", background)  # our dialogs' class
     state = _state(root)
     state.choice, state.palette = theme_choice, palette_for(mode)
-    for widget, listener in list(state.listeners.values()):
-        if widget.winfo_exists():
-            listener(state.palette)
+    if not state.watching:
+        # sv-ttk answers ttk's <<ThemeChanged>> (sent at idle time) with its own
+        # colours for "." and for plain Tk widgets (tk_setPalette): ours go on
+        # again after it. Bound on the root's own tag: it fires for every child.
+        def changed(event: tk.Event[tk.Misc]) -> None:
+            if event.widget is root:
+                root.after_idle(_recolour, root)
+
+        root.bind("<<ThemeChanged>>", changed, add=True)
+        state.watching = True
+    # ttk reports the switch only to windows that exist: make the root's (it is
+    # made at idle time otherwise; update_idletasks() would map it too early).
+    root.winfo_id()
+    _use_ttk_theme(root, mode)
+    _recolour(root)
     return state.palette
+
+
+def _recolour(root: tk.Tk) -> None:
+    """The root's background and every subscriber in the current palette's colours."""
+    with contextlib.suppress(tk.TclError):  # the window closed meanwhile
+        if not root.winfo_exists():
+            return
+        state = _state(root)
+        style = ttk.Style(root)
+        background = str(style.lookup("TFrame", "background")) or state.palette.background
+        # Plain Tk toplevels (dialogs) get the theme's background, so no strip of a
+        # different colour shows around ttk frames.
+        root.configure(background=background)
+        root.option_add("*Toplevel.background", background)
+        root.option_add(f"*{WINDOW_CLASS}.background", background)  # our dialogs' class
+        for widget, listener in list(state.listeners.values()):
+            if widget.winfo_exists():
+                listener(state.palette)
 
 
 def _use_ttk_theme(root: tk.Tk, mode: str) -> None:
