@@ -225,3 +225,7 @@ def test_marks_round_trip_on_the_wire(event: ev.Event) -> None:
 def test_malformed_marks_are_protocol_errors(meta: str, body: str) -> None:
     with pytest.raises(protocol.RemoteProtocolError):
         wire.parse_room_v2(meta, body)
+
+
+def test_marks_name_only_listed_members() -> None:
+    assert wire.encode_v2(ev.UserList(("a",), frozenset({"zed"}))).startswith(b"5         users")

@@ -104,9 +104,8 @@ def encode_v2(event: ev.Event) -> bytes:
 
 def users_meta(names: tuple[str, ...], plain: frozenset[str]) -> str:
     """``users``, or ``users plain=I,J`` naming the unencrypted members by position."""
-    if not plain:
-        return "users"
-    return "users plain=" + ",".join(str(i) for i, name in enumerate(names) if name in plain)
+    marked = [str(i) for i, name in enumerate(names) if name in plain]
+    return "users plain=" + ",".join(marked) if marked else "users"
 
 
 def _plain_names(word: str, names: tuple[str, ...]) -> frozenset[str]:
