@@ -25,7 +25,6 @@ connection and hands all others to the handler it replaced (Tk's).
 from __future__ import annotations
 
 import ctypes
-import ctypes.util
 import logging
 import os
 import threading
@@ -123,18 +122,30 @@ def _declare(lib: ctypes.CDLL) -> None:
     lib.XSetErrorHandler.restype = _ErrorHandler
 
 
+def _load() -> ctypes.CDLL:
+    """libX11 by its usual soname (no ldconfig run), else wherever ctypes finds it."""
+    try:
+        return ctypes.CDLL("libX11.so.6")
+    except OSError:
+        from ctypes.util import find_library
+
+        path = find_library("X11")
+        if path is None:
+            raise OSError("libX11 not found") from None
+        return ctypes.CDLL(path)
+
+
 def _connect() -> _Xlib | None:
     global _xlib, _tried
     with _lock:
         if _tried:
             return _xlib
         _tried = True
-        path = ctypes.util.find_library("X11")
-        if path is None or not os.environ.get("DISPLAY"):
-            log.info("no libX11 or no DISPLAY: no urgency hint, no _NET_WM_PID")
+        if not os.environ.get("DISPLAY"):
+            log.info("no DISPLAY: no urgency hint, no _NET_WM_PID")
             return None
         try:
-            lib = ctypes.CDLL(path)
+            lib = _load()
             _declare(lib)
             display = lib.XOpenDisplay(None)
         except (OSError, AttributeError) as exc:
