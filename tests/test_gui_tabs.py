@@ -241,3 +241,15 @@ def pid_of(window: int) -> int | None:
         ["xprop", "-id", hex(window), "_NET_WM_PID"], capture_output=True, text=True
     ).stdout
     return int(out.rsplit("=", 1)[1]) if "=" in out else None
+
+
+def test_ctrl_page_down_and_up_walk_the_open_tabs(app: ChatApp, bob: Peer) -> None:
+    app.start_private("bob")
+    app.root.update()
+    _, page = tab_of(app, "bob")
+    app.root.event_generate("<Control-Next>")  # from bob's tab: wraps to the room's
+    app.root.update()
+    assert shown(app) == str(app.transcript) and app.presenter.conversations.active == ROOM
+    app.root.event_generate("<Control-Prior>")
+    app.root.update()
+    assert shown(app) == str(page)

@@ -8,9 +8,10 @@ the room, with a Close button) over its own bounded
 decided by the Tk-free :class:`~.conversations.Conversations`; this module
 only draws it and reports the user's clicks.
 
-Closing a tab: its Close button, a middle click on the tab, or Ctrl+W. A
-closed tab is hidden (``Notebook.hide``), so its lines are there when it is
-opened again.
+Closing a tab: its Close button, a middle click on the tab, or Ctrl+W;
+Ctrl+Page Down / Ctrl+Page Up go to the next / previous tab. A closed tab
+is hidden (``Notebook.hide``), so its lines are there when it is opened
+again.
 """
 
 from __future__ import annotations
@@ -86,6 +87,8 @@ class TabsMixin:
         nb.bind("<ButtonRelease-2>", self._on_middle_click, add=True)
         for sequence in ("<Control-w>", "<Control-W>"):
             self.root.bind(sequence, self._on_close_key, add=True)
+        self.root.bind("<Control-Prior>", lambda _e: self.next_tab(-1), add=True)
+        self.root.bind("<Control-Next>", lambda _e: self.next_tab(1), add=True)
 
     # --- what the user does -------------------------------------------------------
 
@@ -99,6 +102,16 @@ class TabsMixin:
 
     def _on_close_key(self, _event: object) -> str:
         self.close_active_tab()
+        return "break"
+
+    def next_tab(self, step: int) -> str:
+        """Ctrl+Page Down / Ctrl+Page Up: show the next / previous open tab (wrapping)."""
+        nb = self.window.notebook
+        tabs = [t for t in nb.tabs() if nb.tab(t, "state") != "hidden"]  # type: ignore[no-untyped-call]
+        if len(tabs) > 1:
+            current = str(nb.select())  # type: ignore[no-untyped-call]
+            index = tabs.index(current) if current in tabs else 0
+            nb.select(tabs[(index + step) % len(tabs)])  # type: ignore[no-untyped-call]
         return "break"
 
     def close_active_tab(self) -> None:
