@@ -29,7 +29,9 @@ KEYS: tuple[tuple[str, str], ...] = (
     ("Ctrl+C", "copy the selection"),
     ("Ctrl+F", "search the transcript"),
     ("Ctrl+0", "normal text size"),
-    ("Double-click a name", "a private conversation with them"),
+    ("Double-click a name", "a private conversation with them (a tab)"),
+    ("Ctrl+Page Down / Ctrl+Page Up", "the next / previous tab"),
+    ("Ctrl+W or middle click on a tab", "close the private tab (it keeps its lines)"),
 )
 
 GETTING_STARTED = """\
