@@ -86,7 +86,12 @@ def _rows(pairs: Iterable[tuple[str, str]]) -> list[str]:
 
 
 def commands_and_shortcuts(menu_shortcuts: Iterable[tuple[str, str]]) -> str:
-    """Help ▸ Commands and shortcuts: ``menu_shortcuts`` are (accelerator, "Menu ▸ Item")."""
+    """Help ▸ Commands and shortcuts: ``menu_shortcuts`` are (accelerator, "Menu ▸ Item").
+
+    A key that is also a menu item's shortcut is listed once, with the menu item.
+    """
+    menu_shortcuts = list(menu_shortcuts)
+    in_menus = {key for key, _ in menu_shortcuts}
     lines = [
         "# Commands and shortcuts",
         "",
@@ -99,7 +104,7 @@ def commands_and_shortcuts(menu_shortcuts: Iterable[tuple[str, str]]) -> str:
         *_rows(menu_shortcuts),
         "",
         "## Keys",
-        *_rows(KEYS),
+        *_rows((key, meaning) for key, meaning in KEYS if key not in in_menus),
     ]
     return "\n".join(lines) + "\n"
 
