@@ -3,10 +3,33 @@ as the presenter sets it through its view."""
 
 from __future__ import annotations
 
-from test_presenter import Harness, _say_from, harness  # noqa: F401 (a fixture)
+from collections.abc import Callable, Iterator
 
-from desktopchat.gui.title import LOCK, UNENCRYPTED, window_title
+import pytest
+from test_presenter import Harness, RecordingView, _say_from
+
+from desktopchat.gui.presenter import Presenter
+from desktopchat.gui.title import LOCK, UNENCRYPTED, dialog_title, window_title
 from desktopchat.server import RoomServer
+
+
+class TitleView(RecordingView):
+    """The recording view; view calls this test does not look at do nothing."""
+
+    def __getattr__(self, name: str) -> Callable[..., None]:
+        if name.startswith("_"):
+            raise AttributeError(name)
+        return lambda *args, **kwargs: None
+
+
+@pytest.fixture
+def harness() -> Iterator[Harness]:
+    h = Harness()
+    h.view = TitleView()
+    h.presenter = Presenter(h.view)
+    yield h
+    h.presenter.quit()
+    assert h.presenter.wait_stopped(3.0)
 
 
 def test_format_with_every_part_and_without_the_unknown_ones() -> None:
@@ -30,8 +53,14 @@ def test_format_with_every_part_and_without_the_unknown_ones() -> None:
     assert title(address=("h", 1), unread=2) == "h:1 — (2 unread) — desktopchat"
 
 
+def test_other_windows_say_what_they_are() -> None:
+    assert dialog_title("Join a room") == "Join a room — desktopchat"
+    assert dialog_title("desktopchat — Room info") == "Room info — desktopchat"
+    assert dialog_title("About — desktopchat") == "About — desktopchat"
+
+
 def test_presenter_titles_follow_the_room_the_name_unread_lines_and_encryption(
-    harness: Harness,  # noqa: F811 (the fixture imported above)
+    harness: Harness,
 ) -> None:
     view, p = harness.view, harness.presenter
     with RoomServer("127.0.0.1", 0) as room:

@@ -489,7 +489,7 @@ class Presenter(IdentitySteps, HostingSteps):
     def title(self) -> str:
         """The window title: "ROOM — NAME (N unread) — desktopchat" (gui/title.py)."""
         return window_title(
-            room=self.room_name,
+            room=self.room_name if self.address is not None else None,
             address=self.address,
             name=self.own_name if self.address is not None else None,
             unread=self.unread,
