@@ -220,7 +220,9 @@ class Session:
             raise Dropped(describe(exc)) from exc
         sel.modify(self.sock, selectors.EVENT_READ)
         actual = tls.fingerprint
-        if actual is None or (pin is not None and actual != pin):
+        if actual is None:  # TLS 1.3 without a certificate: not a room of ours
+            raise Dropped("the room showed no certificate")
+        if pin is not None and actual != pin:
             raise PinRefused(actual)
         if pin is None and client.ask_first_use:
             raise AskFirst(actual)
