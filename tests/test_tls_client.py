@@ -232,3 +232,29 @@ def test_pin_is_checked_and_normalised_at_construction() -> None:
     client = ChatClient("127.0.0.1", 1, "ann", pin=":".join(["AB"] * 32))
     assert client.pin == "ab" * 32
     client.close()
+
+
+def test_wrong_password_over_tls_is_refused_as_in_plaintext(
+    tls_room: RoomServer, make_client: MakeClient
+) -> None:
+    ann = make_client(tls_room.address, "ann", password="guess", pin=tls_room.fingerprint)
+    log = EventLog(ann.events)
+    ann.start()
+    assert log.wait_for(ev.Failed).reason == "Wrong password."
+
+
+def test_reconnect_keeps_the_pin_and_stays_encrypted(
+    identity: Identity, make_client: MakeClient
+) -> None:
+    server = RoomServer("127.0.0.1", 0, identity=identity)
+    server.start()
+    address = server.address
+    ann = make_client(address, "ann", pin=identity.fingerprint)
+    log = EventLog(ann.events)
+    ann.start()
+    assert log.wait_for(ev.Connected).encrypted
+    server.stop()
+    log.wait_for(ev.Disconnected)
+    with RoomServer(*address, identity=identity):  # the same room, restarted
+        again = log.wait_for(ev.Connected, timeout=15)
+        assert again.encrypted and again.fingerprint == identity.fingerprint
