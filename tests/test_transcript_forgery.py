@@ -119,7 +119,9 @@ def test_a_name_from_a_plain_relay_cannot_hold_a_line_break(app: ChatApp) -> Non
     starts = [ENTRY.sub("", row, count=1) for row in entry_rows(text)]
     assert not [s for s in starts if s.startswith("alice:")], text
     assert f"eve\\n{FORGED}: hello from eve" in text  # one row, the break as an escape
-    assert app.userlist.listbox.get(1) == f"eve\\n{FORGED}"  # the user list escapes it too
+    # The user list escapes it too (shortened to its width; the tooltip has it whole).
+    whole, row = app.userlist.shown_rows()[1]
+    assert whole == f"eve\\n{FORGED}" and "\n" not in row and row.startswith("eve\\n")
 
 
 def test_a_name_ending_in_a_colon_cannot_make_its_join_read_as_a_message(

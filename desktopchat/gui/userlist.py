@@ -175,6 +175,10 @@ class UserPanel(ttk.Frame):
         others = sorted((n for k, n in self._names.items() if k != own_key), key=name_key)
         return ([self._own] if self._own is not None else []) + others
 
+    def shown_rows(self) -> list[tuple[str, str]]:
+        """(the whole text, the text as shown) of every row: a name, escaped, maybe "…"."""
+        return list(self._shown)
+
     def refit(self) -> None:
         """Shorten the names again (the text size changed)."""
         self._render()
