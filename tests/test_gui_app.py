@@ -407,7 +407,15 @@ def test_menus_come_from_one_table_and_accelerators_work(app: ChatApp) -> None:
     labels = [
         room_menu.entrycget(i, "label") for i in range(last + 1) if room_menu.type(i) == "command"
     ]
-    assert labels == ["Host room…", "Join room…", "Leave room", "Save transcript…", "Quit"]
+    assert labels == [
+        "Host room…",
+        "Join room…",
+        "Leave room",
+        "Room info…",
+        "Invite people…",
+        "Save transcript…",
+        "Quit",
+    ]
     quit_index = room_menu.index("Quit")
     assert quit_index is not None
     assert room_menu.entrycget(quit_index, "accelerator") == "Ctrl+Q"
