@@ -165,8 +165,8 @@ class RoomServer(Lifecycle):
 
     @property
     def member_count(self) -> int:
-        """Members in the room now (safe to read from any thread: one len())."""
-        return len(self._room.members)
+        """Members in the room now (safe to read from any thread)."""
+        return self._room.count
 
     # --- the loop ------------------------------------------------------------------------
 

@@ -172,6 +172,8 @@ class Room:
             OrderedDict()
         )
         self._done_count = 0  # cids remembered over all tokens
+        #: Members in the room, for other threads (one int: never seen mid-rename).
+        self.count = 0
 
     @property
     def members(self) -> dict[str, Member]:
@@ -252,6 +254,7 @@ class Room:
         joined = self._record(ev.Joined(request.name, encrypted), author=member.token)
         self.fanout.broadcast(joined.v1, joined.v2)
         self.fanout.members[member.key] = member
+        self.count = len(self.members)
         self._looks.hold(member, skeleton, self.members)
         greeting = f"Welcome to the room, {request.name}! Type /help for commands."
         welcome = ev.Welcome(request.name, greeting, request.version, self.epoch, self._last_id)
@@ -279,6 +282,7 @@ class Room:
         if self.members.get(member.key) is not member:
             return
         del self.members[member.key]
+        self.count = len(self.members)
         self.fanout.touched.discard(member)
         left = self._record(ev.Left(member.name), author=member.token)
         self.fanout.broadcast(left.v1, left.v2)
@@ -290,6 +294,7 @@ class Room:
             self.gate.cancel(member)
         self._gated.clear()
         self.members.clear()
+        self.count = 0
         self.fanout.touched.clear()
         self._buckets.clear()
 
