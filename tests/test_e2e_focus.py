@@ -20,6 +20,7 @@ from pathlib import Path
 
 import pytest
 from peer import Peer
+from waiting import wait_until
 
 from desktopchat.protocol import events as ev
 from desktopchat.server import RoomServer
@@ -27,8 +28,8 @@ from desktopchat.server import RoomServer
 pytestmark = [
     pytest.mark.gui,
     pytest.mark.skipif(
-        shutil.which("xdotool") is None or shutil.which("openbox") is None,
-        reason="needs xdotool and openbox",
+        not all(shutil.which(tool) for tool in ("xdotool", "openbox", "xprop")),
+        reason="needs xdotool, openbox and xprop",
     ),
 ]
 
@@ -45,13 +46,21 @@ def window_named(part: str) -> str:
     return xdotool("search", "--sync", "--onlyvisible", "--name", part).splitlines()[0]
 
 
+def wm_running() -> bool:
+    """A window manager announced itself on the root window (EWMH)."""
+    done = subprocess.run(
+        ["xprop", "-root", "_NET_SUPPORTING_WM_CHECK"], capture_output=True, text=True, timeout=10
+    )
+    return "window id" in done.stdout
+
+
 @pytest.fixture
 def openbox() -> Iterator[None]:
     """openbox on the test's display for the duration of one test."""
     proc = subprocess.Popen(
         ["openbox", "--sm-disable"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
     )
-    time.sleep(0.5)  # it takes the display over (there is no "ready" signal to wait for)
+    wait_until(lambda: proc.poll() is not None or wm_running(), what="openbox managing")
     assert proc.poll() is None, "openbox did not start (another window manager running?)"
     yield
     proc.terminate()
@@ -90,7 +99,7 @@ def say(bob: Peer, text: str) -> None:
 
 
 def test_typing_reaches_the_message_box_after_the_host_dialog(chat: tuple[str, Peer]) -> None:
-    window, bob = chat
+    _, bob = chat
     xdotool("key", "alt+r")
     time.sleep(0.3)  # the menu posts on its own turn
     xdotool("key", "h")
