@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 import os
-import re
 import shutil
 import signal
 import socket
@@ -95,14 +94,14 @@ def wait_title(wid: int, condition: Callable[[str], bool], what: str) -> str:
 def focus_and_type(text: str) -> None:
     """Focus the app and type ``text`` once the app itself has seen the focus.
 
-    Call with an unread message pending: the "(1) " prefix in the title goes
+    Call with an unread message pending: the "(1 unread)" in the title goes
     away on the app's <FocusIn>, which proves Tk routed the keyboard to the
     window before the first key is typed (else it could be dropped).
     """
     wid = window_id()
-    wait_title(wid, lambda t: t.startswith("(1) "), "the unread count")
+    wait_title(wid, lambda t: "(1 unread)" in t, "the unread count")
     xdotool("windowfocus", "--sync", str(wid))
-    wait_title(wid, lambda t: not t.startswith("("), "the unread count reset on focus")
+    wait_title(wid, lambda t: "unread)" not in t, "the unread count reset on focus")
     xdotool("type", text)
 
 
@@ -141,14 +140,17 @@ def test_close_button_ends_the_process_with_exit_code_0(room: RoomServer, launch
 
 
 def test_host_at_once_then_quit_closes_the_room(launch: Launcher) -> None:
-    proc = launch("--host", "0", "--name", "ann")
+    # The title names the room ("ann's room"), not its port: pick a free one.
+    with socket.socket() as probe:
+        probe.bind(("0.0.0.0", 0))
+        port = probe.getsockname()[1]
+    proc = launch("--host", str(port), "--name", "ann")
     wid = window_id()
     deadline = time.monotonic() + 15
-    while not (match := re.search(r"127\.0\.0\.1:(\d+)", xdotool("getwindowname", str(wid)))):
+    while " — ann — " not in xdotool("getwindowname", str(wid)):
         assert time.monotonic() < deadline, "the title never showed the hosted room"
         assert proc.poll() is None, stderr_of(proc)
         time.sleep(0.05)  # polling another process's window title
-    port = int(match.group(1))
     with Peer.joined(("127.0.0.1", port), "bob") as bob:
         bob.send("hi ann")
         focus_and_type("hi bob")
