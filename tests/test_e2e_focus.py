@@ -57,11 +57,16 @@ def wm_running() -> bool:
 @pytest.fixture
 def openbox() -> Iterator[None]:
     """openbox on the test's display for the duration of one test."""
+    # A previous openbox may still be letting go of the display: --replace waits
+    # for it; its stale check window must not be taken for the new one.
+    subprocess.run(["xprop", "-root", "-remove", "_NET_SUPPORTING_WM_CHECK"], timeout=10)
     proc = subprocess.Popen(
-        ["openbox", "--sm-disable"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+        ["openbox", "--replace", "--sm-disable"],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
     )
     wait_until(lambda: proc.poll() is not None or wm_running(), what="openbox managing")
-    assert proc.poll() is None, "openbox did not start (another window manager running?)"
+    assert proc.poll() is None, "openbox did not start"
     yield
     proc.terminate()
     proc.wait(10)
