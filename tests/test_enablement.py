@@ -15,13 +15,17 @@ from desktopchat.server import RoomServer
 
 def test_the_rule() -> None:
     nothing = possible(connection=False, hosting=False, transcript_empty=True)
-    assert nothing == Possible(leave=False, room_info=False, save_transcript=False, send=False)
+    assert nothing == Possible(
+        leave=False, room_info=False, invite=False, save_transcript=False, send=False
+    )
     # Connecting or reconnecting counts as in the room: typed lines are queued.
     joined = possible(connection=True, hosting=False, transcript_empty=False)
-    assert joined == Possible(leave=True, room_info=True, save_transcript=True, send=True)
+    assert joined == Possible(
+        leave=True, room_info=True, invite=False, save_transcript=True, send=True
+    )
     # Hosting whose own connection is gone: leave (end the room), but no Send.
     hosting = possible(connection=False, hosting=True, transcript_empty=True)
-    assert hosting.leave and hosting.room_info and not hosting.send
+    assert hosting.leave and hosting.room_info and hosting.invite and not hosting.send
 
 
 def states(app: ChatApp) -> dict[str, str]:
@@ -44,6 +48,7 @@ def test_leave_save_and_send_follow_the_room(app: ChatApp, room: RoomServer) -> 
     before = states(app)
     assert before["Leave room"] == before["Save transcript…"] == before["Send"] == "disabled"
     assert before.get("Room info…", "disabled") == "disabled"
+    assert before.get("Invite people…", "disabled") == "disabled"
     assert before["Join room…"] == before["Host room…"] == before["Quit"] == "normal"
 
     host, port = room.address
@@ -55,6 +60,7 @@ def test_leave_save_and_send_follow_the_room(app: ChatApp, room: RoomServer) -> 
     joined = states(app)
     assert joined["Leave room"] == joined["Save transcript…"] == joined["Send"] == "normal"
     assert joined.get("Room info…", "normal") == "normal"
+    assert joined.get("Invite people…", "disabled") == "disabled"  # not our room
 
     app.leave_room()
     app.root.update()
@@ -73,3 +79,16 @@ def test_disabled_menu_items_do_not_run(app: ChatApp) -> None:
     app.root.update()
     assert "not in a room" not in transcript(app)
     assert isinstance(app.window.send_button, tk.Misc)
+
+
+def test_hosting_enables_invite_people(app: ChatApp) -> None:
+    from desktopchat.gui.host import HostValues
+
+    assert app.start_hosting(HostValues(name="ann", port=0, password="")) is None
+    wait_until(lambda: app.online, what="in our own room", root=app.root)
+    hosting = states(app)
+    assert hosting["Leave room"] == hosting["Send"] == "normal"
+    assert hosting.get("Invite people…", "normal") == "normal"
+    app.leave_room()
+    app.root.update()
+    assert states(app).get("Invite people…", "disabled") == "disabled"

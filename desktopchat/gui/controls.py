@@ -24,6 +24,7 @@ __all__ = ["ROOM_ITEMS", "Enabler"]
 ROOM_ITEMS = {
     "Leave room": "leave",
     "Room info…": "room_info",
+    "Invite people…": "invite",
     "Save transcript…": "save_transcript",
 }
 

@@ -12,6 +12,7 @@ Decisions:
   or we host one: Leave room, Room info… and Send stay enabled while the
   connection is down, because lines typed then are queued and sent after the
   reconnect.
+* Invite people… needs a room we host (its invitation is ours to give).
 * Save transcript… needs something to save.
 * Enter in the message box with no room keeps the text and says how to join
   (it explains rather than does nothing); only the Send button is greyed.
@@ -30,6 +31,7 @@ class Possible:
 
     leave: bool
     room_info: bool
+    invite: bool
     save_transcript: bool
     send: bool
 
@@ -40,6 +42,7 @@ def possible(*, connection: bool, hosting: bool, transcript_empty: bool) -> Poss
     return Possible(
         leave=in_room,
         room_info=in_room,
+        invite=hosting,
         save_transcript=not transcript_empty,
         send=connection,
     )
