@@ -246,3 +246,18 @@ def test_every_window_has_the_desktopchat_window_class(
         assert wm_class(window) == 'WM_CLASS(STRING) = "desktopchat", "Desktopchat"', window.title()
     other.quit()
     app.quit()
+
+
+def test_an_open_dialog_follows_a_switch(app: ChatApp) -> None:
+    app.set_theme("light")
+    app.show_login("a reason")
+    app.root.update()
+    dialog = app.dialog
+    assert dialog is not None
+    app.set_theme("dark")
+    app.root.update()
+    background = str(ttk.Style(app.root).lookup("TFrame", "background"))
+    assert str(dialog.cget("background")) == background == "#1c1c1c"
+    assert str(app.root.cget("background")) == background
+    error = [w for w in dialog.winfo_children()[0].winfo_children() if isinstance(w, ttk.Label)]
+    assert any(str(w.cget("foreground")) == DARK.form_error for w in error)

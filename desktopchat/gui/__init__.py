@@ -59,12 +59,17 @@ def run(
 
     ``pin`` is the room's fingerprint from a ``--join`` link (64 hex digits).
     """
-    # Imported here so ``import desktopchat.gui`` stays cheap for --serve and tests.
-    from desktopchat.gui.app import ChatApp
-    from desktopchat.gui.icon import set_app_icon
     from desktopchat.settings import load_settings
 
     settings = load_settings()
+    if (theme or settings.theme) == "system":
+        from desktopchat.gui.theme import prefetch_system
+
+        prefetch_system()  # the desktop is asked on a thread while the rest loads
+    # Imported here so ``import desktopchat.gui`` stays cheap for --serve and tests.
+    from desktopchat.gui.app import ChatApp
+    from desktopchat.gui.icon import set_app_icon
+
     try:
         root = tk.Tk(className="desktopchat")
     except tk.TclError as exc:  # no display, or one we may not use

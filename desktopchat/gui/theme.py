@@ -4,39 +4,50 @@ Role: :func:`apply` puts one root window (and every window it owns) into the
 "light" or "dark" look, or the one the desktop uses ("system"):
 
 * the ttk widgets get the Sun Valley theme (``sv-ttk``: maintained, a light
-  and a dark variant, looks like a current Windows 11 app and fine on Linux,
-  one call ``sv_ttk.set_theme``); without it we fall back to Tk's "clam";
+  and a dark variant, looks like a current Windows 11 app and fine on Linux);
+  we load its Tcl files ourselves, only the variant in use (``sv_ttk.set_theme``
+  loads both); without it we fall back to Tk's "clam";
 * the widgets that draw their own colours (transcript, user list, message
   box, help text, dialogs' hints) are recoloured from the theme's
   :class:`~.palette.Palette`: each subscribes once (:func:`subscribe`) and is
   called again on every switch, so existing transcript lines change too;
 * "system" asks ``darkdetect`` once per :func:`apply` (on Linux it runs
-  ``gsettings``; no answer means light).
+  ``gsettings``; no answer means light); at start-up :func:`prefetch_system`
+  asks on a thread while Tk starts, so the answer costs no start-up time.
 
 ``sv_ttk`` and ``darkdetect`` are imported inside the functions: loading the
-theme costs ~30 ms (Tcl sources and a sprite sheet), asking the desktop
-~25 ms, both paid once at start-up, inside the 0.3 s start-to-window budget.
+theme costs ~30 ms at start-up (Tcl sources and a sprite sheet), inside the
+0.3 s start-to-window budget; asking the desktop (~25 ms, two ``gsettings``
+runs on some desktops) overlaps with Tk's own start.
 """
 
 from __future__ import annotations
 
 import contextlib
 import logging
+import threading
 import tkinter as tk
 import weakref
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 from tkinter import ttk
 
 from desktopchat.gui.palette import LIGHT, Palette, palette_for
 from desktopchat.gui.wmclass import WINDOW_CLASS
 from desktopchat.settings import THEMES
 
-__all__ = ["THEMES", "apply", "choice", "palette", "resolve", "subscribe"]
+__all__ = ["THEMES", "apply", "choice", "palette", "prefetch_system", "resolve", "subscribe"]
 
 log = logging.getLogger(__name__)
 
 Listener = Callable[[Palette], object]
+
+#: A Tcl variable: sv.tcl's common part is loaded in this interpreter.
+_SV_LOADED = "::desktopchat_sv_ttk"
+
+#: How long the first "system" waits for the prefetched answer (s) before asking again.
+QUERY_WAIT = 2.0
 
 
 @dataclass(eq=False)
@@ -69,11 +80,40 @@ def system_is_dark() -> bool:
         return False
 
 
+class _Query:
+    """The desktop's answer, asked on a thread of its own (a subprocess on Linux)."""
+
+    def __init__(self) -> None:
+        self.done = threading.Event()
+        self.dark = False
+        threading.Thread(target=self._ask, name="desktopchat-theme", daemon=True).start()
+
+    def _ask(self) -> None:
+        try:
+            self.dark = system_is_dark()
+        finally:
+            self.done.set()
+
+
+_query: _Query | None = None
+
+
+def prefetch_system() -> None:
+    """Start asking the desktop now, while Tk starts (the first "system" uses the answer)."""
+    global _query
+    if _query is None:
+        _query = _Query()
+
+
 def resolve(choice: str) -> str:
     """ "light" or "dark" for a View ▸ Theme ``choice`` ("system" asks the desktop)."""
+    global _query
     if choice not in THEMES:
         raise ValueError(f"theme must be one of {', '.join(THEMES)}, not {choice!r}")
     if choice == "system":
+        query, _query = _query, None  # once: a later switch asks again
+        if query is not None and query.done.wait(QUERY_WAIT):
+            return "dark" if query.dark else "light"
         return "dark" if system_is_dark() else "light"
     return choice
 
@@ -138,6 +178,9 @@ def _recolour(root: tk.Tk) -> None:
         root.configure(background=background)
         root.option_add("*Toplevel.background", background)
         root.option_add(f"*{WINDOW_CLASS}.background", background)  # our dialogs' class
+        for child in root.winfo_children():  # open dialogs: the strips around their frames
+            if isinstance(child, tk.Toplevel):
+                child.configure(background=background)
         for widget, listener in list(state.listeners.values()):
             if widget.winfo_exists():
                 listener(state.palette)
@@ -145,11 +188,29 @@ def _recolour(root: tk.Tk) -> None:
 
 def _use_ttk_theme(root: tk.Tk, mode: str) -> None:
     try:
-        import sv_ttk
-
-        sv_ttk.set_theme(mode, root)
-    except (ImportError, tk.TclError) as exc:
+        _load_sun_valley(root, mode)
+        ttk.Style(root).theme_use(f"sun-valley-{mode}")
+    except (ImportError, OSError, tk.TclError) as exc:
         log.warning("the Sun Valley theme is not available (%s): using clam", exc)
         style = ttk.Style(root)
         if "clam" in style.theme_names():
             style.theme_use("clam")
+
+
+def _load_sun_valley(root: tk.Tk, mode: str) -> None:
+    """Load sv-ttk's Tcl theme into ``root``'s interpreter, only the variant in use.
+
+    ``sv_ttk.set_theme`` sources both variants (each a sprite sheet: ~20 ms, a
+    start-up cost for the one not shown); here sv.tcl's common part (fonts, menu
+    and colour handlers) is run without its two ``source`` lines, and each
+    variant is sourced when first used.
+    """
+    import sv_ttk
+
+    folder = Path(sv_ttk.__file__).parent
+    if not root.tk.call("info", "exists", _SV_LOADED):
+        common = (folder / "sv.tcl").read_text(encoding="utf-8").splitlines()
+        root.tk.eval("\n".join(line for line in common if not line.startswith("source ")))
+        root.tk.call("set", _SV_LOADED, 1)
+    if f"sun-valley-{mode}" not in ttk.Style(root).theme_names():
+        root.tk.call("source", str(folder / "theme" / f"{mode}.tcl"))
