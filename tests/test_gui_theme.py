@@ -261,3 +261,12 @@ def test_an_open_dialog_follows_a_switch(app: ChatApp) -> None:
     assert str(app.root.cget("background")) == background
     error = [w for w in dialog.winfo_children()[0].winfo_children() if isinstance(w, ttk.Label)]
     assert any(str(w.cget("foreground")) == DARK.form_error for w in error)
+
+
+def test_the_first_system_answer_can_be_asked_ahead(monkeypatch: pytest.MonkeyPatch) -> None:
+    answers = iter([True, False])
+    monkeypatch.setattr(theme, "system_is_dark", lambda: next(answers))
+    theme.prefetch_system()  # run() does this before loading the window's modules
+    assert theme.resolve("system") == "dark"  # the answer asked ahead
+    assert theme.resolve("system") == "light"  # a later switch asks again
+    assert theme.resolve("light") == "light"

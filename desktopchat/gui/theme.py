@@ -86,7 +86,7 @@ class _Query:
     def __init__(self) -> None:
         self.done = threading.Event()
         self.dark = False
-        threading.Thread(target=self._ask, name="desktopchat-theme", daemon=True).start()
+        threading.Thread(target=self._ask, name="theme-query", daemon=True).start()
 
     def _ask(self) -> None:
         try:
