@@ -19,6 +19,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from guitools import no_input_focus
 from peer import Peer
 from waiting import wait_until
 
@@ -59,17 +60,20 @@ def openbox() -> Iterator[None]:
     """openbox on the test's display for the duration of one test."""
     # A previous openbox may still be letting go of the display: --replace waits
     # for it; its stale check window must not be taken for the new one.
-    subprocess.run(["xprop", "-root", "-remove", "_NET_SUPPORTING_WM_CHECK"], timeout=10)
-    proc = subprocess.Popen(
-        ["openbox", "--replace", "--sm-disable"],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    wait_until(lambda: proc.poll() is not None or wm_running(), what="openbox managing")
-    assert proc.poll() is None, "openbox did not start"
-    yield
-    proc.terminate()
-    proc.wait(10)
+    # The connection held meanwhile keeps the X server from resetting itself
+    # (it does when its last client leaves, e.g. xprop), which openbox would not survive.
+    with no_input_focus():
+        subprocess.run(["xprop", "-root", "-remove", "_NET_SUPPORTING_WM_CHECK"], timeout=10)
+        proc = subprocess.Popen(
+            ["openbox", "--replace", "--sm-disable"],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        wait_until(lambda: proc.poll() is not None or wm_running(), what="openbox managing")
+        assert proc.poll() is None, "openbox did not start"
+        yield
+        proc.terminate()
+        proc.wait(10)
 
 
 @pytest.fixture
