@@ -145,3 +145,8 @@ def test_the_window_shows_the_line_under_the_transcript(app: object) -> None:
     assert bar.winfo_rooty() + bar.winfo_height() <= box.winfo_rooty()  # between the two
     app.handle_event(ev.Message("hi", sender="bob"))
     assert app.typing_bar.text == ""
+
+
+def test_a_hostile_name_is_cut_and_escaped() -> None:
+    assert typing_text(["a\u202eb"]) == "a\\u202eb is typing…"
+    assert typing_text(["x" * 5000]) == "x" * 40 + "… is typing…"

@@ -22,6 +22,7 @@ import time
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Protocol
 
+from desktopchat.escapes import escape_all
 from desktopchat.protocol import events as ev
 from desktopchat.protocol import name_key
 
@@ -34,6 +35,8 @@ __all__ = ["SEND_EVERY", "SHOW_FOR", "TypingLine", "TypingView", "typing_text"]
 SEND_EVERY = 3.0
 #: Seconds a member stays "typing" after their last hint.
 SHOW_FOR = 5.0
+#: Characters of a name the line shows (names are shorter; a hostile room's are not).
+NAME_SHOWN = 40
 
 
 class TypingView(Protocol):
@@ -44,8 +47,14 @@ class TypingView(Protocol):
         ...
 
 
+def _shown(name: str) -> str:
+    cut = name[:NAME_SHOWN] + ("…" if len(name) > NAME_SHOWN else "")
+    return escape_all(cut)  # controls and bidi as visible escapes, as in the transcript
+
+
 def typing_text(names: Sequence[str]) -> str:
     """The line for these typists, in the order they started."""
+    names = [_shown(name) for name in names[:3]]
     match len(names):
         case 0:
             return ""
