@@ -106,7 +106,7 @@ def test_initial_values_title_and_note(root: tk.Tk) -> None:
     assert dialog.password_entry.get() == "pw"
     assert dialog.password_entry.cget("show") == "•"
     texts = [str(w.cget("text")) for w in dialog.body.winfo_children() if isinstance(w, ttk.Label)]
-    assert "Others join with your address; you can see it in the window after starting." in texts
+    assert "After starting, the window shows an invitation to copy and send." in texts
     assert dialog.error_text == ""
     wait_until(lambda: dialog.grab_status() == "local", root=root)
     dialog.cancel()

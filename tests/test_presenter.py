@@ -45,6 +45,10 @@ class RecordingView:
         self.alerts: list[Alert] = []
         self.alerts_cleared = 0
         self.dividers = 0
+        self.security: tuple[bool | None, str | None] = (None, None)  # the lock
+        self.asked: list[object] = []  # TrustQuestion / PinWarning (security.py)
+        self.invitations: list[object] = []
+        self.host_warnings: list[str] = []
 
     def show(self, line: Line) -> None:
         self.lines.append(line)
@@ -90,6 +94,23 @@ class RecordingView:
 
     def set_typing(self, text: str, expires_in: float | None) -> None:
         self.typing = (text, expires_in)
+
+    # --- the room's identity (security.py) and hosting (hosting.py) ------------
+
+    def set_security(self, encrypted: bool | None, fingerprint: str | None) -> None:
+        self.security = (encrypted, fingerprint)
+
+    def ask_trust(self, question: object) -> None:
+        self.asked.append(question)
+
+    def pin_mismatch(self, warning: object) -> None:
+        self.asked.append(warning)
+
+    def show_invitation(self, invitation: object) -> None:
+        self.invitations.append(invitation)
+
+    def host_warning(self, text: str) -> None:
+        self.host_warnings.append(text)
 
     # --- private tabs (conversations.py) and attention (attention_rules.py) -----
 

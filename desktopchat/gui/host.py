@@ -11,6 +11,12 @@ port."). On success the dialog closes with ``result`` set; on failure it shows
 the sentence, keeps every field, selects the port (the usual culprit) and
 stays open, so the user can fix it and try again.
 
+Beyond name, port and password the dialog asks for the room's name (shown in
+invitations, on the network and in titles; "<name>'s room" until typed over,
+following the name field), "Encrypted connections only" (off: the tutorial's
+console clients may join, marked unencrypted) and "Announce on this network"
+(on: the join dialogs of others list the room).
+
 Decisions: port 0 is allowed here and means "any free port" (the window then
 shows the port actually chosen). If ``start`` raises instead of returning an
 error, the dialog logs the traceback and shows the exception as the error, so
@@ -23,41 +29,76 @@ import logging
 import tkinter as tk
 from collections.abc import Callable
 from dataclasses import dataclass
+from tkinter import ttk
 
 from desktopchat.address import DEFAULT_PORT
 from desktopchat.gui.form import FormDialog
 from desktopchat.gui.login import LoginError, parse_port, validate_name_field, validate_password
+from desktopchat.net.invite import InvitationError, check_room_name
 
-__all__ = ["HostDialog", "HostValues", "StartRoom", "ask_host", "validate_host"]
+__all__ = [
+    "HostDialog",
+    "HostValues",
+    "StartRoom",
+    "ask_host",
+    "default_room_name",
+    "validate_host",
+]
 
 log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
 class HostValues:
-    """What the host dialog returns: the host's own name, the port, the room password."""
+    """What the host dialog returns: the host's own name, the port, the room password, options."""
 
     name: str
     port: int  # 0 = any free port
     password: str  # "" = no password
+    room_name: str = ""  # "" = "<name>'s room"
+    encrypted_only: bool = False
+    announce: bool = True
 
 
 #: Starts the room; returns None on success or an error sentence for the user.
 StartRoom = Callable[[HostValues], "str | None"]
 
 
-def validate_host(name: str, port: str, password: str) -> HostValues:
+def default_room_name(name: str) -> str:
+    """The room's name until the host types another: "<name>'s room"."""
+    return f"{name.strip()}'s room" if name.strip() else ""
+
+
+def validate_host(
+    name: str,
+    port: str,
+    password: str,
+    room_name: str = "",
+    *,
+    encrypted_only: bool = False,
+    announce: bool = True,
+) -> HostValues:
     """Check what was typed in the host dialog; no Tk needed.
 
-    Raises :class:`LoginError` for the first field at fault, in screen order.
+    Raises :class:`LoginError` for the first field at fault, in screen order
+    (the room's name comes first on screen). The room name is "" for the
+    default, "<name>'s room" (:func:`default_room_name`).
     """
+    try:
+        room = check_room_name(room_name) if room_name.strip() else ""
+    except InvitationError as exc:
+        raise LoginError("room", str(exc)) from None
     canonical = validate_name_field(name)
     if not port.strip():
         raise LoginError(
             "port", f"Type a port number: {DEFAULT_PORT} is the usual one, 0 picks any free port."
         )
     number = parse_port(port, allow_zero=True, field="port")
-    return HostValues(canonical, number, validate_password(password))
+    if room == default_room_name(canonical):
+        room = ""  # the default: it follows the host's name
+    return HostValues(
+        canonical, number, validate_password(password), room, encrypted_only, announce
+    )
 
 
 class HostDialog(FormDialog[HostValues]):
@@ -68,7 +109,12 @@ class HostDialog(FormDialog[HostValues]):
     def __init__(self, master: tk.Misc, initial: HostValues, start: StartRoom) -> None:
         super().__init__(master, self.TITLE)
         self._start = start
+        room = initial.room_name or default_room_name(initial.name)
+        self.room_entry = self.add_field("room", "Room name:", room)
         self.name_entry = self.add_field("name", "Your name:", initial.name)
+        # The room's name follows the host's name until the host types one.
+        self._room_default = room if not initial.room_name else None
+        self.name_entry.bind("<KeyRelease>", self._follow_name, add=True)
         self.port_entry = self.add_field(
             "port",
             "Port:",
@@ -83,12 +129,47 @@ class HostDialog(FormDialog[HostValues]):
             show="•",
             hint="optional: people joining must type it",
         )
-        self.add_note("Others join with your address; you can see it in the window after starting.")
+        self.encrypted_only = tk.BooleanVar(self, initial.encrypted_only)
+        self.announce = tk.BooleanVar(self, initial.announce)
+        self.encrypted_check = self._check(
+            self.encrypted_only,
+            "Encrypted connections only",
+            "off: older console clients may join too, marked “unencrypted” for everyone",
+        )
+        self.announce_check = self._check(
+            self.announce,
+            "Announce on this network",
+            "people on this network see the room in their Join dialog",
+        )
+        self.add_note("After starting, the window shows an invitation to copy and send.")
         self.finish("Start hosting", None)
+
+    def _check(self, variable: tk.BooleanVar, text: str, hint: str) -> ttk.Checkbutton:
+        check = ttk.Checkbutton(self.body, text=text, variable=variable)
+        check.grid(row=self._row, column=1, sticky="w", pady=(8, 0))
+        self._row += 1
+        self.add_note(hint, column=1, pady=(0, 0))
+        return check
+
+    def _follow_name(self, _event: object = None) -> None:
+        room = self.value("room")
+        if self._room_default is not None and room == self._room_default:
+            self._room_default = default_room_name(self.value("name"))
+            self.room_entry.delete(0, "end")
+            self.room_entry.insert(0, self._room_default)
+        else:
+            self._room_default = None  # typed over: keep it
 
     def submit(self) -> bool:
         try:
-            values = validate_host(self.value("name"), self.value("port"), self.value("password"))
+            values = validate_host(
+                self.value("name"),
+                self.value("port"),
+                self.value("password"),
+                self.value("room"),
+                encrypted_only=self.encrypted_only.get(),
+                announce=self.announce.get(),
+            )
         except LoginError as exc:
             self.show_error(str(exc))
             self.focus_field(exc.field)
