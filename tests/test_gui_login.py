@@ -19,6 +19,7 @@ from desktopchat.gui.login import (
     parse_port,
     validate_login,
 )
+from desktopchat.net.invite import parse_join_target
 from desktopchat.protocol import InvalidName, validate_name
 
 # --- pure validation ---------------------------------------------------------------
@@ -66,11 +67,16 @@ def test_addresses(address: str, expected: tuple[str, int]) -> None:
 def test_bad_addresses_are_address_field_errors(address: str) -> None:
     with pytest.raises(AddressError) as rule:
         address_rules.parse_address(address)
-    for call in (lambda: validate_login("ann", address, ""), lambda: parse_address(address)):
+    with pytest.raises(AddressError) as link_rule:  # the join dialog also takes links
+        parse_join_target(address)
+    for call, expected in (
+        (lambda: validate_login("ann", address, ""), link_rule),
+        (lambda: parse_address(address), rule),
+    ):
         with pytest.raises(LoginError) as info:
             call()
         assert info.value.field == "address"
-        assert str(info.value) == str(rule.value)
+        assert str(info.value) == str(expected.value)
 
 
 def test_port_errors_name_the_callers_field() -> None:

@@ -78,7 +78,10 @@ def run(
         raise NoWindow(no_window_message(str(exc), os.environ.get("DISPLAY"))) from None
     _install_error_hook(root)
     set_app_icon(root)
-    app = ChatApp(root, settings, theme=theme)  # --theme: this run only
+    from desktopchat.gui.hosting import LanServices
+
+    # The real network: announcing, the reachability check, "Rooms on this network".
+    app = ChatApp(root, settings, theme=theme, lan=LanServices.real())  # --theme: this run only
     root.after_idle(start_flow, app, join, name, host_port, password, pin)
     previous = _quit_on_signals(app)
     try:
@@ -107,8 +110,8 @@ def start_flow(
 ) -> None:
     """Begin the flow the command line asked for (see the module docstring).
 
-    ``pin`` (a ``--join`` link's fingerprint) is not used yet: the join it
-    belongs to takes no pin so far.
+    ``pin`` (a ``--join`` link's fingerprint) pins that join; with no saved
+    settings yet (the first start) the join dialog offers "Host a room…" too.
     """
     from desktopchat.gui.defaults import default_name
     from desktopchat.gui.host import HostValues
@@ -135,7 +138,11 @@ def start_flow(
     if join is not None:
         host, port = join
         initial = LoginValues(
-            name=name or default_name(saved.name), host=host, port=port, password=password or ""
+            name=name or default_name(saved.name),
+            host=host,
+            port=port,
+            password=password or "",
+            pin=pin,
         )
         if name is not None:
             try:
@@ -143,7 +150,7 @@ def start_flow(
             except InvalidName as exc:
                 app.show_login(str(exc), initial)
                 return
-            app.join(host, port, checked, password)
+            app.join(host, port, checked, password, pin)
             return
         app.show_login(None, initial)
         return
@@ -153,7 +160,9 @@ def start_flow(
         port=saved.port,
         password=password or "",
     )
-    app.show_login(None, initial)
+    from desktopchat.settings import settings_path
+
+    app.show_login(None, initial, offer_host=not settings_path().exists())
 
 
 _Handler = Callable[[int, FrameType | None], Any] | int | None

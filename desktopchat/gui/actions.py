@@ -52,7 +52,15 @@ class MenuActions:
         refocus: FocusKeeper
         _last_login: LoginValues | None
 
-        def join(self, host: str, port: int, name: str, password: str | None = None) -> None: ...
+        def join(
+            self,
+            host: str,
+            port: int,
+            name: str,
+            password: str | None = None,
+            pin: str | None = None,
+            room_name: str | None = None,
+        ) -> None: ...
         def leave(self) -> None: ...
         def start_hosting(self, values: HostValues) -> str | None: ...
         def request_quit(self) -> None: ...
@@ -153,12 +161,20 @@ class MenuActions:
         self,
         error: str | None = None,
         initial: LoginValues | None = None,
+        *,
+        offer_host: bool = False,
     ) -> None:
-        """Open the login dialog; on Connect, join that room."""
+        """Open the login dialog; on Connect, join that room (offer_host: first start)."""
         if self.closed:
             return
         self._close_dialog()
-        dialog = LoginDialog(self.root, initial or self.login_initial(), error)
+        dialog = LoginDialog(
+            self.root,
+            initial or self.login_initial(),
+            error,
+            browser_factory=self.presenter.lan.browser,  # None: no "Rooms on this network"
+            on_host=(lambda: self.root.after_idle(self.host_room)) if offer_host else None,
+        )
 
         def done(result: LoginValues | None) -> None:
             if result is None:
@@ -170,7 +186,14 @@ class MenuActions:
             # One room at a time: joining elsewhere ends hosting (once the new room let
             # us in: presenter.join keeps the current room until then).
             if self.confirm_end_hosting("Joining another room"):
-                self.join(result.host, result.port, result.name, result.password)
+                self.join(
+                    result.host,
+                    result.port,
+                    result.name,
+                    result.password,
+                    result.pin,
+                    result.room_name,
+                )
 
         self._watch_dialog(dialog, done)
 

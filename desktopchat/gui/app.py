@@ -277,12 +277,20 @@ class ChatApp(TabsMixin, MenuActions, AttentionMixin, SecurityView):
 
     # --- the room (menus and dialogs) ----------------------------------------------
 
-    def join(self, host: str, port: int, name: str, password: str | None = None) -> None:
-        """Join host:port (leaving the room we are in, keeping a hosted server)."""
+    def join(
+        self,
+        host: str,
+        port: int,
+        name: str,
+        password: str | None = None,
+        pin: str | None = None,
+        room_name: str | None = None,
+    ) -> None:
+        """Join host:port, pinned to ``pin`` if given (see Presenter.join)."""
         if self.presenter.server is None:  # a room elsewhere: show it again on failure
-            self._last_login = LoginValues(name, host, port, password or "")
+            self._last_login = LoginValues(name, host, port, password or "", pin, room_name)
             self.settings = replace(self.settings, name=name, host=host, port=port)
-        self.presenter.join(host, port, name, password)
+        self.presenter.join(host, port, name, password, pin, room_name)
         self.transcript.flush()
         self.pump.poke()
         self.switch_pump.poke()

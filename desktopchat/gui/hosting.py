@@ -88,11 +88,27 @@ class LanServices:
 
     @classmethod
     def real(cls) -> LanServices:
-        """Announce with zeroconf and check with :mod:`desktopchat.net.reachability`."""
-        from desktopchat.net.discovery import Announcer, Browser
-        from desktopchat.net.reachability import start_check
+        """Announce and browse with zeroconf, check with :mod:`desktopchat.net.reachability`.
 
-        return cls(announcer=Announcer, check=start_check, browser=Browser)
+        The modules are imported when first used, not at start-up.
+        """
+
+        def announcer(*args: Any, **kwargs: Any) -> AnnouncerLike:
+            from desktopchat.net.discovery import Announcer
+
+            return Announcer(*args, **kwargs)
+
+        def check(*args: Any) -> object:
+            from desktopchat.net.reachability import start_check
+
+            return start_check(*args)
+
+        def browser() -> Any:
+            from desktopchat.net.discovery import Browser
+
+            return Browser()
+
+        return cls(announcer=announcer, check=check, browser=browser)
 
 
 def room_name_for(options: HostOptions, person: str) -> str:

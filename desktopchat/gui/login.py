@@ -5,27 +5,46 @@
 and carrying a sentence for the user. The dialog runs it on OK, so a bad value
 never reaches the network.
 
-The address rules (``host:port``, IPv6 in brackets, port 1234 by default, a
-pasted ``--join`` command line) live in :mod:`desktopchat.address`; this module
-maps its :class:`~desktopchat.address.AddressError` to the "address" (or
-"port") field. The dialog habits (modal, Return/Escape, one red error line,
-shown over a withdrawn root) live in :class:`desktopchat.gui.form.FormDialog`.
+The address field takes ``host:port`` or an invitation: a
+``desktopchat://`` link, alone or inside a pasted invitation text
+(:func:`desktopchat.net.invite.parse_join_target`; the address rules --
+IPv6 in brackets, port 1234 by default, a pasted ``--join`` command line --
+live in :mod:`desktopchat.address`). A link's fingerprint becomes the join's
+pin, its room name the room's name; a bad link is an error on the address
+field saying what is wrong. This module maps every
+:class:`~desktopchat.address.AddressError` to the "address" (or "port") field.
+
+Given a ``browser_factory``, the dialog shows "Rooms on this network"
+(:class:`~desktopchat.gui.roomfinder.RoomFinder`) beside the fields: a
+double-click puts the room's link (with its announced fingerprint, so the pin
+is the one shown) in the address field and connects. Given ``on_host`` (the
+first start), a "Host a room…" button sits beside Connect. The dialog habits
+(modal, Return/Escape, one red error line, shown over a withdrawn root) live in
+:class:`desktopchat.gui.form.FormDialog`.
 
 Decisions where the issue is silent:
 
 * The password is kept exactly as typed (spaces included); "" means none.
+* A link that says the room needs a password (``pw=1``) makes an empty
+  password field an error before connecting.
 """
 
 from __future__ import annotations
 
 import tkinter as tk
+from collections.abc import Callable
 from dataclasses import dataclass
+from tkinter import ttk
+from typing import TYPE_CHECKING, Any
 
 from desktopchat.address import DEFAULT_PORT, AddressError, format_address
 from desktopchat.address import parse_address as _parse_address
 from desktopchat.address import parse_port as _parse_port
 from desktopchat.gui.form import FormDialog
 from desktopchat.protocol import DEFAULT_MAX_PAYLOAD, InvalidName, validate_name
+
+if TYPE_CHECKING:
+    from desktopchat.net.invite import JoinTarget
 
 __all__ = [
     "DEFAULT_PORT",
@@ -50,6 +69,17 @@ class LoginValues:
     host: str
     port: int
     password: str  # "" = the room has none
+    #: The room's fingerprint from a link or the network's room list (the join's pin).
+    pin: str | None = None
+    room_name: str | None = None
+
+    def address_text(self) -> str:
+        """What the address field shows: the link when there is a pin, else host:port."""
+        if self.pin is None:
+            return format_address(self.host, self.port)
+        from desktopchat.net.invite import Invitation
+
+        return Invitation(self.room_name or "", [(self.host, self.port)], self.pin).link()
 
 
 class LoginError(ValueError):
@@ -103,14 +133,31 @@ def validate_name_field(name: str) -> str:
         raise LoginError("name", str(exc)) from None
 
 
+def parse_target(text: str) -> JoinTarget:
+    """An address or invitation link as typed (see the module docstring); field "address"."""
+    from desktopchat.net.invite import parse_join_target
+
+    try:
+        return parse_join_target(text)
+    except AddressError as exc:
+        raise LoginError("address", str(exc)) from None
+
+
 def validate_login(name: str, address: str, password: str) -> LoginValues:
     """Check what was typed in the login dialog; no Tk needed.
 
     Raises :class:`LoginError` for the first field at fault, in screen order.
     """
     canonical = validate_name_field(name)
-    host, port = parse_address(address)
-    return LoginValues(canonical, host, port, validate_password(password))
+    target = parse_target(address)
+    password = validate_password(password)
+    if target.password_needed and not password:
+        raise LoginError(
+            "password", "This room needs a password (its invitation says so): ask the host."
+        )
+    return LoginValues(
+        canonical, target.host, target.port, password, target.fingerprint, target.room_name
+    )
 
 
 # --- the login dialog ----------------------------------------------------------------
@@ -131,14 +178,20 @@ class LoginDialog(FormDialog[LoginValues]):
         master: tk.Misc,
         initial: LoginValues | None = None,
         error: str | None = None,
+        *,
+        browser_factory: Callable[[], Any] | None = None,
+        on_host: Callable[[], object] | None = None,
     ) -> None:
         super().__init__(master, self.TITLE)
         name = initial.name if initial else ""
-        address = format_address(initial.host, initial.port) if initial else ""
+        address = initial.address_text() if initial else ""
         password = initial.password if initial else ""
         self.name_entry = self.add_field("name", "Name:", name)
         self.address_entry = self.add_field(
-            "address", "Room address:", address, hint="host:port, e.g. 192.168.1.23:1234"
+            "address",
+            "Room address:",
+            address,
+            hint="host:port (e.g. 192.168.1.23:1234) or paste the host's invitation link",
         )
         self.password_entry = self.add_field(
             "password",
@@ -147,7 +200,32 @@ class LoginDialog(FormDialog[LoginValues]):
             show="•",
             hint="optional: leave empty if the room has none",
         )
+        self.finder: Any = None
+        if browser_factory is not None:
+            from desktopchat.gui.roomfinder import RoomFinder
+
+            self.finder = RoomFinder(self, self.join_found, browser_factory=browser_factory)
+            self.finder.grid(row=0, column=1, rowspan=2, sticky="nsew", padx=(0, 16), pady=14)
+        self.host_button: ttk.Button | None = None
+        if on_host is not None:
+            self.host_button = ttk.Button(self, text="Host a room…", command=on_host)
+            self.host_button.grid(row=1, column=0, sticky="w", padx=16, pady=(4, 14))
         self.finish("Connect", error)
+
+    def join_found(self, target: JoinTarget) -> None:
+        """A room picked in "Rooms on this network": its link in the field, then Connect."""
+        from desktopchat.net.invite import Invitation
+
+        addresses = [(target.host, target.port), *target.alternatives]
+        link = Invitation(
+            target.room_name or "",
+            addresses,
+            target.fingerprint,
+            bool(target.password_needed),
+        ).link()
+        self.address_entry.delete(0, "end")
+        self.address_entry.insert(0, link)
+        self.ok()
 
     def submit(self) -> bool:
         try:
