@@ -203,6 +203,13 @@ class RoomSecurity:
         self.encrypted = encrypted
         self.fingerprint = fingerprint if encrypted else None
 
+    def remember(self, host: str, port: int) -> None:
+        """A room joined with a pin from a link or the network's list, at an address
+        never visited: remember it, so a later visit by address needs no question.
+        An address already trusted keeps its fingerprint (re-trusting is explicit)."""
+        if self.fingerprint and self.fingerprint == self.pin and self.known.get(host, port) is None:
+            self.known.trust(host, port, self.fingerprint)
+
     def disconnected(self) -> None:
         """Not connected any more (left, failed, refused)."""
         self.encrypted = self.fingerprint = None
@@ -237,6 +244,7 @@ class IdentitySteps:
         client: ChatClient | None
         online: bool
         room_name: str | None
+        address: tuple[str, int] | None
 
         def join(
             self,
@@ -266,6 +274,8 @@ class IdentitySteps:
             self.security.disconnected()
         else:
             self.security.connected(encrypted, fingerprint)
+            if self.address is not None:
+                self.security.remember(*self.address)
         self.view.set_security(self.security.encrypted, self.security.fingerprint)
         self._update_title()
 
