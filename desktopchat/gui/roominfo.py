@@ -145,11 +145,13 @@ class _SmallWindow(tk.Toplevel):
 def _invitation_text(master: tk.Misc, text: str) -> tk.Text:
     """The invitation, read-only but selectable, sized to its lines."""
     lines = text.splitlines() or [""]
+    width = min(max(len(line) for line in lines) + 1, 90)
+    rows = sum(max(1, -(-len(line) // width)) for line in lines)  # a long link wraps
     style = ttk.Style(master)
     box = tk.Text(
         master,
-        height=len(lines),
-        width=min(max(len(line) for line in lines) + 1, 90),
+        height=rows,
+        width=width,
         wrap="char",
         relief="solid",
         borderwidth=1,

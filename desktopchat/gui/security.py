@@ -171,7 +171,8 @@ def security_status(encrypted: bool | None, fingerprint: str | None) -> str:
 class RoomSecurity:
     """The presenter's state about the current room's identity (see the module docstring).
 
-    ``known`` is created on first use (tests set ``DESKTOPCHAT_HOME`` first).
+    ``known`` is read from its file at each use unless one is given: another
+    window of this user may have trusted or forgotten a room meanwhile.
     """
 
     def __init__(self, known: KnownRooms | None = None) -> None:
@@ -185,11 +186,12 @@ class RoomSecurity:
 
     @property
     def known(self) -> KnownRooms:
-        if self._known is None:
-            from desktopchat.net.pins import KnownRooms
+        """The trusted rooms as the file says now (another window may have changed it)."""
+        if self._known is not None:
+            return self._known
+        from desktopchat.net.pins import KnownRooms
 
-            self._known = KnownRooms()
-        return self._known
+        return KnownRooms()
 
     def client_options(self, host: str, port: int, pin: str | None) -> dict[str, Any]:
         """The ChatClient options of a join: its pin, or ``ask_first_use`` without one."""

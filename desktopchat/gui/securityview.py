@@ -72,7 +72,10 @@ class SecurityView:
 
     def host_warning(self, text: str) -> None:
         """A reachability problem: keep it in the status bar while hosting."""
-        self.window.hosting_label.configure(text=f"⚠ {text}", foreground="#b00020")
+        from desktopchat.gui import theme
+
+        colour = theme.palette(self.root).form_error
+        self.window.hosting_label.configure(text=f"⚠ {text}", foreground=colour)
 
     # --- menu commands ---------------------------------------------------------
 
