@@ -5,17 +5,17 @@
 ``cryptography`` package is imported only now, and only the first time, when
 the certificate is made), starts an encrypted :class:`RoomServer` on
 ``0.0.0.0:PORT``, and joins it pinned by its own fingerprint. A
-:class:`HostedRoom` holds what comes with it:
+:class:`HostedRoom` holds what comes with it, through the same
+:class:`desktopchat.net.hosting.Publicity` as ``--serve``:
 
 * the :class:`~desktopchat.net.invite.Invitation` the window shows with a
   Copy button (addresses, short fingerprint, password needed, the link);
-* the discovery :class:`~desktopchat.net.discovery.Announcer` (when the host
-  ticked "Announce on this network"), whose member count
-  :meth:`HostingSteps.hosting_tick` brings up to date; the window calls it
-  every :data:`TICK_MS` with ``after()``;
+* the DNS-SD announcement (when the host ticked "Announce on this network"),
+  its member count kept current by Publicity's own thread;
 * the reachability check, run on its own thread; its problems come back
-  through a queue that the same tick drains, and each is shown once as an
-  error line in the transcript and in the status bar's hosting warning.
+  through a queue that :meth:`HostingSteps.hosting_tick` drains (the window
+  calls it every :data:`TICK_MS` with ``after()``), and each is shown once as
+  an error line in the transcript and as the status bar's hosting warning.
 
 Announcing and checking reach the real network, so they are off unless the
 presenter was given :class:`LanServices` (the window's ``gui.run`` does;
@@ -43,7 +43,7 @@ __all__ = ["TICK_MS", "HostOptions", "HostedRoom", "HostingSteps", "HostingView"
 
 log = logging.getLogger(__name__)
 
-#: How often the window updates the announced member count and reads the check's result (ms).
+#: How often the window looks for the reachability check's result (ms).
 TICK_MS = 3000
 
 
@@ -71,9 +71,15 @@ class AnnouncerLike(Protocol):
     def close(self, timeout: float = 0.0) -> bool: ...
 
 
-#: ``check(bound, addresses, on_done)``: run the reachability check off the Tk thread.
+#: Makes an announcer: (room_name, port, fingerprint, password_needed, encrypted_only,
+#: addresses, members=N), as :class:`desktopchat.net.discovery.Announcer`.
+AnnouncerFactory = Callable[..., AnnouncerLike]
+
+
+#: ``check(bound, addresses, on_done, timeout)``: the reachability check, off the Tk thread.
 Checker = Callable[
-    [tuple[str, int], Sequence[tuple[str, int]] | None, Callable[[list[Any]], None]], object
+    [tuple[str, int], Sequence[tuple[str, int]] | None, Callable[[list[Any]], None], float],
+    object,
 ]
 
 
@@ -81,7 +87,7 @@ Checker = Callable[
 class LanServices:
     """The parts of hosting that reach the real network (None: that part is off)."""
 
-    announcer: Callable[..., AnnouncerLike] | None = None
+    announcer: AnnouncerFactory | None = None
     check: Checker | None = None
     #: Makes the join dialog's "Rooms on this network" browser (a Browser).
     browser: Callable[[], Any] | None = None
@@ -117,7 +123,13 @@ def room_name_for(options: HostOptions, person: str) -> str:
 
 
 class HostedRoom:
-    """A room hosted from this window, beside its server (see the module docstring)."""
+    """A room hosted from this window, beside its server (see the module docstring).
+
+    The invitation, the announcement (its member count kept current on a
+    thread of its own) and the reachability check are
+    :class:`desktopchat.net.hosting.Publicity`'s, as for ``--serve``; this
+    class hands the check's problems to the Tk thread (:meth:`tick`).
+    """
 
     def __init__(
         self,
@@ -127,32 +139,25 @@ class HostedRoom:
         options: HostOptions,
         lan: LanServices,
     ) -> None:
-        from desktopchat.net.invite import Invitation
-        from desktopchat.net.lan import join_endpoints
+        from desktopchat.net.hosting import Publicity
+        from desktopchat.net.reachability import start_check
 
         self.server = server
         self.room_name = room_name
-        self.endpoints = join_endpoints(server.address)
-        self.invitation: Invitation = Invitation(
-            room_name,
-            self.endpoints,
-            fingerprint=server.fingerprint,
-            password_needed=password_needed,
-            encrypted_only=options.encrypted_only,
-        )
         self.problems: list[str] = []  # every reachability problem reported so far
         self._results: queue.SimpleQueue[list[Any]] = queue.SimpleQueue()
-        self._members = -1
-        self.lan = lan
-        self.announcer: AnnouncerLike | None = None
-        if options.announce and lan.announcer is not None and server.fingerprint:
-            self.announcer = lan.announcer(
-                room_name,
-                int(server.address[1]),
-                server.fingerprint,
-                password_needed,
-                options.encrypted_only,
-            )
+        self.publicity = Publicity(
+            server,
+            room_name,
+            password_needed=password_needed,
+            encrypted_only=options.encrypted_only,
+            announce=options.announce and lan.announcer is not None,
+            on_problems=self._results.put if lan.check is not None else None,
+            announcer_factory=lan.announcer,
+            check=lan.check or start_check,
+        )
+        self.endpoints = self.publicity.endpoints
+        self.invitation: Invitation = self.publicity.invitation
 
     @property
     def addresses(self) -> list[str]:
@@ -161,18 +166,10 @@ class HostedRoom:
 
     def start(self) -> None:
         """Start announcing and the reachability check (both return at once)."""
-        if self.announcer is not None:
-            self.announcer.start()
-        if self.lan.check is not None:
-            bound = (str(self.server.address[0]), int(self.server.address[1]))
-            self.lan.check(bound, self.endpoints, self._results.put)
+        self.publicity.start()
 
     def tick(self) -> list[str]:
-        """Announce the member count if it changed; return problems found since the last tick."""
-        members = self.server.member_count
-        if self.announcer is not None and members != self._members:
-            self._members = members
-            self.announcer.update(members)
+        """The reachability problems found since the last tick (Tk thread)."""
         found: list[str] = []
         while True:
             try:
@@ -184,9 +181,7 @@ class HostedRoom:
 
     def close(self) -> None:
         """Stop announcing (goodbyes go out on the announcer's thread)."""
-        announcer, self.announcer = self.announcer, None
-        if announcer is not None:
-            announcer.close(0.0)
+        self.publicity.close(0.0)
 
 
 def open_server(
@@ -275,7 +270,7 @@ class HostingSteps:
         return None
 
     def hosting_tick(self) -> None:
-        """The window's timer: announce the member count, show reachability problems."""
+        """The window's timer: show the reachability problems found since the last tick."""
         hosted = self.hosted
         if hosted is None:
             return

@@ -15,7 +15,7 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from desktopchat.net.invite import Invitation
 from desktopchat.net.lan import is_loopback, join_endpoints
@@ -60,7 +60,12 @@ class Publicity:
         on_problems: Callable[[list[Problem]], None] | None = None,
         check_timeout: float = DEFAULT_TIMEOUT,
         member_poll: float = MEMBER_POLL,
+        announcer_factory: Callable[..., Any] | None = None,
+        check: Callable[..., object] = start_check,
     ) -> None:
+        """``announcer_factory`` (default: the zeroconf Announcer) and ``check``
+        (default: reachability.start_check) are for tests, which must not send
+        multicast or probe the machine's real addresses."""
         self._server = server
         host, port = server.address[0], int(server.address[1])
         self.endpoints = join_endpoints((host, port))
@@ -75,6 +80,8 @@ class Publicity:
         self._on_problems = on_problems
         self._check_timeout = check_timeout
         self._member_poll = member_poll
+        self._announcer_factory = announcer_factory
+        self._check = check
         self._stop = threading.Event()
         self._announcer: Announcer | None = None
         self._watcher: threading.Thread | None = None
@@ -84,19 +91,24 @@ class Publicity:
     def start(self) -> None:
         """Start the reachability check and the announcement; returns at once."""
         if self._on_problems is not None:
-            start_check(
+            self._check(
                 self._server.address, self.endpoints, self._on_problems, self._check_timeout
             )
         self.not_announced = self._why_not_announce()
         if self.not_announced is not None:
             log.info("room not announced on the network: %s", self.not_announced)
             return
-        from desktopchat.net.discovery import Announcer
-
         fingerprint = self._server.fingerprint
         assert fingerprint is not None  # _why_not_announce checked it
         inv = self.invitation
-        self._announcer = Announcer(
+        factory: Callable[..., Any]
+        if self._announcer_factory is not None:
+            factory = self._announcer_factory
+        else:
+            from desktopchat.net.discovery import Announcer
+
+            factory = Announcer
+        self._announcer = factory(
             inv.room_name,
             self.endpoints[0][1],
             fingerprint,
