@@ -470,6 +470,7 @@ def _window(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
             password=password,
             pin=None if target is None else target.fingerprint,
             theme=args.theme,
+            room_name=None if target is None else target.room_name,
         )
     except NoWindow as exc:
         return _no_window(str(exc))

@@ -250,3 +250,15 @@ def test_encrypted_only_refuses_a_plaintext_console_client(app: ChatApp) -> None
     with Peer(("127.0.0.1", int(app.server.address[1])), "bob") as bob:
         assert "encrypted" in bob.closed_with_error()
     assert app.presenter.encrypted is True
+
+
+def test_join_link_on_the_command_line_joins_pinned_and_named(
+    app: ChatApp, tls_room: RoomServer
+) -> None:
+    from desktopchat.gui import start_flow
+
+    start_flow(app, tls_room.address, "ann", None, None, fp_of(tls_room), "Lab")
+    wait_until(lambda: app.online, what="joined by --join LINK", root=app.root)
+    assert app.identity_dialog is None
+    assert app.presenter.room_name == "Lab" and app.presenter.encrypted is True
+    assert app.title_text().startswith(f"{LOCK} Lab")

@@ -54,10 +54,12 @@ def run(
     password: str | None = None,
     pin: str | None = None,
     theme: str | None = None,
+    room_name: str | None = None,
 ) -> int:
     """Open the chat window for the given start-up flow; return the exit code.
 
-    ``pin`` is the room's fingerprint from a ``--join`` link (64 hex digits).
+    ``pin`` is the room's fingerprint from a ``--join`` link (64 hex digits),
+    ``room_name`` the room's name from it.
     """
     from desktopchat.settings import load_settings
 
@@ -82,7 +84,7 @@ def run(
 
     # The real network: announcing, the reachability check, "Rooms on this network".
     app = ChatApp(root, settings, theme=theme, lan=LanServices.real())  # --theme: this run only
-    root.after_idle(start_flow, app, join, name, host_port, password, pin)
+    root.after_idle(start_flow, app, join, name, host_port, password, pin, room_name)
     previous = _quit_on_signals(app)
     try:
         root.mainloop()
@@ -107,6 +109,7 @@ def start_flow(
     host_port: int | None,
     password: str | None,
     pin: str | None = None,
+    room_name: str | None = None,
 ) -> None:
     """Begin the flow the command line asked for (see the module docstring).
 
@@ -143,6 +146,7 @@ def start_flow(
             port=port,
             password=password or "",
             pin=pin,
+            room_name=room_name,
         )
         if name is not None:
             try:
@@ -150,7 +154,7 @@ def start_flow(
             except InvalidName as exc:
                 app.show_login(str(exc), initial)
                 return
-            app.join(host, port, checked, password, pin)
+            app.join(host, port, checked, password, pin, room_name)
             return
         app.show_login(None, initial)
         return
