@@ -398,7 +398,7 @@ class Browser:
             zc = _start_zeroconf()
         except Exception as exc:  # OSError (no interface), zeroconf's errors
             self.error = f"cannot look for rooms on the network: {exc}"
-            log.warning("%s", self.error)
+            log.info("%s", self.error)  # the caller shows it (the list, --discover)
             self._ready.set()
             return
         browser: Any = None
