@@ -245,7 +245,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     # the log file is its only output; a crash shows a dialog naming that file.
     console_less = sys.stderr is None
     headless = args.serve or args.discover
-    applog.setup_logging(args.verbose, console=headless)
+    applog.setup_logging(args.verbose, console=args.serve)  # --discover: warnings only
     applog.install_excepthook(_show_crash_dialog if console_less or not headless else None)
     if args.serve:
         return _serve(args)
