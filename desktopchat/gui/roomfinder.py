@@ -34,12 +34,14 @@ __all__ = ["BrowserLike", "RoomFinder"]
 SEARCHING = "Looking for rooms on this network…"
 FOUND = "Double-click a room to join it. Compare its fingerprint with the one the host sees."
 
+#: (column, heading, the widest text it usually holds): widths follow the
+#: theme's font, so an address or a short fingerprint is never cut.
 _COLUMNS = (
-    ("room", "Room", 180),
-    ("host", "Host", 120),
-    ("people", "People", 60),
-    ("password", "Password", 85),
-    ("fingerprint", "Fingerprint", 175),
+    ("room", "Room", "Design team room"),
+    ("host", "Host", "192.168.100.200:65535"),
+    ("people", "People", "People"),
+    ("password", "Password", "Password"),
+    ("fingerprint", "Fingerprint", "dddd dddd dddd dddd"),
 )
 
 
@@ -80,7 +82,9 @@ class RoomFinder(ttk.Labelframe):
             height=5,
             selectmode="browse",
         )
-        for column, title, width in _COLUMNS:
+        font = ttk.Style(self).lookup("Treeview", "font") or "TkDefaultFont"
+        for column, title, sample in _COLUMNS:
+            width = int(self.tk.call("font", "measure", font, sample)) + 20
             self.tree.heading(column, text=title, anchor="w")
             self.tree.column(column, width=width, minwidth=40, stretch=column == "room")
         scroll = ttk.Scrollbar(self, orient="vertical", command=self.tree.yview)
