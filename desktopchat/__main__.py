@@ -272,6 +272,7 @@ def parse_timeout(value: str) -> float:
 
 def _discover(timeout: float) -> int:
     """``--discover``: print the rooms on this network, one a line; exit 0, or 1 if none."""
+    import io
     import textwrap
 
     from desktopchat.net import discovery
@@ -281,6 +282,8 @@ def _discover(timeout: float) -> int:
     except OSError as exc:
         print(f"desktopchat: {exc}", file=sys.stderr)
         rooms = []
+    if isinstance(sys.stdout, io.TextIOWrapper):  # a name the console cannot encode:
+        sys.stdout.reconfigure(errors="backslashreplace")  # an escape, not a crash
     for room in rooms:
         print(discovery.room_line(room))
     if not rooms:

@@ -45,10 +45,11 @@ HOSTILE: dict[str, tuple[dict[str, Any], int, list[str]]] = {
     "bad flag": ({**VALID, "pw": "yes"}, 4000, ["127.0.0.1"]),
     "no fp": ({k: v for k, v in VALID.items() if k != "fp"}, 4000, ["127.0.0.1"]),
     "multicast only": (VALID, 4000, ["224.0.0.251"]),
+    "escape in name": ({**VALID, "name": "Evil\x1b[2J"}, 4000, ["127.0.0.1"]),
 }
 
-#: A valid record from the same hostile announcer, with a terminal escape in its name.
-CONTROL = ({**VALID, "name": "Control\x1b[2J"}, 4001, ["127.0.0.1"])
+#: A valid record from the same announcer (it is heard: the others are refused).
+CONTROL = ({**VALID, "name": "Control \u2615 room"}, 4001, ["127.0.0.1"])
 
 
 def wait_for(condition: Callable[[], bool], seconds: float = STEP) -> bool:
@@ -126,7 +127,7 @@ def main() -> None:
             hostile_names = {f"{label}.{SERVICE_TYPE}" for label in HOSTILE}
             wait_for(
                 lambda: (
-                    {"Alice's room", "Control\\x1b[2J"} <= names()
+                    {"Alice's room", "Control \u2615 room"} <= names()
                     and hostile_names <= ignored.names
                 )
             )

@@ -40,7 +40,7 @@ def test_announced_room_is_found_with_its_txt_fields(report: dict[str, Any]) -> 
 
 def test_malformed_records_are_ignored(report: dict[str, Any]) -> None:
     # Every hostile record was heard (and logged as ignored), none is listed;
-    # the one valid record of the same announcer is, its escape made visible.
+    # the one valid record of the same announcer is.
     labels = {name.split(".")[0] for name in report["ignored"]}
     assert labels == {
         "bad fp",
@@ -52,8 +52,9 @@ def test_malformed_records_are_ignored(report: dict[str, Any]) -> None:
         "bad flag",
         "no fp",
         "multicast only",
+        "escape in name",
     }
-    assert set(by_name(report["first"])) == {"Alice's room", "Control\\x1b[2J"}
+    assert set(by_name(report["first"])) == {"Alice's room", "Control \u2615 room"}
 
 
 def test_a_member_joining_updates_the_count(report: dict[str, Any]) -> None:
@@ -70,8 +71,9 @@ def test_discover_prints_the_link_with_the_rooms_fingerprint(report: dict[str, A
     assert (target.host, target.port) == ("127.0.0.1", report["port"])
     assert target.fingerprint == report["fingerprint"]
     assert "(1 person, password needed)" in line
-    # The hostile name is printed escaped: no raw terminal escape reaches the console.
+    # The name with a terminal escape was refused: nothing raw reaches the console.
     assert "\x1b" not in found["stdout"]
+    assert "Control \u2615 room  desktopchat://127.0.0.1:4001?" in found["stdout"]
 
 
 def test_close_removes_the_room(report: dict[str, Any]) -> None:

@@ -155,7 +155,7 @@ def test_announcer_registers_updates_and_says_goodbye(fake_zeroconf: FakeZerocon
     assert announcer.close(timeout=5)
     assert fake_zeroconf.kinds() == ["register", "update", "unregister", "close"]
     first = fake_zeroconf.calls[0][2]
-    assert first[b"name"] == b"Team\x1b.room"  # the TXT keeps it; readers escape it
+    assert first[b"name"] == b"Team .room"  # no control reaches the network
     assert (first[b"pw"], first[b"enc"], first[b"n"]) == (b"1", b"1", b"0")
 
 

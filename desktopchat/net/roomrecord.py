@@ -4,9 +4,12 @@ A room's DNS-SD TXT record (docs/PROTOCOL.md, "Discovery") is built by
 :func:`txt_record`; :func:`room_from_record` reads one heard on the network
 into a :class:`FoundRoom`, or None. Everything read is hostile: every length
 is capped, the fingerprint is checked with
-:func:`desktopchat.net.tls.normalize_fingerprint`, controls in the room name
-are shown as escapes, only valid unicast IPv4 addresses are kept (at most
-:data:`MAX_ADDRESSES`), and a malformed record is dropped whole. No I/O here.
+:func:`desktopchat.net.tls.normalize_fingerprint`, the room name must follow
+the invitations' rules (:func:`desktopchat.net.invite.check_room_name`: no
+control or direction characters, so it is safe on a console and in a list,
+and its invitation link can always be made), only valid unicast IPv4
+addresses are kept (at most :data:`MAX_ADDRESSES`), and a malformed record is
+dropped whole. No I/O here.
 """
 
 from __future__ import annotations
@@ -17,7 +20,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from desktopchat.escapes import escape_all
+from desktopchat.escapes import UNSAFE
+from desktopchat.net.invite import MAX_ROOM_NAME, InvitationError, check_room_name
 
 if TYPE_CHECKING:
     from desktopchat.net.invite import JoinTarget
@@ -43,12 +47,14 @@ SERVICE_TYPE = "_desktopchat._tcp.local."
 #: The highest wire protocol our rooms speak (the TXT key ``v``).
 PROTOCOL_VERSION = 2
 
-#: A room name is cut to this many characters when announced, and a longer one
-#: read from the network is refused: it fits one list row and one TXT string.
-MAX_NAME_CHARS = 64
+#: A room name follows the invitations' rules (:func:`check_room_name`): at
+#: most this many characters, no control or direction characters. A name
+#: read from the network that breaks them makes the record malformed.
+MAX_NAME_CHARS = MAX_ROOM_NAME
 
-#: ... and to this many UTF-8 bytes (a TXT string holds 255 with its key).
-MAX_NAME_BYTES = 200
+#: ... so its TXT value is at most this many bytes (UTF-8 needs at most 4 a
+#: character; with ``name=`` that fits the 255 bytes of one TXT string).
+MAX_NAME_BYTES = 4 * MAX_NAME_CHARS
 
 #: Addresses kept per room (a host has a few; the rest would be noise).
 MAX_ADDRESSES = 8
@@ -167,11 +173,12 @@ def txt_record(
 
 
 def cut_room_name(name: str) -> str:
-    """``name`` cut to :data:`MAX_NAME_CHARS` characters and :data:`MAX_NAME_BYTES` bytes."""
-    name = name.strip()[:MAX_NAME_CHARS]
-    while len(name.encode("utf-8", "surrogatepass")) > MAX_NAME_BYTES:
-        name = name[:-1]
-    return name
+    """``name`` made announceable: controls and direction characters become
+    spaces, runs of spaces one, and it is cut to :data:`MAX_NAME_CHARS`
+    characters ("" if nothing is left). The host's own name rules come first
+    (``--room-name``, the Host room… dialog); this only keeps a record valid.
+    """
+    return " ".join(UNSAFE.sub(" ", name).split())[:MAX_NAME_CHARS].strip()
 
 
 def room_from_record(
@@ -204,7 +211,7 @@ def room_from_record(
         return {b"0": False, b"1": True}.get(value or b"")
 
     version_text = text(b"v", 3)
-    name = text(b"name", MAX_NAME_BYTES)
+    name = _room_name(text(b"name", MAX_NAME_BYTES))
     fp_text = text(b"fp", 128)
     members_text = text(b"n", 6) if b"n" in properties else ""
     password_needed, encrypted_only = flag(b"pw"), flag(b"enc")
@@ -212,8 +219,6 @@ def room_from_record(
         version_text is None
         or not _DIGITS.fullmatch(version_text)
         or name is None
-        or not name.strip()
-        or len(name) > MAX_NAME_CHARS
         or fp_text is None
         or members_text is None
         or (members_text and not _DIGITS.fullmatch(members_text))
@@ -229,7 +234,7 @@ def room_from_record(
     if not kept:
         return None
     return FoundRoom(
-        name=escape_all(name.strip()),
+        name=name,
         host=kept[0],
         port=port,
         addresses=kept,
@@ -240,6 +245,18 @@ def room_from_record(
         members=int(members_text) if members_text else None,
         key=key,
     )
+
+
+def _room_name(text: str | None) -> str | None:
+    """The name if it follows the room-name rules (tidied), else None."""
+    if text is None:
+        return None
+    try:
+        name = check_room_name(text)
+    except InvitationError:
+        return None
+    # Nothing the transcript would show as an escape (line separators too).
+    return name if UNSAFE.search(name) is None else None
 
 
 def _usable_addresses(addresses: Sequence[str]) -> tuple[str, ...]:
