@@ -18,12 +18,12 @@ import os
 import shutil
 import subprocess
 import threading
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
 import pytest
+from guitools import no_input_focus
 from waiting import wait_until
 
 BUS_NAME = "org.freedesktop.Notifications"
@@ -138,25 +138,41 @@ def notification_service() -> Iterator[tuple[str, NotificationListener]]:
 
 @contextlib.contextmanager
 def window_manager() -> Iterator[subprocess.Popen[bytes]]:
-    """openbox on $DISPLAY, stopped afterwards."""
-    wm = subprocess.Popen(
-        [need("openbox"), "--sm-disable"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
-    )
-    try:
-        # openbox owns the WM selection once it manages the screen.
-        deadline = time.monotonic() + 10
-        while time.monotonic() < deadline:
-            out = subprocess.run(
-                [need("xprop"), "-root", "_NET_SUPPORTING_WM_CHECK"],
-                capture_output=True,
-                text=True,
-                check=False,
-            ).stdout
-            if "window id" in out:
-                break
+    """openbox on $DISPLAY, managing the screen, stopped afterwards.
+
+    Two races are closed here. An X server with no client left resets itself
+    (after every short-lived ``xprop``), and an openbox starting during that
+    reset dies: a connection is held open for the whole block. A previous
+    openbox may still be letting go of the display: ``--replace`` waits for it,
+    and its stale ``_NET_SUPPORTING_WM_CHECK`` is removed first so it is not
+    taken for the new one's.
+    """
+    xprop = need("xprop")
+    with no_input_focus():
+        subprocess.run([xprop, "-root", "-remove", "_NET_SUPPORTING_WM_CHECK"], timeout=10)
+        wm = subprocess.Popen(
+            [need("openbox"), "--replace", "--sm-disable"],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        try:
+            wait_until(
+                lambda: wm.poll() is not None or _wm_announced(xprop), what="openbox managing"
+            )
             assert wm.poll() is None, "openbox exited"
-            time.sleep(0.05)
-        yield wm
-    finally:
-        wm.terminate()
-        wm.wait(5)
+            yield wm
+        finally:
+            wm.terminate()
+            wm.wait(10)
+
+
+def _wm_announced(xprop: str) -> bool:
+    """A window manager announced itself on the root window (EWMH)."""
+    out = subprocess.run(
+        [xprop, "-root", "_NET_SUPPORTING_WM_CHECK"],
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=10,
+    ).stdout
+    return "window id" in out

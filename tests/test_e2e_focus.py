@@ -11,7 +11,6 @@ another window and back (activation), must also leave the message box focused.
 from __future__ import annotations
 
 import os
-import shutil
 import subprocess
 import sys
 import time
@@ -19,20 +18,14 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from guitools import no_input_focus
+from desktopkit import need, window_manager
 from peer import Peer
-from waiting import wait_until
 
 from desktopchat.protocol import events as ev
 from desktopchat.server import RoomServer
 
-pytestmark = [
-    pytest.mark.gui,
-    pytest.mark.skipif(
-        not all(shutil.which(tool) for tool in ("xdotool", "openbox", "xprop")),
-        reason="needs xdotool, openbox and xprop",
-    ),
-]
+# A missing xdotool, openbox or xprop skips, or fails under DESKTOPCHAT_REQUIRE_DISPLAY.
+pytestmark = [pytest.mark.gui]
 
 
 def xdotool(*args: str) -> str:
@@ -47,33 +40,12 @@ def window_named(part: str) -> str:
     return xdotool("search", "--sync", "--onlyvisible", "--name", part).splitlines()[0]
 
 
-def wm_running() -> bool:
-    """A window manager announced itself on the root window (EWMH)."""
-    done = subprocess.run(
-        ["xprop", "-root", "_NET_SUPPORTING_WM_CHECK"], capture_output=True, text=True, timeout=10
-    )
-    return "window id" in done.stdout
-
-
 @pytest.fixture
 def openbox() -> Iterator[None]:
-    """openbox on the test's display for the duration of one test."""
-    # A previous openbox may still be letting go of the display: --replace waits
-    # for it; its stale check window must not be taken for the new one.
-    # The connection held meanwhile keeps the X server from resetting itself
-    # (it does when its last client leaves, e.g. xprop), which openbox would not survive.
-    with no_input_focus():
-        subprocess.run(["xprop", "-root", "-remove", "_NET_SUPPORTING_WM_CHECK"], timeout=10)
-        proc = subprocess.Popen(
-            ["openbox", "--replace", "--sm-disable"],
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
-        wait_until(lambda: proc.poll() is not None or wm_running(), what="openbox managing")
-        assert proc.poll() is None, "openbox did not start"
+    """openbox on the test's display for the duration of one test (tests/desktopkit.py)."""
+    need("xdotool")
+    with window_manager():
         yield
-        proc.terminate()
-        proc.wait(10)
 
 
 @pytest.fixture
