@@ -25,6 +25,7 @@ from relay import MakeClient
 
 from desktopchat.client import ChatClient
 from desktopchat.gui.app import ChatApp
+from desktopchat.net import discovery
 from desktopchat.server import RoomServer
 from desktopchat.settings import Settings
 
@@ -79,6 +80,11 @@ def no_error_logs(request: pytest.FixtureRequest) -> Iterator[None]:
         )
 
 
+# Programs the tests start (the app, --serve, the executable) announce and browse
+# nothing either: they inherit this. tests/netns.py removes it inside namespaces.
+os.environ[discovery.NO_DISCOVERY_ENV] = "1"
+
+
 @pytest.fixture(autouse=True)
 def no_multicast_here(monkeypatch: pytest.MonkeyPatch) -> None:
     """zeroconf never starts in the test process: its mDNS would go out on this
@@ -87,8 +93,6 @@ def no_multicast_here(monkeypatch: pytest.MonkeyPatch) -> None:
     (a warning, no crash). Discovery tests run zeroconf in a private network
     namespace (tests/netns.py); tests of the announcer's logic patch this again.
     """
-    from desktopchat.net import discovery
-
     def refuse() -> NoReturn:
         raise OSError("zeroconf is not started in the test process (see conftest)")
 

@@ -48,6 +48,7 @@ def run_in_namespace(script: str, *args: str, timeout: float = 60) -> dict[str, 
     if not shutil.which("unshare") or not shutil.which("ip"):
         _unavailable("unshare or ip is missing (packages util-linux, iproute2)")
     env = dict(os.environ)
+    env.pop("DESKTOPCHAT_NO_DISCOVERY", None)  # inside the namespace, multicast stays in
     env["PYTHONPATH"] = os.pathsep.join(
         [str(TESTS), str(ROOT), *filter(None, [env.get("PYTHONPATH")])]
     )

@@ -230,3 +230,12 @@ def test_announcer_announces_ipv4_addresses_only(fake_zeroconf: FakeZeroconf) ->
     assert nothing.wait_announced(5)
     assert nothing.error is not None and "no IPv4 address" in nothing.error
     assert nothing.close(timeout=5)
+
+
+def test_discovery_can_be_turned_off_for_a_whole_process(monkeypatch: pytest.MonkeyPatch) -> None:
+    # The real _start_zeroconf (conftest replaces it in every test): with the
+    # variable set it refuses before zeroconf opens a socket.
+    monkeypatch.undo()
+    monkeypatch.setenv(discovery.NO_DISCOVERY_ENV, "1")
+    with pytest.raises(OSError, match="DESKTOPCHAT_NO_DISCOVERY"):
+        discovery._start_zeroconf()

@@ -30,7 +30,10 @@ import pytest
 from peer import Peer
 
 from desktopchat import __version__
+from desktopchat.client import ChatClient
+from desktopchat.net.tls import client_context, fingerprint_of
 from desktopchat.protocol import events
+from desktopchat.protocol import events as ev
 
 pytestmark = pytest.mark.slow
 
@@ -122,7 +125,11 @@ def user_env(tmp_path: Path) -> Iterator[tuple[Path, dict[str, str]]]:
     home = tmp_path / "home"
     cwd.mkdir()
     home.mkdir()
-    env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "HOME": str(home)}
+    env = {
+        "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
+        "HOME": str(home),
+        "DESKTOPCHAT_NO_DISCOVERY": "1",
+    }
     for name in ("DISPLAY", "XAUTHORITY"):
         if name in os.environ:
             env[name] = os.environ[name]
@@ -380,6 +387,26 @@ def test_exe_takes_the_icon_from_its_bundle_and_exits_0_on_sigterm(
     assert REPO not in icon_dir.parents
 
 
+def _certificate_fingerprint(address: tuple[str, int]) -> str:
+    """The SHA-256 fingerprint of the certificate a TLS handshake at ``address`` shows."""
+    with (
+        socket.create_connection(address, timeout=10) as raw,
+        client_context().wrap_socket(raw) as tls,
+    ):
+        der = tls.getpeercert(binary_form=True)
+    assert der is not None
+    return fingerprint_of(der)
+
+
+def _events_until(client: ChatClient, kind: type[ev.Event], timeout: float) -> list[ev.Event]:
+    """The client's events up to and including the first ``kind``."""
+    seen: list[ev.Event] = []
+    deadline = time.monotonic() + timeout
+    while not seen or not isinstance(seen[-1], kind):
+        seen.append(client.events.get(timeout=max(0.01, deadline - time.monotonic())))
+    return seen
+
+
 def _free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
@@ -395,7 +422,11 @@ def test_exe_hosts_and_joins_a_room(exe: Path, tmp_path: Path) -> None:
     def start(*args: str) -> None:
         home = tmp_path / f"home{len(procs)}"
         home.mkdir()
-        env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "HOME": str(home)}
+        env = {
+            "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
+            "HOME": str(home),
+            "DESKTOPCHAT_NO_DISCOVERY": "1",
+        }
         env.update({k: os.environ[k] for k in ("DISPLAY", "XAUTHORITY") if k in os.environ})
         procs.append(
             subprocess.Popen(
@@ -423,9 +454,26 @@ def test_exe_hosts_and_joins_a_room(exe: Path, tmp_path: Path) -> None:
         # The port opens before the window's own client has joined its room.
         if "hostess" not in watcher.read_until(events.USERS).split():
             watcher.read_until(events.JOIN, "hostess", timeout=START_TIMEOUT)
-        start("--join", f"127.0.0.1:{port}", "--name", "joiner")
+        # The hosted room is encrypted: the joiner comes in by the invitation's
+        # link, pinned to the certificate this TLS handshake shows.
+        fingerprint = _certificate_fingerprint(("127.0.0.1", port))
+        start("--join", f"desktopchat://127.0.0.1:{port}?fp={fingerprint}", "--name", "joiner")
         watcher.read_until(events.JOIN, "joiner", timeout=START_TIMEOUT)
         watcher.close()
+        # A member over TLS (pinned too) sees the joiner, unmarked: encrypted.
+        client = ChatClient("127.0.0.1", port, "checker", pin=fingerprint, reconnect=False)
+        client.start()
+        try:
+            seen = _events_until(client, ev.UserList, START_TIMEOUT)
+            connected = next(e for e in seen if isinstance(e, ev.Connected))
+            users = seen[-1]
+            assert isinstance(users, ev.UserList)
+            assert connected.encrypted and connected.fingerprint == fingerprint
+            assert {"hostess", "joiner"} <= set(users.names)
+            assert not {"hostess", "joiner"} & users.unencrypted
+            assert "watcher" not in users.names  # left; it was the plaintext one
+        finally:
+            client.close()
         for proc in reversed(procs):
             proc.send_signal(signal.SIGTERM)
             assert proc.wait(timeout=30) == 0

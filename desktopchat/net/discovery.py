@@ -26,6 +26,7 @@ import contextlib
 import hashlib
 import ipaddress
 import logging
+import os
 import re
 import socket
 import threading
@@ -255,7 +256,15 @@ class Announcer:
             log.debug("re-announced room %r: %d members", self.room_name, sent)
 
 
+#: Set (to anything but "" or "0") to keep every multicast packet in: no room is
+#: announced and none browsed for (the list says discovery is off). The test
+#: suite sets it for every program it starts outside a private namespace.
+NO_DISCOVERY_ENV = "DESKTOPCHAT_NO_DISCOVERY"
+
+
 def _start_zeroconf() -> Zeroconf:
+    if os.environ.get(NO_DISCOVERY_ENV, "") not in ("", "0"):
+        raise OSError(f"discovery is turned off ({NO_DISCOVERY_ENV} is set)")
     from zeroconf import IPVersion, Zeroconf
 
     # IPv4 only: every LAN has it, and a room's invitation lists IPv4 addresses.
