@@ -12,6 +12,7 @@ import threading
 import tkinter as tk
 from collections.abc import Iterator
 from pathlib import Path
+from tkinter import messagebox
 
 import pytest
 from guitools import press_return, transcript, type_text
@@ -50,7 +51,16 @@ def hosted_port(chat: ChatApp) -> int:
     return int(chat.server.address[1])
 
 
-def test_host_room_a_raw_client_joins_and_chats_and_leave_closes_the_port(app: ChatApp) -> None:
+def test_host_room_a_raw_client_joins_and_chats_and_leave_closes_the_port(
+    app: ChatApp, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    asked: list[str] = []  # the host's Leave with others in the room asks first: OK
+
+    def answer(_title: str, question: str, **_options: object) -> bool:
+        asked.append(question)
+        return True
+
+    monkeypatch.setattr(messagebox, "askokcancel", answer)
     assert app.start_hosting(HostValues(name="ann", port=0, password="")) is None
     port = hosted_port(app)
     wait_until(lambda: app.status.startswith("connected"), what="host joined", root=app.root)
@@ -69,6 +79,7 @@ def test_host_room_a_raw_client_joins_and_chats_and_leave_closes_the_port(app: C
         press_return(app.input)
         assert bob.read_until("ann") == "welcome bob"
         app.leave_room()
+        assert asked == ["1 person is in the room you host. Leaving closes it for everyone."]
         assert bob.read_until(ev.INFO) == ev.ROOM_CLOSED
     assert app.server is None and app.client is None
     assert app.hosting_status == ""
