@@ -26,7 +26,9 @@ from dataclasses import dataclass, field
 from tkinter import ttk
 from typing import TYPE_CHECKING
 
+from desktopchat.gui.title import dialog_title
 from desktopchat.gui.trust import copy_to_clipboard, fingerprint_box
+from desktopchat.gui.wmclass import WINDOW_CLASS
 
 if TYPE_CHECKING:
     from desktopchat.net.invite import Invitation
@@ -78,9 +80,9 @@ class _SmallWindow(tk.Toplevel):
     """A non-modal window with a grid body and a row of buttons; Escape closes it."""
 
     def __init__(self, master: tk.Misc, title: str) -> None:
-        super().__init__(master)
+        super().__init__(master, class_=WINDOW_CLASS)
         self.withdraw()
-        self.title(title)
+        self.title(dialog_title(title))
         self.resizable(False, False)
         owner = master.winfo_toplevel()
         self._owner = owner
@@ -170,7 +172,7 @@ class InvitationWindow(_SmallWindow):
     """The host's invitation with Copy buttons (see the module docstring)."""
 
     def __init__(self, master: tk.Misc, invitation: Invitation) -> None:
-        super().__init__(master, f"desktopchat — Invite people to {invitation.room_name}")
+        super().__init__(master, f"Invite people to {invitation.room_name}")
         self.invitation = invitation
         intro = ttk.Label(
             self.body,
@@ -205,7 +207,7 @@ class RoomInfoWindow(_SmallWindow):
     def __init__(
         self, master: tk.Misc, info: RoomInfo, on_forget: Callable[[], object] | None = None
     ) -> None:
-        super().__init__(master, "desktopchat — Room info")
+        super().__init__(master, "Room info")
         self.info = info
         self._on_forget = on_forget
         self.row("Room:", info.room_name or "—")
@@ -266,7 +268,7 @@ class RoomInfoWindow(_SmallWindow):
 
         return bool(
             messagebox.askyesno(
-                "desktopchat — Forget identity",
+                dialog_title("Forget identity"),
                 "Forget the identity you trusted for this room?",
                 detail="The next time you join it, desktopchat shows its fingerprint and asks "
                 "again. Do this when the host told you the room's identity changed.",

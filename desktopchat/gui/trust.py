@@ -24,6 +24,8 @@ from tkinter import font as tkfont
 from tkinter import messagebox, ttk
 
 from desktopchat.gui.security import PinWarning, TrustQuestion
+from desktopchat.gui.title import dialog_title
+from desktopchat.gui.wmclass import WINDOW_CLASS
 
 __all__ = ["PinMismatchDialog", "TrustDialog", "copy_to_clipboard", "fingerprint_box"]
 
@@ -69,9 +71,9 @@ class _IdentityDialog(tk.Toplevel):
     """Heading, paragraphs, fingerprints and a row of buttons; modal."""
 
     def __init__(self, master: tk.Misc, title: str, icon: str) -> None:
-        super().__init__(master)
+        super().__init__(master, class_=WINDOW_CLASS)
         self.withdraw()
-        self.title(title)
+        self.title(dialog_title(title))
         self.resizable(False, False)
         self.result: bool | None = None
         owner = master.winfo_toplevel()
@@ -174,7 +176,7 @@ class _IdentityDialog(tk.Toplevel):
 class TrustDialog(_IdentityDialog):
     """First visit: show the room's fingerprint; "Trust and join" or "Cancel"."""
 
-    TITLE = "desktopchat — Check the room's identity"
+    TITLE = "Check the room's identity"
 
     def __init__(self, master: tk.Misc, question: TrustQuestion) -> None:
         super().__init__(master, self.TITLE, "question")
@@ -197,7 +199,7 @@ class PinMismatchDialog(_IdentityDialog):
     sets ``result`` True.
     """
 
-    TITLE = "desktopchat — Warning: the room's identity changed"
+    TITLE = "Warning: the room's identity changed"
 
     def __init__(self, master: tk.Misc, warning: PinWarning) -> None:
         super().__init__(master, self.TITLE, "warning")
@@ -239,7 +241,7 @@ class PinMismatchDialog(_IdentityDialog):
         """The second question (tests replace it)."""
         return bool(
             messagebox.askyesno(
-                self.TITLE,
+                dialog_title(self.TITLE),
                 question,
                 detail=detail,
                 icon=messagebox.WARNING,
