@@ -83,6 +83,11 @@ class Settings:
     font_size: int = 11
     #: Last port used for hosting (0 = any free port).
     host_port: int = 1234
+    #: Host room…'s last choices: the room's name ("" = "<name>'s room"),
+    #: "Encrypted connections only", "Announce on this network".
+    host_room_name: str = ""
+    host_encrypted_only: bool = False
+    host_announce: bool = True
     #: "system" (follow the desktop's light/dark setting), "light" or "dark".
     theme: str = "system"
     #: Width of the user list in pixels (the sash beside it); 0 = its natural width.
@@ -126,8 +131,21 @@ def _valid(field: str, value: object) -> bool:
         return value in THEMES
     if field == "userlist_width":
         return _int_in(value, 0, USERLIST_WIDTH_MAX)
-    if field in ("notify_mentions", "notify_private", "notify_all", "play_sounds"):
+    if field in (
+        "notify_mentions",
+        "notify_private",
+        "notify_all",
+        "play_sounds",
+        "host_encrypted_only",
+        "host_announce",
+    ):
         return isinstance(value, bool)
+    if field == "host_room_name":  # the invitations' rule: 60 characters, no controls
+        return (
+            isinstance(value, str)
+            and len(value) <= 60
+            and not any(unicodedata.category(ch) == "Cc" for ch in value)
+        )
     return False
 
 

@@ -262,3 +262,14 @@ def test_join_link_on_the_command_line_joins_pinned_and_named(
     assert app.identity_dialog is None
     assert app.presenter.room_name == "Lab" and app.presenter.encrypted is True
     assert app.title_text().startswith(f"{LOCK} Lab")
+
+
+def test_host_room_remembers_the_last_choices(app: ChatApp) -> None:
+    assert app.start_hosting(HostValues("ann", 0, "", "Lab 4", True, False)) is None
+    app.leave()
+    app.host_room()
+    dialog = app.dialog
+    assert isinstance(dialog, HostDialog)
+    assert dialog.room_entry.get() == "Lab 4"
+    assert dialog.encrypted_only.get() is True and dialog.announce.get() is False
+    dialog.cancel()

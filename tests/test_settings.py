@@ -177,3 +177,20 @@ def test_notification_choices_round_trip_and_non_booleans_fall_back(tmp_path: Pa
     for bad in ({"notify_all": 1}, {"play_sounds": "no"}, {"notify_private": None}):
         path.write_text(json.dumps(bad), encoding="utf-8")
         assert load_settings(path) == Settings()
+
+
+def test_host_room_choices_round_trip_and_bad_values_fall_back(tmp_path: Path) -> None:
+    path = tmp_path / "s.json"
+    assert Settings().host_announce and not Settings().host_encrypted_only
+    chosen = Settings(host_room_name="Lab 4", host_encrypted_only=True, host_announce=False)
+    save_settings(chosen, path)
+    assert load_settings(path) == chosen
+    for bad in (
+        {"host_room_name": "x" * 61},
+        {"host_room_name": "a\nb"},
+        {"host_room_name": 4},
+        {"host_encrypted_only": "yes"},
+        {"host_announce": 0},
+    ):
+        path.write_text(json.dumps(bad), encoding="utf-8")
+        assert load_settings(path) == Settings()

@@ -116,6 +116,8 @@ def start_flow(
     ``pin`` (a ``--join`` link's fingerprint) pins that join; with no saved
     settings yet (the first start) the join dialog offers "Host a room…" too.
     """
+    from dataclasses import replace
+
     from desktopchat.gui.defaults import default_name
     from desktopchat.gui.host import HostValues
     from desktopchat.gui.login import LoginValues
@@ -123,11 +125,16 @@ def start_flow(
 
     saved = app.settings
     if host_port is not None:
-        values = HostValues(name=name or saved.name, port=host_port, password=password or "")
+        values = HostValues(
+            name=name or saved.name,
+            port=host_port,
+            password=password or "",
+            room_name=saved.host_room_name,  # Host room…'s last choices
+            encrypted_only=saved.host_encrypted_only,
+            announce=saved.host_announce,
+        )
         try:
-            values = HostValues(
-                name=validate_name(values.name), port=values.port, password=values.password
-            )
+            values = replace(values, name=validate_name(values.name))
         except InvalidName:
             app.host_room(values)
             return

@@ -207,10 +207,14 @@ class MenuActions:
             return
         self._close_dialog()
         if initial is None:
+            s = self.settings
             initial = HostValues(
-                name=self.presenter.own_name or default_name(self.settings.name),
-                port=self.settings.host_port,
+                name=self.presenter.own_name or default_name(s.name),
+                port=s.host_port,
                 password="",
+                room_name=s.host_room_name,
+                encrypted_only=s.host_encrypted_only,
+                announce=s.host_announce,
             )
         dialog = HostDialog(self.root, initial, self.start_hosting)
         self._watch_dialog(dialog, lambda _result: None)

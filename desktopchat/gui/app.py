@@ -308,7 +308,14 @@ class ChatApp(TabsMixin, MenuActions, AttentionMixin, SecurityView):
         options = HostOptions(values.room_name, values.encrypted_only, values.announce)
         error = self.presenter.host(values.port, values.name, values.password or None, options)
         if error is None:
-            self.settings = replace(self.settings, name=values.name, host_port=values.port)
+            self.settings = replace(
+                self.settings,
+                name=values.name,
+                host_port=values.port,
+                host_room_name=values.room_name,
+                host_encrypted_only=values.encrypted_only,
+                host_announce=values.announce,
+            )
             self.transcript.flush()
             self.pump.poke()
         return error
