@@ -75,7 +75,7 @@ def test_first_visit_asks_and_trusting_joins_and_pins(app: ChatApp, tls_room: Ro
     assert "Room ▸ Room info" in dialog.question.explanation  # how to compare with the host's
     # Nothing was joined while the question is open.
     assert app.client is None and not app.online and tls_room.member_count == 0
-    assert app.window.security_mark.text == ""
+    assert app.window.security_mark.text == "" and app.userlist.names() == []
     dialog.trust_button.invoke()
     wait_until(lambda: app.online, what="joined after trusting", root=app.root)
     assert app.identity_dialog is None

@@ -285,6 +285,7 @@ class IdentitySteps:
         """The client stopped before sending anything: ask, or warn (see the module docstring)."""
         self._close_client()  # its thread ends by itself (Stopped follows)
         self._secured(None)
+        self.view.users_reset([], None)  # not in that room
         address = format_address(event.host, event.port)
         if isinstance(event, ev.Untrusted):
             question = TrustQuestion(event.host, event.port, event.fingerprint)
