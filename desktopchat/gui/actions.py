@@ -60,6 +60,7 @@ class MenuActions:
             password: str | None = None,
             pin: str | None = None,
             room_name: str | None = None,
+            alternatives: tuple[tuple[str, int], ...] = (),
         ) -> None: ...
         def leave(self) -> None: ...
         def start_hosting(self, values: HostValues) -> str | None: ...
@@ -193,6 +194,7 @@ class MenuActions:
                     result.password,
                     result.pin,
                     result.room_name,
+                    result.alternatives,
                 )
 
         self._watch_dialog(dialog, done)

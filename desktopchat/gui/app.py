@@ -24,6 +24,7 @@ from dataclasses import replace
 from tkinter import messagebox
 from typing import TYPE_CHECKING
 
+from desktopchat.address import format_address
 from desktopchat.client import ChatClient
 from desktopchat.gui import texttools
 from desktopchat.gui import theme as themes
@@ -227,6 +228,12 @@ class ChatApp(TabsMixin, MenuActions, AttentionMixin, SecurityView):
     def login_failed(self, reason: str) -> None:
         """The room refused us for good: offer the login dialog again (unless hosting)."""
         if self.presenter.server is None or self.presenter.client is not None:
+            last = self._last_login
+            following = last.next_address() if last is not None else None
+            if following is not None and reason.startswith("Could not connect"):
+                self._last_login = following  # the link's next address of the same room
+                where = format_address(following.host, following.port)
+                reason = f"{reason}. The invitation also gives {where}: Connect tries it."
             # Not inside the pump's tick: the dialog opens on its own turn.
             self.root.after_idle(self.show_login, reason)
 
@@ -285,10 +292,13 @@ class ChatApp(TabsMixin, MenuActions, AttentionMixin, SecurityView):
         password: str | None = None,
         pin: str | None = None,
         room_name: str | None = None,
+        alternatives: tuple[tuple[str, int], ...] = (),
     ) -> None:
         """Join host:port, pinned to ``pin`` if given (see Presenter.join)."""
         if self.presenter.server is None:  # a room elsewhere: show it again on failure
-            self._last_login = LoginValues(name, host, port, password or "", pin, room_name)
+            self._last_login = LoginValues(
+                name, host, port, password or "", pin, room_name, alternatives
+            )
             self.settings = replace(self.settings, name=name, host=host, port=port)
         self.presenter.join(host, port, name, password, pin, room_name)
         self.transcript.flush()

@@ -27,13 +27,16 @@ Decisions where the issue is silent:
 * The password is kept exactly as typed (spaces included); "" means none.
 * A link that says the room needs a password (``pw=1``) makes an empty
   password field an error before connecting.
+* A link's other addresses (``alt=``) are kept: when the first cannot be
+  reached, the dialog comes back aimed at the next one
+  (:meth:`LoginValues.next_address`) and says so; Connect tries it.
 """
 
 from __future__ import annotations
 
 import tkinter as tk
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from tkinter import ttk
 from typing import TYPE_CHECKING, Any
 
@@ -72,14 +75,24 @@ class LoginValues:
     #: The room's fingerprint from a link or the network's room list (the join's pin).
     pin: str | None = None
     room_name: str | None = None
+    #: The link's other addresses of the same room (a host on several networks).
+    alternatives: tuple[tuple[str, int], ...] = ()
 
     def address_text(self) -> str:
         """What the address field shows: the link when there is a pin, else host:port."""
-        if self.pin is None:
+        if self.pin is None and not self.alternatives:
             return format_address(self.host, self.port)
         from desktopchat.net.invite import Invitation
 
-        return Invitation(self.room_name or "", [(self.host, self.port)], self.pin).link()
+        addresses = [(self.host, self.port), *self.alternatives]
+        return Invitation(self.room_name or "", addresses, self.pin).link()
+
+    def next_address(self) -> LoginValues | None:
+        """The same values aimed at the link's next address (the failed one goes last)."""
+        if not self.alternatives:
+            return None
+        (host, port), *rest = self.alternatives
+        return replace(self, host=host, port=port, alternatives=(*rest, (self.host, self.port)))
 
 
 class LoginError(ValueError):
@@ -156,7 +169,13 @@ def validate_login(name: str, address: str, password: str) -> LoginValues:
             "password", "This room needs a password (its invitation says so): ask the host."
         )
     return LoginValues(
-        canonical, target.host, target.port, password, target.fingerprint, target.room_name
+        canonical,
+        target.host,
+        target.port,
+        password,
+        target.fingerprint,
+        target.room_name,
+        tuple(target.alternatives),
     )
 
 
