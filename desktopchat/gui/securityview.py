@@ -19,14 +19,14 @@ import tkinter as tk
 from typing import TYPE_CHECKING
 
 from desktopchat.gui.hosting import TICK_MS
-from desktopchat.gui.roominfo import InvitationWindow, RoomInfo, RoomInfoWindow
 from desktopchat.gui.security import PinWarning, TrustQuestion
-from desktopchat.gui.trust import PinMismatchDialog, TrustDialog
 
 if TYPE_CHECKING:
     from desktopchat.gui.presenter import Presenter
     from desktopchat.gui.pump import EventPump
+    from desktopchat.gui.roominfo import InvitationWindow, RoomInfo, RoomInfoWindow
     from desktopchat.gui.transcript import Transcript
+    from desktopchat.gui.trust import PinMismatchDialog, TrustDialog
     from desktopchat.gui.window import MainWindow
     from desktopchat.net.invite import Invitation
     from desktopchat.protocol import events as ev
@@ -90,6 +90,8 @@ class SecurityView:
             )
             self.transcript.flush()
             return
+        from desktopchat.gui.roominfo import InvitationWindow  # the windows load when opened
+
         _destroy(self.invitation_window)
         self.invitation_window = InvitationWindow(self.root, hosted.invitation)
 
@@ -97,6 +99,8 @@ class SecurityView:
         """Room ▸ Room info…"""
         if self.closed:
             return
+        from desktopchat.gui.roominfo import RoomInfoWindow
+
         _destroy(self.room_info_window)
         self.room_info_window = RoomInfoWindow(
             self.root, self.room_info(), on_forget=self._forget_identity
@@ -104,6 +108,8 @@ class SecurityView:
 
     def room_info(self) -> RoomInfo:
         """What Room info shows now."""
+        from desktopchat.gui.roominfo import RoomInfo
+
         p = self.presenter
         hosted = p.hosted
         joined = p.address if p.client is not None else None
@@ -136,6 +142,8 @@ class SecurityView:
     def _open_identity_dialog(self, ask: TrustQuestion | PinWarning) -> None:
         if self.closed:
             return
+        from desktopchat.gui.trust import PinMismatchDialog, TrustDialog
+
         _destroy(self.identity_dialog)
         dialog: TrustDialog | PinMismatchDialog
         if isinstance(ask, TrustQuestion):
