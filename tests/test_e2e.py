@@ -157,6 +157,11 @@ def test_host_at_once_then_quit_closes_the_room(launch: Launcher) -> None:
         xdotool("key", "Return")
         assert bob.read_until("ann") == "hi bob"
         xdotool("key", "ctrl+q")
+        # bob is in the room ann hosts: Quit asks first (Cancel is the default).
+        question = xdotool("search", "--sync", "--onlyvisible", "--name", "^Close your room")
+        xdotool("windowfocus", "--sync", question.split()[0])
+        xdotool("key", "shift+Tab")  # from Cancel to OK
+        xdotool("key", "space")
         assert bob.read_until(ev.INFO) == ev.ROOM_CLOSED
     assert proc.wait(timeout=15) == 0, stderr_of(proc)
     with pytest.raises(ConnectionRefusedError):

@@ -72,24 +72,30 @@ def run(
     from desktopchat.gui.app import ChatApp
     from desktopchat.gui.icon import set_app_icon
 
+    # Handlers first: Tk may map the window while the rest is built (a theme's
+    # script can run `update`), and a SIGTERM then must close it, not kill it.
+    flag = SignalFlag()
+    previous = _quit_on_signals(flag)
     try:
-        root = tk.Tk(className="desktopchat")
-    except tk.TclError as exc:  # no display, or one we may not use
-        from desktopchat.cliopts import no_window_message
+        try:
+            root = tk.Tk(className="desktopchat")
+        except tk.TclError as exc:  # no display, or one we may not use
+            from desktopchat.cliopts import no_window_message
 
-        raise NoWindow(no_window_message(str(exc), os.environ.get("DISPLAY"))) from None
-    _install_error_hook(root)
-    set_app_icon(root)
-    from desktopchat.gui.hosting import LanServices
+            raise NoWindow(no_window_message(str(exc), os.environ.get("DISPLAY"))) from None
+        _install_error_hook(root)
+        set_app_icon(root)
+        from desktopchat.gui.hosting import LanServices
 
-    # The real network: announcing, the reachability check, "Rooms on this network".
-    app = ChatApp(root, settings, theme=theme, lan=LanServices.real())  # --theme: this run only
-    root.after_idle(start_flow, app, join, name, host_port, password, pin, room_name)
-    previous = _quit_on_signals(app)
-    try:
-        root.mainloop()
+        # The real network: announcing, the reachability check, "Rooms on this network".
+        app = ChatApp(root, settings, theme=theme, lan=LanServices.real())  # --theme: this run
+        flag.attach(app)
+        root.after_idle(start_flow, app, join, name, host_port, password, pin, room_name)
+        try:
+            root.mainloop()
+        finally:
+            app.quit()  # no-op after a normal close; stops threads if mainloop died
     finally:
-        app.quit()  # no-op after a normal close; stops threads if mainloop died
         for signum, handler in previous.items():
             signal.signal(signum, handler)
     # The window is gone: now wait (briefly) for a hosted room to tell its
@@ -179,7 +185,31 @@ def start_flow(
 _Handler = Callable[[int, FrameType | None], Any] | int | None
 
 
-def _quit_on_signals(app: ChatApp) -> dict[int, _Handler]:
+class SignalFlag:
+    """Where the signal handler stores a signal's number: the window, once it exists.
+
+    A signal that arrives before the window is built is kept and handed to it
+    by :meth:`attach`; the window's own check then closes it.
+    """
+
+    def __init__(self) -> None:
+        self.signum: int | None = None
+        self._app: ChatApp | None = None
+
+    def store(self, signum: int) -> None:
+        """The handler's only action: remember ``signum`` (and tell the window)."""
+        self.signum = signum
+        if self._app is not None:
+            self._app.signal_received = signum
+
+    def attach(self, app: ChatApp) -> None:
+        """From now on signals go to ``app``; one that came earlier goes now."""
+        self._app = app
+        if self.signum is not None:
+            app.signal_received = self.signum
+
+
+def _quit_on_signals(target: ChatApp | SignalFlag) -> dict[int, _Handler]:
     """Make SIGTERM and Ctrl+C (SIGINT) close the window like Quit (exit code 0).
 
     Without this, Ctrl+C in the terminal would surface as a KeyboardInterrupt
@@ -195,7 +225,10 @@ def _quit_on_signals(app: ChatApp) -> dict[int, _Handler]:
         return previous
 
     def on_signal(signum: int, _frame: FrameType | None) -> None:
-        app.signal_received = signum
+        if isinstance(target, SignalFlag):
+            target.store(signum)
+        else:
+            target.signal_received = signum
 
     for signum in (signal.SIGTERM, signal.SIGINT):
         with contextlib.suppress(ValueError, OSError):  # not supported on this platform

@@ -22,6 +22,7 @@ from desktopchat.gui.host import HostDialog, HostValues
 from desktopchat.gui.login import LoginDialog, LoginValues
 from desktopchat.gui.menus import MenuItem, MenuTable, Submenu, radio_variable, shortcuts
 from desktopchat.gui.textwindow import protocol_text, show_about, show_help
+from desktopchat.gui.title import dialog_title
 from desktopchat.settings import FONT_SIZE_RANGE, Settings
 
 if TYPE_CHECKING:
@@ -236,7 +237,7 @@ class MenuActions:
         if question is None:
             return True
         answer = messagebox.askokcancel(
-            "desktopchat",
+            dialog_title("Close your room?"),
             question,
             detail="Everyone in it is told the room closed. Go ahead?",
             icon=messagebox.WARNING,

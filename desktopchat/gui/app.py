@@ -41,6 +41,7 @@ from desktopchat.gui.pump import EventPump
 from desktopchat.gui.refocus import FocusKeeper
 from desktopchat.gui.securityview import SecurityView
 from desktopchat.gui.tabs import TabsMixin
+from desktopchat.gui.title import dialog_title
 from desktopchat.gui.typingbar import TypingBar
 from desktopchat.gui.window import MainWindow
 from desktopchat.protocol import events as ev
@@ -378,7 +379,7 @@ class ChatApp(TabsMixin, MenuActions, AttentionMixin, SecurityView):
                 "1 message you typed has" if waiting == 1 else f"{waiting} messages you typed have"
             )
             if not messagebox.askokcancel(
-                APP_TITLE,
+                dialog_title("Unsent messages"),
                 f"{lines} not been sent yet.",
                 detail="The room cannot be reached right now. Quit anyway and lose "
                 + ("it?" if waiting == 1 else "them?"),
