@@ -93,6 +93,7 @@ def no_multicast_here(monkeypatch: pytest.MonkeyPatch) -> None:
     (a warning, no crash). Discovery tests run zeroconf in a private network
     namespace (tests/netns.py); tests of the announcer's logic patch this again.
     """
+
     def refuse() -> NoReturn:
         raise OSError("zeroconf is not started in the test process (see conftest)")
 

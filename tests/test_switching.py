@@ -216,7 +216,7 @@ def test_a_new_room_to_trust_asks_and_keeps_the_old_room_meanwhile(
 ) -> None:
     p = harness.presenter
     asked: list[object] = []
-    harness.view.ask_trust = asked.append  # type: ignore[attr-defined]
+    harness.view.ask_trust = asked.append  # type: ignore[method-assign,assignment]
     in_room(harness, room)
     old_client = p.client
     host, port = second_room.address
