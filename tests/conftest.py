@@ -47,6 +47,15 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
             item.add_marker(skip)
 
 
+@pytest.fixture(autouse=True)
+def fresh_pointer() -> None:
+    """Each test starts with the pointer and focus of a fresh X server (guitools)."""
+    if _have_display():
+        from guitools import reset_pointer_and_focus  # a plugin: imported once registered
+
+        reset_pointer_and_focus()
+
+
 class ErrorRecords(logging.Handler):
     """Collects records at ERROR or above (thread-safe: Handler.handle holds a lock)."""
 

@@ -176,6 +176,32 @@ def send_wm_delete(window_id: int, display_name: str | None = None) -> None:
         xlib.XFlush(display)
 
 
+def reset_pointer_and_focus(display_name: str | None = None) -> None:
+    """Put the pointer and the keyboard focus back as a fresh X server has them.
+
+    A fresh Xvfb has the pointer in the middle of the screen and the focus
+    "PointerRoot" (keys go to the window under the pointer). End-to-end tests
+    move the pointer (xdotool) and leave the focus elsewhere; without this,
+    every later test would run in whatever state the last one left.
+    """
+    with _xlib(display_name) as (xlib, display):
+        xlib.XDefaultScreen.argtypes = [ctypes.c_void_p]
+        xlib.XDisplayWidth.argtypes = [ctypes.c_void_p, ctypes.c_int]
+        xlib.XDisplayHeight.argtypes = [ctypes.c_void_p, ctypes.c_int]
+        xlib.XDefaultRootWindow.argtypes = [ctypes.c_void_p]
+        xlib.XDefaultRootWindow.restype = ctypes.c_ulong
+        xlib.XWarpPointer.argtypes = [
+            ctypes.c_void_p, ctypes.c_ulong, ctypes.c_ulong, ctypes.c_int, ctypes.c_int,
+            ctypes.c_uint, ctypes.c_uint, ctypes.c_int, ctypes.c_int,
+        ]  # fmt: skip
+        screen = xlib.XDefaultScreen(display)
+        width, height = xlib.XDisplayWidth(display, screen), xlib.XDisplayHeight(display, screen)
+        root = xlib.XDefaultRootWindow(display)
+        xlib.XWarpPointer(display, 0, root, 0, 0, 0, 0, width // 2, height // 2)
+        xlib.XSetInputFocus(display, 1, 1, 0)  # PointerRoot, RevertToPointerRoot, CurrentTime
+        xlib.XSync(display, 0)
+
+
 @contextlib.contextmanager
 def no_input_focus(display_name: str | None = None) -> Iterator[None]:
     """Give the keyboard to no window at all (X focus None) while in the block.

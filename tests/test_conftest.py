@@ -60,7 +60,9 @@ def test_error_logs_fail_the_test_unless_it_is_marked(pytester: pytest.Pytester)
         "    slow: slow\n"
     )  # fmt: skip
     pytester.makepyfile(test_inner=INNER_TESTS)
-    result = pytester.runpytest("-p", "no:cacheprovider", "--strict-markers")
+    # In-process, the inner session would start its own Xvfb through pytest-xvfb
+    # and leave DISPLAY pointing at it for every later test: it needs none.
+    result = pytester.runpytest("-p", "no:cacheprovider", "-p", "no:xvfb", "--strict-markers")
     # Each failing test passes its call and errors in teardown, with the records listed.
     result.assert_outcomes(passed=6, errors=3)
     result.stdout.fnmatch_lines(

@@ -407,6 +407,7 @@ class ChatApp(TabsMixin, MenuActions, AttentionMixin, SecurityView):
         self.stop_host_tick()
         self.presenter.quit()
         self.notifier.close()
+        self.cancel_marking()
         self._save(settings)
         with contextlib.suppress(tk.TclError):
             self.root.destroy()

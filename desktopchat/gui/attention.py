@@ -65,6 +65,11 @@ NOTIFICATION_ITEMS = (
 )
 
 
+#: How often (and how far apart, ms) a mapped-but-not-yet-shown window is looked at again.
+MARK_TRIES = 50
+MARK_RETRY_MS = 20
+
+
 def prefs_from(settings: Settings) -> Prefs:
     """The attention preferences the settings hold."""
     return Prefs(
@@ -113,6 +118,7 @@ class AttentionMixin:
         self.urgent = False
         self._windowing = str(self.root.tk.call("tk", "windowingsystem"))
         self._pid_windows: set[int] = set()
+        self._mark_later: dict[str, str] = {}  # toplevel path -> after id of its next look
         self.presenter.attention.prefs = prefs_from(self.settings)
         self.root.bind_all("<Map>", self._on_map, add="+")
         self.root.after_idle(self._mark_window, str(self.root))  # mapped already?
@@ -198,15 +204,35 @@ class AttentionMixin:
     def _on_map(self, event: tk.Event[tk.Misc]) -> None:
         self._mark_window(str(event.widget))
 
-    def _mark_window(self, path: str) -> None:
-        """Give toplevel ``path`` ``_NET_WM_PID``, ``WM_CLIENT_MACHINE`` and our WM_CLASS (once)."""
+    def cancel_marking(self) -> None:
+        """Drop the pending second looks (the window is closing)."""
+        for after_id in self._mark_later.values():
+            with contextlib.suppress(tk.TclError):
+                self.root.after_cancel(after_id)
+        self._mark_later.clear()
+
+    def _mark_window(self, path: str, tries: int = MARK_TRIES) -> None:
+        """Give toplevel ``path`` ``_NET_WM_PID``, ``WM_CLIENT_MACHINE`` and our WM_CLASS (once).
+
+        The inner window's <Map> can come before Tk has mapped the toplevel's
+        wrapper (and written its own WM_CLASS there at the first map): until
+        the toplevel is mapped, look again shortly. A round trip on Tk's own
+        connection (``winfo pointerxy``) then makes sure the X server has done
+        everything Tk asked before our properties go on the window.
+        """
         if self._windowing != "x11":
             return
         with contextlib.suppress(tk.TclError):
             if str(self.root.tk.call("winfo", "toplevel", path)) != path:
                 return
+            self._mark_later.pop(path, None)
             if not int(self.root.tk.call("winfo", "ismapped", path)):
-                return  # Tk writes WM_CLASS again at the first map: its <Map> comes later
+                if tries > 0:
+                    self._mark_later[path] = self.root.after(
+                        MARK_RETRY_MS, self._mark_window, path, tries - 1
+                    )
+                return
+            self.root.tk.call("winfo", "pointerxy", path)  # Tk's requests are done
             inner = int(str(self.root.tk.call("winfo", "id", path)), 16)
             window = x11.client_window(inner)
             if window in self._pid_windows:

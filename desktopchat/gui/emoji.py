@@ -90,10 +90,20 @@ class EmojiPicker(tk.Toplevel):
         self.close()
 
     def close(self) -> None:
-        """Close and give the focus back to the message box."""
+        """Close and give the focus back to the message box.
+
+        The picker took the keyboard with ``focus_force`` (it has no window
+        manager frame to be given it), so it hands it back the same way: left
+        to the X server, the focus would revert to the screen's root window and
+        follow the pointer, wherever that is.
+        """
+        had_focus = self.winfo_exists() and self.focus_get() is not None
         if self.winfo_exists():
             self.destroy()
-        self.target.focus_set()
+        if had_focus:
+            self.target.focus_force()
+        else:
+            self.target.focus_set()
 
 
 class EmojiButton(ttk.Button):
