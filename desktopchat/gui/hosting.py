@@ -47,6 +47,10 @@ log = logging.getLogger(__name__)
 TICK_MS = 3000
 
 
+#: Seconds between opening the join dialog and starting to browse (see LanServices.real).
+BROWSE_START_DELAY = 0.4
+
+
 @dataclass(frozen=True)
 class HostOptions:
     """The Host room… dialog's choices beyond name, port and password."""
@@ -112,7 +116,9 @@ class LanServices:
         def browser() -> Any:
             from desktopchat.net.discovery import Browser
 
-            return Browser()
+            # Started a moment after the join dialog: zeroconf's import then
+            # does not compete with the window's first paint.
+            return Browser(start_delay=BROWSE_START_DELAY)
 
         return cls(announcer=announcer, check=check, browser=browser)
 

@@ -361,11 +361,17 @@ class Browser:
     :attr:`error` is set if zeroconf could not start (no network, no multicast).
     """
 
-    def __init__(self, *, resolve_timeout: float = RESOLVE_TIMEOUT) -> None:
+    def __init__(
+        self, *, resolve_timeout: float = RESOLVE_TIMEOUT, start_delay: float = 0.0
+    ) -> None:
         self._resolve_ms = int(resolve_timeout * 1000)
+        # A window opening its join dialog starts browsing a moment later, so
+        # importing zeroconf (tens of ms of Python) does not slow its first paint.
+        self._start_delay = start_delay
         self.table = RoomTable()
         self.error: str | None = None
         self._ready = threading.Event()  # browsing (or failed)
+        self._closing = threading.Event()
         self._thread = threading.Thread(target=self._run, name="desktopchat-browse", daemon=True)
         self._thread.start()
 
@@ -379,6 +385,7 @@ class Browser:
 
     def close(self, timeout: float = 0.0) -> bool:
         """Stop browsing; wait at most ``timeout`` seconds for the thread (True: stopped)."""
+        self._closing.set()
         self.table.close()
         if timeout > 0:
             self._thread.join(timeout)
@@ -401,10 +408,12 @@ class Browser:
             log.debug("ignoring %r: already %d rooms", name, MAX_ROOMS)
 
     def _run(self) -> None:
+        if self._start_delay > 0 and self._closing.wait(self._start_delay):
+            self._ready.set()
+            return  # closed before it started
         try:
-            from zeroconf import ServiceBrowser
-
             zc = _start_zeroconf()
+            from zeroconf import ServiceBrowser
         except Exception as exc:  # OSError (no interface), zeroconf's errors
             self.error = f"cannot look for rooms on the network: {exc}"
             log.info("%s", self.error)  # the caller shows it (the list, --discover)
