@@ -30,6 +30,7 @@ from tkinter import ttk
 from typing import Generic, TypeVar
 
 from desktopchat.gui import theme
+from desktopchat.gui.placement import show_centred
 from desktopchat.gui.title import dialog_title
 from desktopchat.gui.wmclass import WINDOW_CLASS
 
@@ -152,19 +153,8 @@ class FormDialog(tk.Toplevel, Generic[T]):
         for label, column in self._wrapped:
             bbox = self.body.grid_bbox(column, 0, 1, 0)
             label.configure(wraplength=max(bbox[2] if bbox else 0, 100))
-        self.update_idletasks()
-        width, height = self.winfo_reqwidth(), self.winfo_reqheight()
         owner = self._owner
-        if self._over_master and owner.winfo_ismapped():
-            x = owner.winfo_rootx() + (owner.winfo_width() - width) // 2
-            y = owner.winfo_rooty() + (owner.winfo_height() - height) // 2
-        else:
-            # A third of the way down looks centred to the eye.
-            x = (self.winfo_screenwidth() - width) // 2
-            y = (self.winfo_screenheight() - height) // 3
-        self.geometry(f"+{max(x, 0)}+{max(y, 0)}")
-        self.deiconify()
-        self.lift()
+        show_centred(self, owner, over_owner=self._over_master, down=2)
         if self._over_master and not owner.winfo_ismapped():
             # A window manager maps the owner after us and stacks it on top, hiding
             # the dialog (seen with openbox): lift again once the owner appears.

@@ -26,6 +26,7 @@ from dataclasses import dataclass, field
 from tkinter import ttk
 from typing import TYPE_CHECKING
 
+from desktopchat.gui.placement import show_centred
 from desktopchat.gui.title import dialog_title
 from desktopchat.gui.trust import copy_to_clipboard, fingerprint_box
 from desktopchat.gui.wmclass import WINDOW_CLASS
@@ -128,18 +129,7 @@ class _SmallWindow(tk.Toplevel):
         self.copied.configure(text=f"{what} copied.")
 
     def show(self) -> None:
-        self.update_idletasks()
-        width, height = self.winfo_reqwidth(), self.winfo_reqheight()
-        owner = self._owner
-        if owner.winfo_ismapped():
-            x = owner.winfo_rootx() + (owner.winfo_width() - width) // 2
-            y = owner.winfo_rooty() + (owner.winfo_height() - height) // 3
-        else:
-            x = (self.winfo_screenwidth() - width) // 2
-            y = (self.winfo_screenheight() - height) // 3
-        self.geometry(f"+{max(x, 0)}+{max(y, 0)}")
-        self.deiconify()
-        self.lift()
+        show_centred(self, self._owner, over_owner=True)
         with contextlib.suppress(tk.TclError):
             self.focus_set()
 

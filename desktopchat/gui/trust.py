@@ -23,6 +23,7 @@ from collections.abc import Callable
 from tkinter import font as tkfont
 from tkinter import messagebox, ttk
 
+from desktopchat.gui.placement import show_centred
 from desktopchat.gui.security import PinWarning, TrustQuestion
 from desktopchat.gui.title import dialog_title
 from desktopchat.gui.wmclass import WINDOW_CLASS
@@ -134,18 +135,7 @@ class _IdentityDialog(tk.Toplevel):
 
     def show(self, focus: ttk.Button) -> None:
         """Centre over the owner (or the screen), show, grab, focus ``focus``."""
-        self.update_idletasks()
-        width, height = self.winfo_reqwidth(), self.winfo_reqheight()
-        owner = self._owner
-        if self._transient and owner.winfo_ismapped():
-            x = owner.winfo_rootx() + (owner.winfo_width() - width) // 2
-            y = owner.winfo_rooty() + (owner.winfo_height() - height) // 3
-        else:
-            x = (self.winfo_screenwidth() - width) // 2
-            y = (self.winfo_screenheight() - height) // 3
-        self.geometry(f"+{max(x, 0)}+{max(y, 0)}")
-        self.deiconify()
-        self.lift()
+        show_centred(self, self._owner, over_owner=self._transient)
         focus.focus_set()
         self._grab(0)
 

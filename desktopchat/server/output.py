@@ -162,14 +162,10 @@ class Output:
         out = conn.out
         sent = 0
         if out:
-            try:
-                sent = conn.sock.send(out.head())
-            except (BlockingIOError, InterruptedError):
-                pass
-            except OSError as exc:
-                log.info("%s: connection lost (%s)", conn.label(), exc)
-                self._close(conn)
+            taken = self._send(conn, out.head())
+            if taken is None:
                 return
+            sent = taken
             if sent:
                 chunks = len(out)
                 used, private = out.consume(sent)
@@ -192,18 +188,25 @@ class Output:
         fanout.private += added - private
         sent = 0
         if tls.cipher:
-            try:
-                sent = conn.sock.send(tls.cipher)
-            except (BlockingIOError, InterruptedError):
-                pass
-            except OSError as exc:
-                log.info("%s: connection lost (%s)", conn.label(), exc)
-                self._close(conn)
+            taken = self._send(conn, tls.cipher)
+            if taken is None:
                 return
+            sent = taken
             tls.sent(sent)
             fanout.private -= sent
             self.sent_since_trim += sent
         self._after_send(conn, sent, bool(out or tls.cipher))
+
+    def _send(self, conn: Connection, data: bytes | bytearray | memoryview) -> int | None:
+        """Offer ``data`` to the socket: bytes taken (0 if none), None if the connection died."""
+        try:
+            return conn.sock.send(data)
+        except (BlockingIOError, InterruptedError):
+            return 0
+        except OSError as exc:
+            log.info("%s: connection lost (%s)", conn.label(), exc)
+            self._close(conn)
+            return None
 
     def _after_send(self, conn: Connection, sent: int, waiting: bool) -> None:
         """Drop a member too slow; watch for writability while output waits."""
