@@ -26,6 +26,7 @@ from relay import MakeClient
 from desktopchat.client import ChatClient
 from desktopchat.gui.app import ChatApp
 from desktopchat.net import discovery
+from desktopchat.net.tls import Identity, load_or_create_identity
 from desktopchat.server import RoomServer
 from desktopchat.settings import Settings
 
@@ -120,6 +121,25 @@ def room() -> Iterator[RoomServer]:
 def unlimited_room() -> Iterator[RoomServer]:
     """Like ``room``, without per-member rate limits: for floods that test something else."""
     with RoomServer("127.0.0.1", 0, rate_limits=None) as server:
+        yield server
+
+
+@pytest.fixture
+def identity(tmp_path: Path) -> Identity:
+    """A room certificate of its own for this test (never the user's)."""
+    return load_or_create_identity(tmp_path / "room-identity")
+
+
+@pytest.fixture
+def other_identity(tmp_path: Path) -> Identity:
+    """Another certificate: a man in the middle's, or the room's after a change."""
+    return load_or_create_identity(tmp_path / "another-identity")
+
+
+@pytest.fixture
+def tls_room(identity: Identity) -> Iterator[RoomServer]:
+    """Like ``room``, with a certificate: TLS and plaintext members on one port."""
+    with RoomServer("127.0.0.1", 0, identity=identity) as server:
         yield server
 
 

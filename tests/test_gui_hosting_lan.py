@@ -24,7 +24,6 @@ from desktopchat.gui.hosting import HostOptions, LanServices
 from desktopchat.gui.login import LoginDialog, LoginValues
 from desktopchat.net.discovery import FoundRoom
 from desktopchat.net.reachability import Problem, Trouble
-from desktopchat.net.tls import Identity, load_or_create_identity
 from desktopchat.server import RoomServer
 from desktopchat.settings import Settings
 
@@ -148,17 +147,6 @@ class FakeBrowser:
     def close(self, timeout: float = 0.0) -> bool:
         self.closed = True
         return True
-
-
-@pytest.fixture
-def identity(tmp_path: Path) -> Identity:
-    return load_or_create_identity(tmp_path / "room-identity")
-
-
-@pytest.fixture
-def tls_room(identity: Identity) -> Iterator[RoomServer]:
-    with RoomServer("127.0.0.1", 0, identity=identity) as server:
-        yield server
 
 
 @pytest.mark.gui

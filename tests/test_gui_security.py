@@ -8,9 +8,6 @@ probes the real network.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from pathlib import Path
-
 import pytest
 from guitools import pump
 from peer import Peer
@@ -25,29 +22,12 @@ from desktopchat.net.invite import Invitation
 from desktopchat.net.pins import KnownRooms
 from desktopchat.net.tls import (
     Identity,
-    load_or_create_identity,
     long_fingerprint,
     short_fingerprint,
 )
 from desktopchat.server import RoomServer
 
 pytestmark = pytest.mark.gui
-
-
-@pytest.fixture
-def identity(tmp_path: Path) -> Identity:
-    return load_or_create_identity(tmp_path / "room-identity")
-
-
-@pytest.fixture
-def other_identity(tmp_path: Path) -> Identity:
-    return load_or_create_identity(tmp_path / "another-identity")
-
-
-@pytest.fixture
-def tls_room(identity: Identity) -> Iterator[RoomServer]:
-    with RoomServer("127.0.0.1", 0, identity=identity) as server:
-        yield server
 
 
 def fp_of(server: RoomServer) -> str:

@@ -22,21 +22,11 @@ from waiting import wait_until
 
 from desktopchat import session as session_mod
 from desktopchat.client import ChatClient
-from desktopchat.net.tls import Identity, load_or_create_identity
+from desktopchat.net.tls import Identity
 from desktopchat.protocol import events as ev
 from desktopchat.server import RoomServer
 
 ROOT = Path(__file__).resolve().parent.parent
-
-
-@pytest.fixture
-def identity(tmp_path: Path) -> Identity:
-    return load_or_create_identity(tmp_path / "room")
-
-
-@pytest.fixture
-def other_identity(tmp_path: Path) -> Identity:
-    return load_or_create_identity(tmp_path / "attacker")
 
 
 @pytest.fixture

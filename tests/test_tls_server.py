@@ -9,8 +9,6 @@ from __future__ import annotations
 import socket
 import ssl
 import time
-from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 from peer import Peer
@@ -19,22 +17,11 @@ from waiting import wait_until
 
 from desktopchat import protocol
 from desktopchat.net import tls
-from desktopchat.net.tls import Identity, load_or_create_identity
+from desktopchat.net.tls import Identity
 from desktopchat.protocol import events as ev
 from desktopchat.protocol import wire
 from desktopchat.server import RoomServer
 from desktopchat.server.tlsconn import ENCRYPTED_ONLY, SEAL_MAX
-
-
-@pytest.fixture
-def identity(tmp_path: Path) -> Identity:
-    return load_or_create_identity(tmp_path / "room")
-
-
-@pytest.fixture
-def tls_room(identity: Identity) -> Iterator[RoomServer]:
-    with RoomServer("127.0.0.1", 0, identity=identity) as server:
-        yield server
 
 
 def _tls_socket(address: tuple[str, int]) -> ssl.SSLSocket:
