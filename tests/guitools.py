@@ -99,6 +99,21 @@ def press_key(widget: tk.Misc, keysym: str) -> None:
     widget.update()
 
 
+def send_key(widget: tk.Misc, sequence: str) -> None:
+    """Send one event ``sequence`` (e.g. "<Control-a>", "<Escape>") to ``widget``, focused first."""
+    widget.focus_force()
+    widget.update()
+    widget.event_generate(sequence, when="now")
+    widget.update()
+
+
+def command_labels(menu: tk.Menu) -> list[str]:
+    """The labels of a menu's command entries, in order."""
+    last = menu.index("end")
+    assert last is not None
+    return [menu.entrycget(i, "label") for i in range(last + 1) if menu.type(i) == "command"]
+
+
 def type_text(widget: tk.Text, text: str) -> None:
     """Put ``text`` into a Text at the cursor, as typing would."""
     widget.focus_force()

@@ -12,6 +12,7 @@ import tkinter as tk
 import webbrowser
 
 import pytest
+from guitools import command_labels, send_key
 from waiting import wait_until
 
 from desktopchat.gui.app import ChatApp
@@ -24,20 +25,6 @@ def say(app: ChatApp, text: str, sender: str = "bob") -> None:
     app.show(Line(Kind.MESSAGE, text, time.time(), sender))
     app.transcript.flush()
     app.root.update()
-
-
-def command_labels(menu: tk.Menu) -> list[str]:
-    """The labels of a menu's command entries, in order."""
-    last = menu.index("end")
-    assert last is not None
-    return [menu.entrycget(i, "label") for i in range(last + 1) if menu.type(i) == "command"]
-
-
-def key(widget: tk.Misc, sequence: str) -> None:
-    widget.focus_force()
-    widget.update()
-    widget.event_generate(sequence, when="now")
-    widget.update()
 
 
 def link_index(app: ChatApp, number: int = -1) -> str:
@@ -171,7 +158,7 @@ def test_quote_of_a_selection_quotes_each_line(app: ChatApp) -> None:
 def test_shift_f10_opens_the_menu_at_the_cursor(app: ChatApp) -> None:
     say(app, "hello")
     t = app.transcript.text
-    key(t, "<Shift-F10>")
+    send_key(t, "<Shift-F10>")
     menu = app.transcript.menu.menu
     try:
         assert menu.winfo_ismapped()
@@ -182,7 +169,7 @@ def test_shift_f10_opens_the_menu_at_the_cursor(app: ChatApp) -> None:
 def test_message_box_menu_cut_copy_paste_select_all(app: ChatApp) -> None:
     box = app.input
     box.set_text("hello world")
-    key(box, "<Control-a>")  # Ctrl+A selects all, not the line start
+    send_key(box, "<Control-a>")  # Ctrl+A selects all, not the line start
     assert box.get("sel.first", "sel.last") == "hello world"
     menu = app.text_tools.input_menu.fill()
     assert [menu.entrycget(i, "label") for i in (0, 1, 2, 4)] == [
@@ -213,7 +200,7 @@ def test_ctrl_a_in_the_transcript_selects_all_of_it(app: ChatApp) -> None:
     say(app, "one")
     say(app, "two")
     t = app.transcript.text
-    key(t, "<Control-a>")
+    send_key(t, "<Control-a>")
     assert t.get("sel.first", "sel.last") == t.get("1.0", "end-1c")
 
 
@@ -224,7 +211,7 @@ def find_count(app: ChatApp) -> str:
 def test_ctrl_f_finds_next_previous_with_a_count_and_escape_closes(app: ChatApp) -> None:
     for i in range(12):
         say(app, f"line {i} has the Word" if i % 4 == 0 else f"line {i}")
-    key(app.input, "<Control-f>")
+    send_key(app.input, "<Control-f>")
     bar = app.text_tools.find_bar
     assert bar.is_open and app.root.focus_get() is bar.entry
     for char in "word":
@@ -237,20 +224,20 @@ def test_ctrl_f_finds_next_previous_with_a_count_and_escape_closes(app: ChatApp)
     current = t.tag_ranges(CURRENT_TAG)
     assert t.get(current[0], current[1]) == "Word"
     assert "line 8" in t.get(f"{current[0]} linestart", current[0])  # the newest first
-    key(bar.entry, "<Return>")
+    send_key(bar.entry, "<Return>")
     assert find_count(app) == "2 of 3"
-    key(bar.entry, "<Return>")
-    key(bar.entry, "<Return>")
+    send_key(bar.entry, "<Return>")
+    send_key(bar.entry, "<Return>")
     assert find_count(app) == "1 of 3"  # wrapped around
-    key(bar.entry, "<Shift-Return>")
+    send_key(bar.entry, "<Shift-Return>")
     assert find_count(app) == "3 of 3"
-    key(bar.entry, "<F3>")
+    send_key(bar.entry, "<F3>")
     assert find_count(app) == "1 of 3"
-    key(bar.entry, "<Shift-F3>")
+    send_key(bar.entry, "<Shift-F3>")
     assert find_count(app) == "3 of 3"
     current = t.tag_ranges(CURRENT_TAG)
     assert "line 0" in t.get(f"{current[0]} linestart", current[0])
-    key(bar.entry, "<Escape>")
+    send_key(bar.entry, "<Escape>")
     assert not bar.winfo_manager(), "the bar is still shown"
     assert app.root.focus_get() is app.input
     assert not t.tag_ranges(FIND_TAG) and not t.tag_ranges(CURRENT_TAG)

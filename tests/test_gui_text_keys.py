@@ -11,6 +11,8 @@ from __future__ import annotations
 import time
 import tkinter as tk
 
+from guitools import command_labels, send_key
+
 from desktopchat.gui.app import ChatApp
 from desktopchat.gui.emoji import EmojiPicker
 from desktopchat.gui.follow import JUMP_TEXT
@@ -18,20 +20,6 @@ from desktopchat.gui.keyfocus import focus_order
 from desktopchat.gui.lines import Kind, Line
 from desktopchat.gui.shortcodes import PICKER
 from desktopchat.settings import Settings
-
-
-def command_labels(menu: tk.Menu) -> list[str]:
-    """The labels of a menu's command entries, in order."""
-    last = menu.index("end")
-    assert last is not None
-    return [menu.entrycget(i, "label") for i in range(last + 1) if menu.type(i) == "command"]
-
-
-def key(widget: tk.Misc, sequence: str) -> None:
-    widget.focus_force()
-    widget.update()
-    widget.event_generate(sequence, when="now")
-    widget.update()
 
 
 def type_keys(widget: tk.Misc, keysyms: list[str]) -> None:
@@ -60,7 +48,7 @@ def test_typing_in_the_transcript_or_user_list_lands_in_the_message_box(app: Cha
     # Shortcuts keep their meaning: Ctrl+C in the transcript copies, types nothing.
     t = app.transcript.text
     t.tag_add("sel", "1.0", "1.4")
-    key(t, "<Control-c>")
+    send_key(t, "<Control-c>")
     assert app.input.get_text() == "hi x"
     assert app.root.focus_get() is t
 
@@ -69,24 +57,24 @@ def test_tab_completes_names_cycles_and_never_inserts_a_tab(app: ChatApp) -> Non
     app.users_reset(["ann", "Alice", "alan", "bob"], "ann")
     box = app.input
     box.set_text("al")
-    key(box, "<Tab>")
+    send_key(box, "<Tab>")
     assert box.get_text() == "alan: "
-    key(box, "<Tab>")
+    send_key(box, "<Tab>")
     assert box.get_text() == "Alice: "
-    key(box, "<Tab>")
+    send_key(box, "<Tab>")
     assert box.get_text() == "alan: "
     type_keys(box, ["h", "i", "space", "b"])
-    key(box, "<Tab>")
+    send_key(box, "<Tab>")
     assert box.get_text() == "alan: hi bob "
     box.set_text("zzz")
-    key(box, "<Tab>")
+    send_key(box, "<Tab>")
     assert box.get_text() == "zzz" and "\t" not in box.get_text()
 
 
 def test_shortcodes_complete_on_tab_and_on_the_closing_colon(app: ChatApp) -> None:
     box = app.input
     box.set_text("nice :thumbsu")
-    key(box, "<Tab>")
+    send_key(box, "<Tab>")
     assert box.get_text() == "nice 👍"
     type_keys(box, ["space", "colon", "s", "m", "i", "l", "e", "colon"])
     assert box.get_text() == "nice 👍 😄"
@@ -100,12 +88,12 @@ def test_ctrl_tab_and_shift_tab_move_the_focus_and_every_stop_has_a_ring(app: Ch
     assert {t, lb, box} <= set(order)
     for widget in (t, lb, box):
         assert int(widget.cget("highlightthickness")) >= 1, f"{widget} has no focus ring"
-    key(box, "<Control-Tab>")
+    send_key(box, "<Control-Tab>")
     after_box = app.root.focus_get()
     assert after_box is not box and after_box is order[(order.index(box) + 1) % len(order)]
-    key(box, "<Shift-Tab>")
+    send_key(box, "<Shift-Tab>")
     assert app.root.focus_get() is order[order.index(box) - 1]
-    key(lb, "<Control-Tab>")
+    send_key(lb, "<Control-Tab>")
     assert app.root.focus_get() is order[(order.index(lb) + 1) % len(order)]
 
 
@@ -113,13 +101,13 @@ def test_tab_in_the_transcript_moves_on_and_ctrl_f_leaves_the_cursor(app: ChatAp
     fill(app, 3)
     t, box = app.transcript.text, app.input
     order = focus_order(app.root)
-    key(t, "<Tab>")
+    send_key(t, "<Tab>")
     assert app.root.focus_get() is order[(order.index(t) + 1) % len(order)]
-    key(t, "<Shift-Tab>")
+    send_key(t, "<Shift-Tab>")
     assert app.root.focus_get() is order[order.index(t) - 1]
     box.set_text("hello")
     box.mark_set("insert", "1.2")
-    key(box, "<Control-f>")
+    send_key(box, "<Control-f>")
     assert app.text_tools.find_bar.winfo_manager()
     assert box.index("insert") == "1.2", "Ctrl+F also moved the cursor"
 
@@ -141,7 +129,7 @@ def test_the_emoji_picker_inserts_at_the_cursor_and_escape_closes(app: ChatApp) 
     app.root.update()
     picker = app.text_tools.emoji_button.picker
     assert picker is not None
-    key(picker.buttons[0], "<Escape>")
+    send_key(picker.buttons[0], "<Escape>")
     assert not picker.winfo_exists()
     assert box.get_text() == "a👍b"
 
@@ -187,13 +175,13 @@ def test_scrolled_up_shows_jump_to_latest_and_a_resize_keeps_the_place(app: Chat
 
 def test_ctrl_0_resets_the_text_size_and_ctrl_plus_minus_change_it(app: ChatApp) -> None:
     default = Settings().font_size
-    key(app.input, "<Control-equal>")
+    send_key(app.input, "<Control-equal>")
     assert app.settings.font_size == default + 1
-    key(app.input, "<Control-minus>")
-    key(app.input, "<Control-minus>")
+    send_key(app.input, "<Control-minus>")
+    send_key(app.input, "<Control-minus>")
     assert app.settings.font_size == default - 1
     app.set_font_size(20)
-    key(app.input, "<Control-0>")
+    send_key(app.input, "<Control-0>")
     assert app.settings.font_size == default
     assert app.text_font.cget("size") == default
     view = app.menus["View"]
