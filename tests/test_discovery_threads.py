@@ -239,3 +239,18 @@ def test_discovery_can_be_turned_off_for_a_whole_process(monkeypatch: pytest.Mon
     monkeypatch.setenv(discovery.NO_DISCOVERY_ENV, "1")
     with pytest.raises(OSError, match="DESKTOPCHAT_NO_DISCOVERY"):
         discovery._start_zeroconf()
+
+
+def test_a_browser_closed_before_its_start_delay_never_starts_zeroconf(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    started: list[bool] = []
+
+    def start() -> Any:
+        started.append(True)
+        raise OSError("not in tests")
+
+    monkeypatch.setattr(discovery, "_start_zeroconf", start)
+    browser = discovery.Browser(start_delay=30.0)
+    assert browser.close(timeout=5.0), "the browser's thread did not end within 5 s"
+    assert browser.wait_ready(0) and started == []

@@ -97,15 +97,41 @@ def test_serve_stops_on_a_sigterm_that_interrupts_a_log_write() -> None:
 def test_window_signal_handler_only_sets_a_flag_and_the_window_closes(
     app: ChatApp, tk_root: tk.Tk
 ) -> None:
-    from desktopchat.gui import _quit_on_signals
+    from desktopchat.gui import SignalFlag, _quit_on_signals
 
-    previous = _quit_on_signals(app)
+    flag = SignalFlag()
+    flag.attach(app)
+    previous = _quit_on_signals(flag)
     try:
         handler = signal.getsignal(signal.SIGTERM)
         assert callable(handler)
         handler(signal.SIGTERM, None)  # as if it interrupted anything at all
         assert app.signal_received == signal.SIGTERM
         assert not app.closed  # nothing else happened inside the handler
+        wait_until(lambda: app.closed, what="window closed by its own check", root=tk_root)
+    finally:
+        for signum, old in previous.items():
+            signal.signal(signum, old)
+
+
+@pytest.mark.gui
+def test_a_signal_before_the_window_exists_closes_it_once_built(
+    app: ChatApp, tk_root: tk.Tk
+) -> None:
+    # gui.run installs the handlers before Tk starts: a SIGTERM that arrives
+    # while the window is being built is kept and handed to it.
+    from desktopchat.gui import SignalFlag, _quit_on_signals
+
+    flag = SignalFlag()
+    previous = _quit_on_signals(flag)
+    try:
+        handler = signal.getsignal(signal.SIGTERM)
+        assert callable(handler)
+        handler(signal.SIGTERM, None)  # no window yet
+        told_before = app.signal_received
+        flag.attach(app)
+        assert flag.signum == signal.SIGTERM and told_before is None
+        assert app.signal_received == signal.SIGTERM
         wait_until(lambda: app.closed, what="window closed by its own check", root=tk_root)
     finally:
         for signum, old in previous.items():

@@ -209,7 +209,7 @@ class SignalFlag:
             app.signal_received = self.signum
 
 
-def _quit_on_signals(target: ChatApp | SignalFlag) -> dict[int, _Handler]:
+def _quit_on_signals(flag: SignalFlag) -> dict[int, _Handler]:
     """Make SIGTERM and Ctrl+C (SIGINT) close the window like Quit (exit code 0).
 
     Without this, Ctrl+C in the terminal would surface as a KeyboardInterrupt
@@ -225,10 +225,7 @@ def _quit_on_signals(target: ChatApp | SignalFlag) -> dict[int, _Handler]:
         return previous
 
     def on_signal(signum: int, _frame: FrameType | None) -> None:
-        if isinstance(target, SignalFlag):
-            target.store(signum)
-        else:
-            target.signal_received = signum
+        flag.store(signum)
 
     for signum in (signal.SIGTERM, signal.SIGINT):
         with contextlib.suppress(ValueError, OSError):  # not supported on this platform
