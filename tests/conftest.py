@@ -110,6 +110,17 @@ def no_multicast_here(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(discovery, "_start_zeroconf", refuse)
 
 
+@pytest.fixture(autouse=True)
+def private_home(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Every test (and every program it starts) keeps its settings, certificate and
+    trusted rooms in a DESKTOPCHAT_HOME of its own, never the user's: a room trusted
+    by one test must not pin a later test's room that happens to get the same port.
+    """
+    home = tmp_path_factory.mktemp("home")
+    monkeypatch.setenv("DESKTOPCHAT_HOME", str(home))
+    return home
+
+
 @pytest.fixture
 def room() -> Iterator[RoomServer]:
     """A real room server on 127.0.0.1, any free port, running on its thread."""
