@@ -175,6 +175,10 @@ class Conversations:
         if line.kind is not Kind.PRIVATE:
             self.view.show(line)
             return
+        self.view.tab_line(self.route(line), line)
+
+    def route(self, line: Line) -> int:
+        """The tab of private ``line`` (opened if needed, its badge counted); no drawing."""
         peer = line.peer if line.own else line.sender
         conv = self.open(peer, select=False)
         if line.own and line.cid is not None:
@@ -186,7 +190,7 @@ class Conversations:
             if self.active != conv.tid:
                 conv.unread += 1
             self._relabel(conv)
-        self.view.tab_line(conv.tid, line)
+        return conv.tid
 
     def error(self, line: Line) -> None:
         """An error line goes where the user is looking."""
