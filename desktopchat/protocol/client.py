@@ -10,6 +10,12 @@ after the name (a plain relay such as the tutorial's server).
 
 States: HANDSHAKE -> CHAT -> CLOSED. ``version`` is None until known, then 2
 (our room), 1 (an older desktopchat room: events, no ids) or 0 (no events).
+
+Files (section 14): made with ``files=True``, the session asks for the files
+extension when the room's offer has ``files=MAXBYTES``; then :attr:`files_max`
+is that size, the room's file pairs come out as :mod:`.fileevents` events
+(a ``data`` body as bytes, never decoded) and :meth:`send_file` encodes the
+extension's requests.
 """
 
 from __future__ import annotations
@@ -17,14 +23,16 @@ from __future__ import annotations
 import enum
 
 from desktopchat.protocol import events as ev
-from desktopchat.protocol import wire
+from desktopchat.protocol import filewire, wire
 from desktopchat.protocol.commands import Command, command_text
+from desktopchat.protocol.fileevents import FILES_WORD
 from desktopchat.protocol.framing import (
     DEFAULT_MAX_PAYLOAD,
     HANDSHAKE_MAX_PAYLOAD,
     LocalProtocolError,
     PairDecoder,
     RemoteProtocolError,
+    decode_text,
     encode_frame,
 )
 from desktopchat.protocol.names import name_key
@@ -61,8 +69,14 @@ class ClientConnection:
         token: str,
         resume: tuple[str, int] | None = None,
         max_message: int = DEFAULT_MAX_PAYLOAD,
+        files: bool = False,
     ) -> None:
         self.name = name
+        # Ask for the files extension if the room offers it.
+        self._files_wanted = files
+        #: The room's largest file (its offer's ``files=N``) once we asked for
+        #: files; None: no files on this connection.
+        self.files_max: int | None = None
         self.password = password
         self.token = token
         self.resume = resume
@@ -86,6 +100,8 @@ class ClientConnection:
         self._replay_gap: ev.Gap | None = None
         # A pair read past the end of a replay, handled next.
         self._pushback: tuple[str, str] | None = None
+        # A protocol-2 event (and its meta) read past the end of a replay, handled next.
+        self._held: tuple[ev.Event, str] | None = None
         self._replay_done = False  # this session's replay has been reported
 
     # --- bytes ------------------------------------------------------------------------
@@ -110,9 +126,20 @@ class ClientConnection:
         Raises :class:`RemoteProtocolError` for bytes that break the protocol.
         """
         while True:
+            if self._held is not None:
+                (held, meta), self._held = self._held, None
+                return self._on_v2_event(held, meta)
             pair, self._pushback = self._pushback, None
-            if pair is None and (pair := self._decoder.next_pair()) is None:
-                return None
+            if pair is None:
+                if (raw := self._decoder.next_raw_pair()) is None:
+                    return None
+                meta, body = raw
+                if self.files_max is not None and self._is_file_pair(meta):
+                    event = self._on_file_pair(meta, body)
+                    if event is not None:
+                        return event
+                    continue
+                pair = (meta, decode_text(body, "message text"))
             event = self._on_pair(*pair)
             if event is not None:
                 return event
@@ -174,6 +201,16 @@ class ClientConnection:
                 meta, body = f"help {cid}", ""
         return encode_frame(meta) + encode_frame(body, limit)
 
+    def send_file(self, request: ev.Event) -> bytes:
+        """Bytes for one request of the files extension (:mod:`.fileevents`).
+
+        Raises :class:`LocalProtocolError` unless we are in a room that gave us
+        files (:attr:`files_max`); see :func:`.filewire.encode_file_request`.
+        """
+        if self.state is not ClientState.CHAT or self.files_max is None:
+            raise LocalProtocolError("send_file() without files on this connection")
+        return filewire.encode_file_request(request)
+
     def typing(self) -> bytes:
         """The ``typing`` request's bytes in a protocol-2 room, else b"" (never sent there)."""
         if self.state is not ClientState.CHAT or self.version != 2:
@@ -217,7 +254,8 @@ class ClientConnection:
                 if refused is not None:
                     return refused
                 self.version = 2
-                self._out += encode_frame(wire.format_upgrade(self.token, self.resume))
+                upgrade = wire.format_upgrade(self.token, self.resume, self.files_max is not None)
+                self._out += encode_frame(upgrade)
             return None
         if sender == ev.AUTH:
             if self.password is None:
@@ -239,6 +277,11 @@ class ClientConnection:
     def _room_limit(self, words: list[str]) -> ev.Refused | None:
         """Take on the ``max=N`` of the room's offer (other words are for later versions)."""
         for word in words:
+            if self._files_wanted and word.startswith(f"{FILES_WORD}="):
+                size = word[len(FILES_WORD) + 1 :]
+                if size.isascii() and size.isdigit() and len(size) <= 18 and int(size) > 0:
+                    self.files_max = int(size)
+                continue
             digits = word.removeprefix("max=")
             if digits == word or not (digits.isascii() and digits.isdigit()):
                 continue
@@ -306,10 +349,24 @@ class ClientConnection:
             if len(words) != 3 or not words[1].isdigit() or words[2] not in ("0", "1"):
                 raise RemoteProtocolError(f"malformed event {meta[:80]!r}")
             return self._start_replay(int(words[1]), resumed=words[2] == "1")
-        event = wire.parse_room_v2(meta, body)
+        return self._on_v2_event(wire.parse_room_v2(meta, body), meta)
+
+    @staticmethod
+    def _is_file_pair(meta: str) -> bool:
+        return meta.partition(" ")[0] in filewire.FILE_EVENT_KINDS
+
+    def _on_file_pair(self, meta: str, body: bytes) -> ev.Event | None:
+        """A pair of the files extension (only on a connection that asked for files)."""
+        if self.state is ClientState.CLOSED:
+            return None
+        if self.state is not ClientState.CHAT:
+            raise RemoteProtocolError(f"{meta.split(' ')[0]!r} before the welcome")
+        return self._on_v2_event(filewire.parse_file_event(meta, body), meta)
+
+    def _on_v2_event(self, event: ev.Event, meta: str) -> ev.Event | None:
         if self._replay is not None and not isinstance(event, ev.RoomEvent | ev.Accepted | ev.Gap):
             replay = self._end_replay()  # a pair of another kind ends the replay early
-            self._pushback = (meta, body)
+            self._held = (event, meta)
             return replay
         if self.state is ClientState.HANDSHAKE:
             if isinstance(event, ev.Refused):

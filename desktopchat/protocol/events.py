@@ -29,6 +29,7 @@ ERROR = "*error"
 INFO = "*info"
 AUTH = "*auth"
 HISTORY = "*history"
+FILE = "*file"  # text: "ann offers photo.png (1.2 MB) — ..." (a files offer, section 14)
 
 #: The *info text a server sends to every client when it shuts down.
 ROOM_CLOSED = "room closed"
@@ -275,7 +276,8 @@ class JoinRequest(Event):
     """A newcomer finished the handshake; the room decides (``Room.join``).
 
     ``token`` identifies the client across reconnects (protocol 2; a random
-    one for older clients); ``resume`` is the (epoch, last id) it saw.
+    one for older clients); ``resume`` is the (epoch, last id) it saw;
+    ``files``: it asked for the files extension and the room offered it.
     """
 
     name: str
@@ -283,6 +285,7 @@ class JoinRequest(Event):
     version: int
     token: str
     resume: tuple[str, int] | None = None
+    files: bool = False
 
 
 @dataclass(frozen=True, slots=True)

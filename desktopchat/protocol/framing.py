@@ -167,7 +167,8 @@ class FrameDecoder:
         if len(buf) < end:
             self._compact()
             return None
-        payload = bytes(buf[start:end])
+        # One copy out of the buffer (a bytearray slice would make two).
+        payload = bytes(memoryview(buf)[start:end])
         self._pos = end
         self._need = -1
         return payload
@@ -189,6 +190,8 @@ class PairDecoder:
     """Decodes server-to-client traffic into (sender, text) string pairs.
 
     Invalid UTF-8 in either frame is a :class:`RemoteProtocolError`.
+    :meth:`next_raw_pair` leaves the second frame as bytes (a ``data`` body of
+    the files extension is raw bytes, never decoded).
     """
 
     __slots__ = ("_frames", "_sender")
@@ -217,12 +220,17 @@ class PairDecoder:
 
     def next_pair(self) -> tuple[str, str] | None:
         """Return the next whole (sender, text) pair, or None if more bytes are needed."""
+        pair = self.next_raw_pair()
+        return None if pair is None else (pair[0], decode_text(pair[1], "message text"))
+
+    def next_raw_pair(self) -> tuple[str, bytes] | None:
+        """The next whole pair with its second frame undecoded, or None if more bytes are needed."""
         while (frame := self._frames.next_frame()) is not None:
             if self._sender is None:
                 self._sender = decode_text(frame, "sender name")
                 continue
             sender, self._sender = self._sender, None
-            return sender, decode_text(frame, "message text")
+            return sender, frame
         return None
 
     def __iter__(self) -> Iterator[tuple[str, str]]:

@@ -24,8 +24,9 @@ from __future__ import annotations
 import enum
 
 from desktopchat.protocol import events as ev
-from desktopchat.protocol import wire
+from desktopchat.protocol import filewire, wire
 from desktopchat.protocol.commands import BadCommand, parse_command
+from desktopchat.protocol.fileevents import FILES_WORD
 from desktopchat.protocol.framing import (
     DEFAULT_MAX_PAYLOAD,
     HANDSHAKE_MAX_PAYLOAD,
@@ -56,11 +57,17 @@ EARLY_FRAME_DROPPED = (
 )
 
 
-def hello_pair(max_message: int) -> bytes:
-    """The offer; a room whose message limit is not the default says it: ``max=N``."""
-    if max_message == DEFAULT_MAX_PAYLOAD:
+def hello_pair(max_message: int, files_max: int = 0) -> bytes:
+    """The offer; a room whose message limit is not the default says it: ``max=N``;
+    a room that allows files says its largest: ``files=MAXBYTES`` (section 14)."""
+    if max_message == DEFAULT_MAX_PAYLOAD and not files_max:
         return HELLO_PAIR
-    return encode_pair(ev.HELLO, f"desktopchat 2 max={max_message}")
+    words = ["desktopchat 2"]
+    if max_message != DEFAULT_MAX_PAYLOAD:
+        words.append(f"max={max_message}")
+    if files_max:
+        words.append(f"{FILES_WORD}={files_max}")
+    return encode_pair(ev.HELLO, " ".join(words))
 
 
 class ServerState(enum.Enum):
@@ -80,27 +87,33 @@ class ServerConnection:
     __slots__ = (
         "_decoder",
         "_dropped",
+        "_files_max",
         "_joining",
         "_max_message",
         "_meta",
         "_out",
         "_password_required",
         "_upgrade",
+        "files",
         "name",
         "state",
         "version",
     )
 
-    def __init__(self, *, password_required: bool, max_message: int) -> None:
+    def __init__(self, *, password_required: bool, max_message: int, files_max: int = 0) -> None:
         self._password_required = password_required
         self._max_message = max_message
+        # The room's largest file (0: no files): offered as ``files=N``.
+        self._files_max = files_max
+        #: The client asked for files in a room that offers them (section 14).
+        self.files = False
         self._decoder = FrameDecoder(HANDSHAKE_MAX_PAYLOAD)
         self.state = ServerState.NAME
         #: 1 until the client takes up protocol 2.
         self.version = 1
         #: The validated name from the handshake (the room may rename it later).
         self.name = ""
-        self._upgrade: tuple[str, tuple[str, int] | None] | None = None
+        self._upgrade: tuple[str, tuple[str, int] | None, bool] | None = None
         # A protocol-1 client's frame after its name was dropped: tell it once in CHAT.
         self._dropped = False
         self._joining: ev.JoinRequest | None = None
@@ -164,16 +177,17 @@ class ServerConnection:
             except InvalidName as exc:
                 return ev.Refused(str(exc))
             self.state = ServerState.HELLO
-            self._out += hello_pair(self._max_message) + (
+            self._out += hello_pair(self._max_message, self._files_max) + (
                 _AUTH_PAIR if self._password_required else b""
             )
             return None
         if state is ServerState.HELLO:
             what = "password" if self._password_required else "message"
-            upgrade = wire.parse_upgrade(decode_text(frame, what))
+            upgrade = wire.parse_upgrade_files(decode_text(frame, what))
             if upgrade is not None:
                 self.version = 2
                 self._upgrade = upgrade
+                self.files = upgrade[2] and self._files_max > 0
                 if self._password_required:
                     self.state = ServerState.AUTH
                     return None
@@ -192,8 +206,10 @@ class ServerConnection:
 
     def _join(self, password: str | None) -> ev.JoinRequest:
         self.state = ServerState.JOINING
-        token, resume = self._upgrade if self._upgrade is not None else ("", None)
-        self._joining = ev.JoinRequest(self.name, password, self.version, token, resume)
+        token, resume, _ = self._upgrade if self._upgrade is not None else ("", None, False)
+        self._joining = ev.JoinRequest(
+            self.name, password, self.version, token, resume, files=self.files
+        )
         return self._joining
 
     def accept(self) -> None:
@@ -201,7 +217,9 @@ class ServerConnection:
         if self.state is not ServerState.JOINING:
             raise LocalProtocolError(f"accept() in state {self.state.name}")
         self.state = ServerState.CHAT
-        self._decoder.max_payload = self._max_message
+        # A files member sends data pairs of up to CHUNK bytes whatever the message limit.
+        limit = self._max_message
+        self._decoder.max_payload = max(limit, DEFAULT_MAX_PAYLOAD) if self.files else limit
 
     def _next_request(self) -> ev.Event | None:
         if (frame := self._decoder.next_frame()) is None:
@@ -216,10 +234,21 @@ class ServerConnection:
                 return parse_command(text)
             except BadCommand as exc:
                 return ev.CommandError(str(exc))
+        if (
+            self.files
+            and len(frame) > self._max_message
+            and not (self._meta is not None and filewire.is_data_meta(self._meta))
+        ):
+            # Only a data body may use the frame size the files extension allows.
+            raise RemoteProtocolError(
+                f"frame of {len(frame)} bytes exceeds the limit of {self._max_message} bytes"
+            )
         if self._meta is None:
             self._meta = decode_text(frame, "request")
             return self._next_request()
         meta, self._meta = self._meta, None
+        if self.files and meta.partition(" ")[0] in filewire.FILE_REQUEST_KINDS:
+            return filewire.parse_file_request(meta, frame)  # a data body stays bytes
         return wire.parse_request_v2(meta, decode_text(frame, "message"))
 
     def send(self, event: ev.Event) -> bytes:

@@ -10,6 +10,7 @@ whitespace (the name rules), so they are safe as words.
 from __future__ import annotations
 
 from desktopchat.protocol import events as ev
+from desktopchat.protocol import fileevents as fe
 from desktopchat.protocol.framing import RemoteProtocolError, encode_pair
 
 __all__ = [
@@ -19,9 +20,12 @@ __all__ = [
     "encode_v2",
     "format_upgrade",
     "meta_pair",
+    "offer_line",
     "parse_request_v2",
     "parse_room_v2",
     "parse_upgrade",
+    "parse_upgrade_files",
+    "readable_size",
     "users_meta",
 ]
 
@@ -99,6 +103,12 @@ def encode_v2(event: ev.Event) -> bytes:
             return meta_pair("closed", ev.ROOM_CLOSED)
         case ev.Typing(name=name):
             return meta_pair(f"typing {name}" if name else "typing")
+        case fe.FileOffer(sender=sender, to=to, size=size, sha256=sha, mime=mime, name=name):
+            return meta_pair(
+                f"{_head('file', event)} {sender} {to or '*'} {size} {sha} {mime}", name
+            )
+        case fe.FileWithdrawn(sender=sender, file=file):
+            return meta_pair(f"{_head('unoffer', event)} {sender} {file}")
     raise TypeError(f"no protocol-2 form for {event!r}")
 
 
@@ -149,35 +159,71 @@ def encode_v1(event: ev.Event) -> bytes:
             return encode_pair(ev.USERS, " ".join(names), 1 << 62)
         case ev.RoomClosed():
             return encode_pair(ev.INFO, ev.ROOM_CLOSED)
-        case ev.Accepted() | ev.Gap() | ev.Typing():
+        case fe.FileOffer():
+            return encode_pair(ev.FILE, offer_line(event), 1 << 62)
+        case ev.Accepted() | ev.Gap() | ev.Typing() | fe.FileWithdrawn():
             return b""  # protocol-1 members never get these
     raise TypeError(f"no protocol-1 form for {event!r}")
 
 
-def format_upgrade(token: str, resume: tuple[str, int] | None) -> str:
-    """The upgrade frame's text."""
+def readable_size(size: int) -> str:
+    """A file size for people: ``512 bytes``, ``1.2 MB``, ``3.5 GB`` (powers of 1000)."""
+    if size < 1000:
+        return "1 byte" if size == 1 else f"{size} bytes"
+    value = size / 1000
+    for unit in ("KB", "MB"):
+        if round(value, 1) < 1000:
+            return f"{value:.1f} {unit}"
+        value /= 1000
+    return f"{value:.1f} GB"
+
+
+def offer_line(offer: fe.FileOffer) -> str:
+    """The ``*file`` text protocol-1 members get for an offer (they cannot fetch it)."""
+    return (
+        f"{offer.sender} offers {offer.name} ({readable_size(offer.size)})"
+        " \u2014 desktopchat can receive it"
+    )
+
+
+def format_upgrade(token: str, resume: tuple[str, int] | None, files: bool = False) -> str:
+    """The upgrade frame's text; ``files`` asks for the files extension (section 14)."""
     words = [UPGRADE_WORD, "2", token]
     if resume is not None:
         words += [resume[0], str(resume[1])]
+    if files:
+        words.append(fe.FILES_WORD)
     return " ".join(words)
 
 
 def parse_upgrade(text: str) -> tuple[str, tuple[str, int] | None] | None:
     """(token, resume) if ``text`` is a protocol-2 upgrade frame, else None."""
+    upgrade = parse_upgrade_files(text)
+    return None if upgrade is None else upgrade[:2]
+
+
+def parse_upgrade_files(text: str) -> tuple[str, tuple[str, int] | None, bool] | None:
+    """(token, resume, files) if ``text`` is a protocol-2 upgrade frame, else None.
+
+    ``files`` is True when the frame ends with the word ``files`` (section 14).
+    """
     words = text.split(" ")
+    files = words[-1] == fe.FILES_WORD and len(words) in (4, 6)
+    if files:
+        words.pop()
     if len(words) not in (3, 5) or words[0] != UPGRADE_WORD or words[1] != "2":
         return None
     token = words[2]
     if not (0 < len(token) <= 64 and token.isascii() and token.isalnum()):
         return None
     if len(words) == 3:
-        return token, None
+        return token, None, files
     epoch, last = words[3], words[4]
     if not (0 < len(epoch) <= 32 and epoch.isascii() and epoch.isalnum()):
         return None
     if not (last.isascii() and last.isdigit() and len(last) <= 18):
         return None
-    return token, (epoch, int(last))
+    return token, (epoch, int(last)), files
 
 
 # --- parsing protocol-2 pairs ---------------------------------------------------------
