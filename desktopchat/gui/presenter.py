@@ -37,6 +37,7 @@ from desktopchat.gui.attention_rules import Attention, AttentionView
 from desktopchat.gui.conversations import Conversations, TabsView
 from desktopchat.gui.hosting import HostingSteps, HostingView, LanServices
 from desktopchat.gui.lines import Kind, Line, SendState
+from desktopchat.gui.replaying import ReplaySteps
 from desktopchat.gui.security import IdentitySteps, IdentityView, RoomSecurity
 from desktopchat.gui.switching import RoomSwitch, Roster
 from desktopchat.gui.title import window_title
@@ -78,11 +79,7 @@ class View(TabsView, AttentionView, IdentityView, HostingView, TypingView, Proto
     def has_focus(self) -> bool: ...
 
 
-def _clock_hm(when: float) -> str:
-    return time.strftime("%H:%M", time.localtime(when))
-
-
-class Presenter(IdentitySteps, HostingSteps):
+class Presenter(IdentitySteps, HostingSteps, ReplaySteps):
     """Room state and decisions for one window (identity: security.py, hosting: hosting.py)."""
 
     def __init__(
@@ -438,34 +435,6 @@ class Presenter(IdentitySteps, HostingSteps):
             if not self.view.has_focus():
                 self.unread += 1
                 self._update_title()
-
-    def _replay(self, replay: ev.Replay) -> None:
-        items = [
-            e
-            for e in replay.events
-            if not isinstance(e, ev.RoomEvent) or e.id is None or e.id > self._max_id
-        ]
-        shown = [e for e in items if isinstance(e, ev.RoomEvent)]
-        first = self._replays == 0
-        self._replays += 1
-        if replay.gap is not None:
-            gap = replay.gap
-            since = f"from {_clock_hm(self._last_time)} " if self._last_time else ""
-            until = f"to {_clock_hm(gap.until)} " if gap.until is not None else ""
-            self._marker("— missed while disconnected —")
-            self._event(f"Some messages {since}{until}are no longer available.")
-        elif shown:
-            if replay.resumed:
-                self._marker("— missed while disconnected —")
-            elif self.version == 2 or first:
-                self._marker("— earlier messages —")
-            else:
-                self._marker("— recent messages (this room cannot tell which you missed) —")
-        for item in items:
-            if isinstance(item, ev.Accepted):
-                self._settle(item.cid, SendState.SENT)
-            else:
-                self._room_event(item, live=False)
 
     # --- helpers --------------------------------------------------------------------------
 
