@@ -2,9 +2,11 @@
 
 protocol/ and address -> standard library only (protocol/ may import itself);
 server/ and client -> protocol, never gui; only desktopchat/gui imports tkinter;
-only __main__, gui and server/ itself import server; the slow libraries
-(zeroconf, cryptography) are imported inside functions only, never when a
-module loads (start to window stays fast).
+only __main__, gui and server/ itself import server; files/ (names, kinds,
+images) is Tk-free and imports neither gui nor server nor the client, so the
+window and the client library may both use it; the slow libraries
+(zeroconf, cryptography, Pillow, tkinterdnd2) are imported inside functions
+only, never when a module loads (start to window stays fast).
 """
 
 from __future__ import annotations
@@ -60,7 +62,10 @@ def test_import_direction(path: Path) -> None:
     name = rel(path)
     names = imported(path)
     tops = {n.split(".")[0] for n in names}
-    wiring = name == "desktopchat/__main__.py" or name.startswith("desktopchat/gui/")
+    # historyopts.py is the command line's too (the options that open saved history).
+    wiring = name in ("desktopchat/__main__.py", "desktopchat/historyopts.py") or name.startswith(
+        "desktopchat/gui/"
+    )
 
     if name.startswith(STDLIB_ONLY):
         own = {n for n in names if n.startswith("desktopchat.protocol")}
@@ -68,6 +73,13 @@ def test_import_direction(path: Path) -> None:
         assert others <= set(sys.stdlib_module_names) | {"__future__"}, names
     if not name.startswith("desktopchat/gui/"):
         assert not tops & {"tkinter", "_tkinter"}, f"{name} imports tkinter"
+    if name.startswith("desktopchat/files/"):
+        outside = {
+            n
+            for n in names
+            if n.startswith("desktopchat") and not n.startswith("desktopchat.files")
+        }
+        assert not outside, f"{name} imports {sorted(outside)}: files/ stands alone"
     if not wiring:
         assert not any(n.startswith("desktopchat.gui") for n in names), f"{name} imports the GUI"
         if not name.startswith("desktopchat/server/"):
@@ -77,7 +89,7 @@ def test_import_direction(path: Path) -> None:
 
 
 #: Libraries slow to import: only inside a function (or under TYPE_CHECKING).
-LAZY_ONLY = frozenset({"zeroconf", "cryptography"})
+LAZY_ONLY = frozenset({"zeroconf", "cryptography", "PIL", "tkinterdnd2"})
 
 
 def module_level_imports(tree: ast.Module) -> set[str]:
