@@ -1,0 +1,236 @@
+"""Our offers and the streams the room asks of them (the sender's half of the engine).
+
+An :class:`Offer` is made by ``offer_file``/``offer_bytes``: it is hashed on
+a worker thread (``engine.py``), then its ``offer`` request goes out through
+the client's outbox (resent after a reconnect with the same cid, like chat),
+and the room's ``ok`` gives it its file id. The offer belongs to the
+client's token, so it survives our reconnects: the room then simply asks
+for new streams.
+
+For each ``send S FILE OFFSET`` the room sends, a :class:`Stream` reads the
+file from OFFSET and sends one ``data`` pair per chunk of credit it holds;
+``more S N`` gives credit, ``stop S REASON`` ends it. The session takes
+chunks only when no chat is waiting (:meth:`Sender.next_chunk`), so chat
+never waits behind file data. No sockets, no clock, no threads here.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from desktopchat.protocol import events as ev
+from desktopchat.protocol import fileevents as fe
+from desktopchat.transfer.outgoing import ChunkReader, FileChanged, Fingerprint
+from desktopchat.transfer.progress import Throttle
+
+__all__ = ["Offer", "Sender", "Stream"]
+
+log = logging.getLogger(__name__)
+
+#: What the receiver reads when a room stops one of our streams (``stop S REASON``).
+_STOPPED = {
+    "cancelled": "The receiver cancelled the transfer.",
+    "gone": "The receiver left the room.",
+    "limit": "The room stopped the transfer (its transfer limits).",
+}
+
+
+@dataclass(slots=True)
+class Offer:
+    """One file we offer: hashed (``fingerprint``), then accepted by the room (``file``)."""
+
+    cid: int
+    name: str
+    mime: str
+    to: str | None
+    source: Path | bytes
+    fingerprint: Fingerprint | None = None
+    file: int | None = None
+    withdrawn: bool = False
+
+    @property
+    def path(self) -> Path | None:
+        return self.source if isinstance(self.source, Path) else None
+
+
+@dataclass(slots=True)
+class Stream:
+    """One stream the room asked of an offer: the next offset and the credit left."""
+
+    stream: int
+    offer: Offer
+    offset: int
+    reader: ChunkReader
+    credit: int = fe.WINDOW
+    throttle: Throttle = field(default_factory=Throttle)
+
+
+class Sender:
+    """Our offers by cid and by file id, and their running streams.
+
+    ``post`` puts an event on the client's queue; ``control`` queues a
+    small pair (``stop``) for the session; ``unoffer`` withdraws an offer
+    through the outbox (the engine gives it a cid).
+    """
+
+    def __init__(
+        self,
+        post: Callable[[ev.Event], None],
+        control: Callable[[ev.Event], None],
+        unoffer: Callable[[Offer], None],
+    ) -> None:
+        self._post = post
+        self._control = control
+        self._unoffer = unoffer
+        self.by_cid: dict[int, Offer] = {}
+        self.by_file: dict[int, Offer] = {}
+        self.streams: dict[int, Stream] = {}
+
+    # --- offers -----------------------------------------------------------------------
+
+    def accepted(self, cid: int, file: int | None) -> bool:
+        """The room's ``ok`` for an offer (True if ``cid`` was one of ours)."""
+        offer = self.by_cid.get(cid)
+        if offer is None or offer.file is not None:
+            return offer is not None
+        if file is None:  # an ok without an id cannot name a file
+            log.warning("offer %d accepted without a file id", cid)
+            return True
+        offer.file = file
+        self.by_file[file] = offer
+        assert offer.fingerprint is not None
+        self._post(
+            ev.OfferMade(cid, file, offer.name, offer.fingerprint.size, offer.path, offer.to)
+        )
+        if offer.withdrawn:  # withdrawn before the room said its id
+            self._unoffer(offer)
+            self._forget(offer)
+        return True
+
+    def rejected(self, cid: int) -> bool:
+        """The room refused an offer (the session posts the Rejected): forget it."""
+        return self.by_cid.pop(cid, None) is not None
+
+    def withdraw(self, file: int) -> None:
+        """Withdraw offer ``file``; end its streams."""
+        offer = self.by_file.get(file)
+        if offer is None or offer.withdrawn:
+            return
+        offer.withdrawn = True
+        for stream in [s for s in self.streams.values() if s.offer is offer]:
+            self._end(stream)
+        if offer.file is not None:  # else when the room's ok says its id
+            self._unoffer(offer)
+            self._forget(offer)
+
+    def _forget(self, offer: Offer) -> None:
+        self.by_cid.pop(offer.cid, None)
+        if offer.file is not None:
+            self.by_file.pop(offer.file, None)
+
+    # --- streams ----------------------------------------------------------------------
+
+    def start(self, start: fe.StreamStart) -> None:
+        """``send S FILE OFFSET``: start reading for the room."""
+        offer = self.by_file.get(start.file)
+        if offer is None or offer.withdrawn or offer.fingerprint is None:
+            self._control(fe.StreamStop(start.stream, "cancelled"))
+            return
+        old = self.streams.pop(start.stream, None)
+        if old is not None:
+            old.reader.close()
+        try:
+            reader = ChunkReader(offer.source, offer.fingerprint)
+        except FileChanged:
+            self._failed_offer(offer, start.stream, "changed")
+            return
+        except OSError as exc:
+            log.info("offer %d unreadable: %s", start.file, exc)
+            self._failed_offer(offer, start.stream, "unreadable")
+            return
+        if not 0 <= start.offset <= offer.fingerprint.size:
+            reader.close()
+            self._control(fe.StreamStop(start.stream, "cancelled"))
+            return
+        if start.offset == offer.fingerprint.size:  # nothing to send (an empty file)
+            reader.close()
+            return
+        self.streams[start.stream] = Stream(start.stream, offer, start.offset, reader)
+        log.debug("stream %d of file %d from %d", start.stream, start.file, start.offset)
+
+    def credit(self, credit: fe.StreamCredit) -> None:
+        stream = self.streams.get(credit.stream)
+        if stream is not None:
+            stream.credit = min(fe.MAX_CREDIT, stream.credit + credit.chunks)
+
+    def stopped(self, stop: fe.StreamStop) -> None:
+        """The room ended a stream (the receiver cancelled, left, a limit)."""
+        stream = self.streams.pop(stop.stream, None)
+        if stream is None:
+            return
+        stream.reader.close()
+        assert stream.offer.file is not None
+        reason = _STOPPED.get(stop.reason, f"The room stopped the transfer ({stop.reason}).")
+        self._post(ev.TransferFailed(stream.offer.file, False, "", reason))
+
+    def next_chunk(self, now: float) -> fe.StreamData | None:
+        """The next ``data`` pair of a stream with credit (streams take turns), or None."""
+        for key in list(self.streams):
+            stream = self.streams.pop(key)
+            self.streams[key] = stream  # to the back: the next call starts with another
+            if stream.credit <= 0:
+                continue
+            return self._read(stream, now)
+        return None
+
+    def _read(self, stream: Stream, now: float) -> fe.StreamData | None:
+        offer = stream.offer
+        assert offer.fingerprint is not None and offer.file is not None
+        size = offer.fingerprint.size
+        try:
+            data = stream.reader.read(stream.offset, fe.CHUNK)
+        except FileChanged:
+            self._failed_offer(offer, stream.stream, "changed")
+            return None
+        except OSError as exc:
+            log.info("file %d unreadable: %s", offer.file, exc)
+            self._failed_offer(offer, stream.stream, "unreadable")
+            return None
+        chunk = fe.StreamData(stream.stream, stream.offset, data)
+        stream.offset += len(data)
+        stream.credit -= 1
+        if stream.offset >= size:  # the last one: the room expects nothing more
+            self._end(stream)
+            self._post(ev.TransferDone(offer.file, False, "", offer.path, None))
+        elif stream.throttle.due(now):
+            self._post(ev.TransferProgress(offer.file, stream.offset, size, False, ""))
+        return chunk
+
+    def _failed_offer(self, offer: Offer, stream: int, reason: str) -> None:
+        """The file cannot be sent (any more): stop the stream, withdraw the offer, say why."""
+        self._control(fe.StreamStop(stream, reason))
+        old = self.streams.pop(stream, None)
+        if old is not None:
+            old.reader.close()
+        assert offer.file is not None
+        if reason == "changed":
+            text = f"{offer.name} changed after you offered it; offer it again to send the new one."
+        else:
+            text = f"{offer.name} can no longer be read; the offer is withdrawn."
+        self._post(ev.TransferFailed(offer.file, False, "", text))
+        self.withdraw(offer.file)
+
+    def _end(self, stream: Stream) -> None:
+        self.streams.pop(stream.stream, None)
+        stream.reader.close()
+
+    def connection_lost(self) -> None:
+        """Our connection dropped: the room forgot our streams (it asks again after the resume)."""
+        for stream in list(self.streams.values()):
+            self._end(stream)
+
+    def close(self) -> None:
+        self.connection_lost()
