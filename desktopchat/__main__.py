@@ -21,7 +21,7 @@ import sys
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
-from desktopchat import __version__, address, applog, cliopts
+from desktopchat import __version__, address, applog, cliopts, historyopts
 from desktopchat.address import DEFAULT_PORT
 from desktopchat.settings import THEMES
 
@@ -176,13 +176,7 @@ def build_parser() -> argparse.ArgumentParser:
         default=DEFAULT_PORT,
         help=f"port (default {DEFAULT_PORT})",
     )
-    server.add_argument(
-        "--history",
-        type=int,
-        default=100,
-        metavar="N",
-        help="messages replayed to newcomers (default 100, 0 = off)",
-    )
+    historyopts.add_options(server)  # --history, --history-days, --data
     server.add_argument(
         "--max-per-address",
         type=int,
@@ -359,8 +353,11 @@ def _serve(args: argparse.Namespace) -> int:
 
     try:
         identity = load_or_create_identity()
+        store = historyopts.open_history(args)  # --data: saved history (None without)
     except (IdentityError, OSError) as exc:
         return fail(f"cannot load the room's certificate: {exc}")
+    except ValueError as exc:
+        return fail(str(exc))
     try:
         server = RoomServer(
             args.bind,
@@ -372,8 +369,11 @@ def _serve(args: argparse.Namespace) -> int:
             rate_limits=rate_limits_from(args),
             identity=identity,
             encrypted_only=args.encrypted_only,
+            store=store,
         )
     except OSError as exc:
+        if store is not None:
+            store.close()
         if exc.errno == errno.EADDRINUSE:
             return fail(
                 f"port {args.port} on {args.bind} is already in use "

@@ -196,6 +196,7 @@ def open_server(
     """An encrypted room on 0.0.0.0:PORT (not started), or a sentence saying why not."""
     from desktopchat.net.tls import IdentityError, load_or_create_identity
     from desktopchat.server import RoomServer
+    from desktopchat.server.sqlitestore import open_hosted_history
 
     try:
         identity = load_or_create_identity()
@@ -203,6 +204,9 @@ def open_server(
         return str(exc)
     except OSError as exc:
         return f"Cannot keep the room's identity (its certificate): {exc.strerror or exc}."
+    store = open_hosted_history(port)  # saved history in the data folder (not for port 0)
+    if isinstance(store, str):
+        return store
     try:
         return (factory or RoomServer)(
             "0.0.0.0",
@@ -210,8 +214,11 @@ def open_server(
             password=password or None,
             identity=identity,
             encrypted_only=options.encrypted_only,
+            store=store,
         )
     except OSError as exc:
+        if store is not None:
+            store.close()
         log.info("cannot host on port %s: %s", port, exc)
         if exc.errno == errno.EADDRINUSE:
             return f"Port {port} is already in use. Choose another port, or 0 for any free port."

@@ -6,13 +6,22 @@ for replay "after id N" (docs/PROTOCOL.md, "Resuming"), and separately the
 newest chat and ``/me`` entries a newcomer is shown. It remembers the id and
 time of the newest entry it dropped, so a resume from before it can say
 exactly what is gone.
+
+With a store (``store.py``: ``--data DIR``), the log starts from what the
+store saved and hands it every new entry; events older than the store's
+``max_age`` (``--history-days``) are forgotten here too.
 """
 
 from __future__ import annotations
 
+import time
 from collections import deque
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from desktopchat.server.store import HistoryStore
 
 __all__ = ["HISTORY_MAX_BYTES", "RESUME_EVENTS", "Entry", "RoomLog"]
 
@@ -51,9 +60,20 @@ class Entry:
 class RoomLog:
     """Bounded memory of room events, oldest first. See the module docstring."""
 
-    __slots__ = ("_all", "_all_bytes", "_chat", "_chat_bytes", "_max_chat", "_max_events", "gone")
+    __slots__ = (
+        "_all",
+        "_all_bytes",
+        "_chat",
+        "_chat_bytes",
+        "_max_age",
+        "_max_chat",
+        "_max_events",
+        "_sink",
+        "base",
+        "gone",
+    )
 
-    def __init__(self, history: int) -> None:
+    def __init__(self, history: int, store: HistoryStore | None = None) -> None:
         self._max_chat = history
         # Resuming members are served even when newcomers get no history.
         self._max_events = max(history, RESUME_EVENTS)
@@ -63,9 +83,22 @@ class RoomLog:
         self._chat_bytes = 0
         #: (id, time) of the newest entry forgotten, or None.
         self.gone: tuple[int, float] | None = None
+        #: The newest id of an earlier epoch: a resume from another epoch gets what follows.
+        self.base = 0
+        self._max_age: float | None = None
+        self._sink: Callable[[Entry], None] | None = None
+        if store is not None:
+            saved = store.saved
+            self.gone, self.base = saved.gone, saved.base
+            for entry in saved.events:
+                self.add(entry)
+            self._max_age = store.max_age
+            self._sink = store.append
 
     def add(self, entry: Entry) -> None:
         """Remember ``entry`` (ids increase), forgetting the oldest beyond the budgets."""
+        if self._sink is not None:
+            self._sink(entry)
         entries = self._all
         entries.append(entry)
         self._all_bytes += entry.size
@@ -83,6 +116,8 @@ class RoomLog:
 
     def chat(self) -> list[Entry]:
         """The chat and ``/me`` entries a newcomer is shown, oldest first."""
+        if self._max_age is not None:
+            self._expire(time.time() - self._max_age)
         return list(self._chat)
 
     def after(self, last: int) -> Iterator[Entry]:
@@ -97,6 +132,18 @@ class RoomLog:
 
     def missing_after(self, last: int) -> tuple[int, int, float] | None:
         """(first, last, time of last) of forgotten ids newer than ``last``, or None."""
+        if self._max_age is not None:
+            self._expire(time.time() - self._max_age)
         if self.gone is None or self.gone[0] <= last:
             return None
         return last + 1, self.gone[0], self.gone[1]
+
+    def _expire(self, before: float) -> None:
+        """Forget the entries older than ``before`` (``--history-days``)."""
+        entries, chat = self._all, self._chat
+        while entries and entries[0].time < before:
+            old = entries.popleft()
+            self._all_bytes -= old.size
+            self.gone = (old.id, old.time)
+        while chat and chat[0].time < before:
+            self._chat_bytes -= chat.popleft().size

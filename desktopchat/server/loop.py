@@ -55,6 +55,7 @@ from desktopchat.server.sockets import (
     drain_and_close,
     release_free_memory,
 )
+from desktopchat.server.store import HistoryStore
 from desktopchat.server.tlsconn import ENCRYPTED_ONLY, ServerTls
 
 __all__ = ["RoomServer"]
@@ -91,6 +92,7 @@ class RoomServer(Lifecycle):
         rate_limits: RateLimits | None = DEFAULT_RATE_LIMITS,
         identity: tls.Identity | None = None,
         encrypted_only: bool = False,
+        store: HistoryStore | None = None,
     ) -> None:
         if (encrypted_only and identity is None) or max_message < 1:
             raise ValueError("encrypted_only needs an identity; max_message at least 1 byte")
@@ -98,7 +100,11 @@ class RoomServer(Lifecycle):
             raise ValueError("handshake_timeout must be positive")
         # rate_limits=None: no per-member limits (benchmarks, trusted tests).
         marks = identity is not None  # TLS members exist: say who is in plaintext
-        self._room = Room(history, password=password, clock=clock, rates=rate_limits, marks=marks)
+        self._room = Room(
+            history, password=password, clock=clock, rates=rate_limits, marks=marks, store=store
+        )
+        # Saved history (--data): closed (queue written, marked clean) with the room.
+        self._store = store
         self._tls = tls.server_context(identity) if identity is not None else None
         self._fingerprint = identity.fingerprint if identity is not None else None
         self._encrypted_only = encrypted_only
@@ -497,3 +503,5 @@ class RoomServer(Lifecycle):
         self._listener.close()
         self._spare.close()
         self._selector.close()
+        if self._store is not None:
+            self._store.close()

@@ -39,6 +39,7 @@ from desktopchat.server.history import Entry, RoomLog
 from desktopchat.server.lookalikes import LookAlikes
 from desktopchat.server.outqueue import BUFFER_COST, OutQueue
 from desktopchat.server.rates import MemberRates, RateLimits
+from desktopchat.server.store import HistoryStore
 from desktopchat.server.typingrelay import TypingRelay
 
 __all__ = ["MAX_SERVER_TEXT", "LocalFanout", "Member", "Room"]
@@ -146,6 +147,7 @@ class Room:
         rates: RateLimits | None = None,
         monotonic: Callable[[], float] = time.monotonic,
         marks: bool = False,
+        store: HistoryStore | None = None,
     ) -> None:
         if history < 0:
             raise ValueError("history must not be negative")
@@ -156,22 +158,24 @@ class Room:
         # Joins the gate keeps waiting for their turn (admit_waiting finishes them).
         self._gated: dict[Member, ev.JoinRequest] = {}
         #: Names this run of the room; ids from another epoch mean nothing here.
-        self.epoch = secrets.token_hex(6)
-        self.log = RoomLog(history)
+        self.epoch = secrets.token_hex(6) if store is None else store.epoch
+        # With a store (--data): its saved events, ids, answers; tokens become its tags.
+        self.log = RoomLog(history, store)
+        self._tag = None if store is None else store.tag
         self._clock = clock
         #: Per-member request limits (None: none); ``monotonic`` is their clock.
         self.rates = rates
         self._monotonic = monotonic
         self._buckets: dict[Member, MemberRates] = {}
         self.typing = TypingRelay()  # "NAME is typing": protocol 2, never stored
-        self._last_id = 0
+        self._last_id = 0 if store is None else store.saved.last_id
         #: Who holds which name skeleton (look-alike names are refused).
         self._looks: LookAlikes[Member] = LookAlikes()
         # token -> cid -> (id, time) of requests already carried out.
-        self._done: OrderedDict[str, OrderedDict[int, tuple[int | None, float | None]]] = (
-            OrderedDict()
+        self._done: OrderedDict[str, OrderedDict[int, tuple[int | None, float | None]]]
+        self._done, self._done_count = (  # and how many cids over all tokens
+            (OrderedDict(), 0) if store is None else store.saved.answers(CIDS_KEPT, TOKENS_KEPT)
         )
-        self._done_count = 0  # cids remembered over all tokens
         #: Members in the room, for other threads (one int: never seen mid-rename).
         self.count = 0
 
@@ -249,6 +253,8 @@ class Room:
         session.accept()
         member.v2 = request.version == 2
         member.token = request.token or "v1-" + secrets.token_hex(8)
+        if self._tag is not None:  # saved history: the room never holds the token itself
+            member.token = self._tag(member.token)
         self._set_name(member, request.name)
         encrypted = member.encrypted if self.marks else None
         joined = self._record(ev.Joined(request.name, encrypted), author=member.token)
@@ -455,7 +461,7 @@ class Room:
             return session.replay_head(len(chat), False) + body
         epoch, last = resume
         if epoch != self.epoch:
-            last = 0  # the room restarted since: all of this run is new to the client
+            last = self.log.base  # another epoch: all of this one is new to the client
         parts: list[bytes] = []
         missing = self.log.missing_after(last)
         if missing is not None:
