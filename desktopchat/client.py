@@ -54,12 +54,22 @@ exactly the old bytes.
 
 One connection's work (TLS, handshake, outbox, reading) is
 :class:`~desktopchat.session.Session`'s.
+
+Files (docs/PROTOCOL.md section 14): with ``files=True`` (the default) the
+client asks a room that offers files for them; :meth:`ChatClient.offer_file`,
+:meth:`~ChatClient.offer_bytes`, :meth:`~ChatClient.fetch_file`,
+:meth:`~ChatClient.cancel_fetch` and :meth:`~ChatClient.withdraw_file` hand
+work to the :class:`~desktopchat.transfer.engine.TransferEngine`, which the
+network thread drives; it posts ``OfferMade``, ``TransferProgress``,
+``TransferDone``, ``TransferFailed``, ``TransferWaiting`` and, after each
+welcome, ``FilesAllowed``.
 """
 
 from __future__ import annotations
 
 import itertools
 import logging
+import mimetypes
 import queue
 import secrets
 import selectors
@@ -68,6 +78,7 @@ import threading
 import time
 from collections import deque
 from dataclasses import replace
+from pathlib import Path
 
 from desktopchat import protocol
 from desktopchat.connect import connect_any, describe
@@ -76,7 +87,9 @@ from desktopchat.net.tls import normalize_fingerprint
 from desktopchat.net.tlsbio import ClientTls, NotTls
 from desktopchat.protocol import events as ev
 from desktopchat.protocol.commands import Command, command_text, parse_command
-from desktopchat.session import LEGACY_GRACE, AskFirst, Dropped, PinRefused, Session, Stop
+from desktopchat.protocol.filewire import file_name_problem
+from desktopchat.session import LEGACY_GRACE, AskFirst, Dropped, PinRefused, Queued, Session, Stop
+from desktopchat.transfer.engine import TransferEngine
 
 __all__ = ["INITIAL_BACKOFF", "LEGACY_GRACE", "MAX_BACKOFF", "REFUSED_RETRY_WINDOW", "ChatClient"]
 
@@ -114,6 +127,7 @@ class ChatClient:
         pin: str | None = None,
         ask_first_use: bool = False,
         try_tls: bool = False,
+        files: bool = True,
     ) -> None:
         self.host = host
         self.port = port
@@ -144,10 +158,10 @@ class ChatClient:
 
         self._lock = threading.Lock()
         self._cids = itertools.count(1)  # guarded by _lock
-        self._outbox: deque[Command] = deque()  # guarded by _lock: not yet written
+        self._outbox: deque[Queued] = deque()  # guarded by _lock: not yet written
         # Written to a protocol-2 room, not answered yet (network thread only,
         # but read for ``pending``): sent again after a reconnect.
-        self._unacked: dict[int, Command] = {}
+        self._unacked: dict[int, Queued] = {}
         self._resume: tuple[str, int] | None = None
         self._stop = threading.Event()
         self._closed = False  # guarded by _lock; the wakeup sockets are closed
@@ -161,6 +175,10 @@ class ChatClient:
         self._wake_r, self._wake_w = socket.socketpair()
         self._wake_r.setblocking(False)
         self._wake_w.setblocking(False)
+        #: Ask rooms that offer files for them (section 14).
+        self.files = files
+        #: Offers, fetches and streams; driven by the network thread.
+        self.transfers = TransferEngine(self._post, self._new_cid, self._enqueue, self._wake)
 
     # --- Tk-thread API ----------------------------------------------------
 
@@ -227,6 +245,54 @@ class ChatClient:
             self._typing = True
             self._wake()
 
+    # --- files (section 14): each call returns at once; events tell the rest -----
+
+    @property
+    def files_allowed(self) -> int | None:
+        """The room's largest file in bytes (from its last welcome); None: it takes no files."""
+        return self.transfers.max_size
+
+    def offer_file(
+        self, path: Path, to: str | None = None, *, name: str | None = None, mime: str | None = None
+    ) -> int:
+        """Offer a file to the room (``to`` None) or one member; return the offer's cid.
+
+        The file is hashed on a worker thread, then offered; ``Accepted`` and
+        ``OfferMade`` (with the file id) or ``Rejected`` (with the reason)
+        follow. ValueError for a name the room would refuse.
+        """
+        path = Path(path)
+        return self._offer(path, name or path.name, mime, to)
+
+    def offer_bytes(self, data: bytes, name: str, mime: str, to: str | None = None) -> int:
+        """Offer bytes held in memory (a pasted picture) as a file called ``name``."""
+        return self._offer(bytes(data), name, mime, to)
+
+    def _offer(self, source: Path | bytes, name: str, mime: str | None, to: str | None) -> int:
+        problem = file_name_problem(name)
+        if problem is not None:
+            raise ValueError(problem)
+        mime = mime or mimetypes.guess_type(name, strict=False)[0] or "-"
+        cid = self._new_cid()
+        self.transfers.offer(cid, source, name, mime, to)
+        return cid
+
+    def fetch_file(self, file: int, dest: Path | None) -> None:
+        """Receive offer ``file`` into ``dest`` (via ``dest.part``; resumed if it exists).
+
+        ``dest`` None: into memory, for files of at most 16 MiB. Progress,
+        then ``TransferDone`` (after the SHA-256 check) or ``TransferFailed``.
+        """
+        self.transfers.fetch(file, None if dest is None else Path(dest))
+
+    def cancel_fetch(self, file: int) -> None:
+        """Stop receiving ``file``; its ``.part`` is removed (``TransferFailed`` follows)."""
+        self.transfers.cancel(file)
+
+    def withdraw_file(self, file: int) -> None:
+        """Withdraw our offer ``file``: nobody can fetch it any more, running streams end."""
+        self.transfers.withdraw(file)
+
     def close(self, timeout: float = 1.0) -> None:
         """Leave the room and end the thread; wait up to ``timeout`` s (0: return at once).
 
@@ -280,6 +346,16 @@ class ChatClient:
         if self._stop.is_set():
             raise Stop
 
+    def _new_cid(self) -> int:
+        with self._lock:
+            return next(self._cids)
+
+    def _enqueue(self, request: Queued) -> None:
+        """Put a file request with its cid in the outbox (network thread)."""
+        with self._lock:
+            if not self._stop.is_set():
+                self._outbox.append(request)
+
     def _post(self, event: ev.Event) -> None:
         if not self._stop.is_set():  # close() promised silence but for Stopped
             self.events.put(event)
@@ -302,6 +378,7 @@ class ChatClient:
         finally:
             self._connected = False
             self._phase = "done"
+            self.transfers.close()
             if self._stop.is_set():
                 self.events.put(ev.Stopped(self._unsent()))
             self._close_wakeup()
@@ -362,6 +439,7 @@ class ChatClient:
                     self._post(ev.Disconnected(str(exc)))
                 finally:
                     self._connected = False
+                    self.transfers.connection_lost()
                     sock.close()
                 if not self.reconnect:
                     return

@@ -30,6 +30,8 @@ from desktopchat.connect import describe
 from desktopchat.inbox import EventQueue
 from desktopchat.net.tlsbio import ClientTls, NotTls
 from desktopchat.protocol import events as ev
+from desktopchat.protocol import fileevents as fe
+from desktopchat.protocol import filewire
 from desktopchat.protocol.client import ClientConnection
 from desktopchat.protocol.commands import Command
 
@@ -42,6 +44,7 @@ __all__ = [
     "AskFirst",
     "Dropped",
     "PinRefused",
+    "Queued",
     "Session",
     "Stop",
 ]
@@ -74,6 +77,11 @@ TYPING_POSTS = (10.0, 20)
 #: the handshake then has the connect timeout, and running out of it is an
 #: ordinary failed attempt.
 TLS_PROBE_TIMEOUT = 2.0
+
+
+#: What waits in the client's outbox: chat requests and the file requests
+#: that carry a cid and are resent after a reconnect (offer, unoffer).
+Queued = Command | fe.FileOffer | fe.FileWithdrawn
 
 
 class Stop(Exception):
@@ -123,6 +131,7 @@ class Session:
             token=client.token,
             resume=client._resume,
             max_message=client.max_message,
+            files=client.files,
         )
         self.control = bytearray(self.conn.data_to_send())  # handshake bytes, first
         self.grace_deadline: float | None = None
@@ -135,6 +144,9 @@ class Session:
         # connection: one cut mid-frame is sent again whole next time.
         self.frame = b""
         self.offset = 0
+        # File pairs (control, then data) partly written: no other frame may
+        # start before they are all out.
+        self.spill = bytearray()
         now = time.monotonic()
         self.pace = (TokenBucket(*PACE_REQUESTS, now), TokenBucket(*PACE_BYTES, now))
         self.pace_deadline: float | None = None  # the next request may go then
@@ -154,6 +166,7 @@ class Session:
                 if self.tls is not None:
                     self._handshake(sel, self.tls)
                 while True:
+                    client.transfers.poll(time.monotonic())
                     pending_write = self._flush()
                     if pending_write != want_write:
                         mask = selectors.EVENT_READ | (
@@ -163,7 +176,13 @@ class Session:
                         want_write = pending_write
                     timeout = None
                     deadlines = [
-                        d for d in (self.grace_deadline, self.pace_deadline) if d is not None
+                        d
+                        for d in (
+                            self.grace_deadline,
+                            self.pace_deadline,
+                            client.transfers.next_deadline(),
+                        )
+                        if d is not None
                     ]
                     if deadlines:
                         timeout = max(0.0, min(deadlines) - time.monotonic())
@@ -255,19 +274,27 @@ class Session:
                 return False
             self.pace_deadline = None
             while True:
+                if self.spill:
+                    del self.spill[: send(self.spill)]
+                    continue
                 if not self.frame:
+                    # File control pairs first, then chat, then file data.
+                    if self._file_pair(send_data=False):
+                        continue
                     with client._lock:
-                        if not client._outbox:
-                            return False
-                        request = client._outbox[0]
+                        request = client._outbox[0] if client._outbox else None
+                    if request is None:
+                        if self._file_pair(send_data=True):
+                            continue
+                        return False
                     try:
-                        self.frame = self.conn.send(request)
+                        self.frame = self._encode(request)
                     except protocol.LocalProtocolError as exc:
                         self._refuse_locally(request, exc)
                         continue
                     if not self._paced(len(self.frame)):
                         self.frame = b""  # made again when its turn comes
-                        return False
+                        return self._file_pair(send_data=True)  # data may go meanwhile
                     self.offset = 0
                 self.offset += send(memoryview(self.frame)[self.offset :])
                 if self.offset < len(self.frame):
@@ -284,6 +311,25 @@ class Session:
             return True
         except OSError as exc:
             raise Dropped(self.closing_reason or describe(exc)) from exc
+
+    def _encode(self, request: Queued) -> bytes:
+        if isinstance(request, fe.FileOffer | fe.FileWithdrawn):
+            return self.conn.send_file(request)
+        return self.conn.send(request)
+
+    def _file_pair(self, *, send_data: bool) -> bool:
+        """Put the next file pair in ``spill`` (a control pair, else a chunk); False: none."""
+        transfers = self.client.transfers
+        if self.conn.files_max is None:
+            return False
+        if (control := transfers.take_control()) is not None:
+            self.spill += self.conn.send_file(control)
+            return True
+        if send_data and (chunk := transfers.next_chunk(time.monotonic())) is not None:
+            self.spill += filewire.data_head(chunk.stream, chunk.offset, len(chunk.data))
+            self.spill += chunk.data
+            return True
+        return False
 
     def _paced(self, size: int) -> bool:
         """Take a request of ``size`` bytes from the pace, or set when it may go.
@@ -303,7 +349,7 @@ class Session:
         data.take(size, now)
         return True
 
-    def _refuse_locally(self, request: Command, exc: protocol.LocalProtocolError) -> None:
+    def _refuse_locally(self, request: Queued, exc: protocol.LocalProtocolError) -> None:
         """A queued request this room cannot take (over its message limit): settle it."""
         client = self.client
         with client._lock:
@@ -312,6 +358,8 @@ class Session:
         if request.cid is not None:
             limit = self.conn.message_limit
             reason = f"too long for this room, which takes at most {limit} bytes"
+            if isinstance(request, fe.FileOffer | fe.FileWithdrawn):
+                reason = "This room does not take files."
             client._post(ev.Rejected(request.cid, reason))
 
     def _last_flush(self) -> None:
@@ -375,7 +423,8 @@ class Session:
             case ev.RoomClosed():
                 self.closing_reason = ev.ROOM_CLOSED
         client._resume = conn.resume_point
-        client._post(event)
+        if not client.transfers.handle(event, time.monotonic()):
+            client._post(event)
 
     def _release_outbox(self) -> None:
         """Let the outbox go out; requests still unanswered go first, in order."""
@@ -387,6 +436,8 @@ class Session:
             again = [client._unacked[cid] for cid in sorted(client._unacked)]
             client._unacked.clear()
             client._outbox.extendleft(reversed(again))
+        if self.conn.files_max is not None:
+            client.transfers.ready(time.monotonic())
 
     def _answered(self, cid: int) -> None:
         with self.client._lock:
@@ -422,3 +473,4 @@ class Session:
         )
         if welcome.text:
             client._post(welcome)
+        client.transfers.welcomed(conn.files_max)

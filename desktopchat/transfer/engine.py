@@ -58,7 +58,7 @@ class TransferEngine:
         self,
         post: Callable[[ev.Event], None],
         next_cid: Callable[[], int],
-        enqueue: Callable[[ev.Event], None],
+        enqueue: Callable[[fe.FileOffer | fe.FileWithdrawn], None],
         wake: Callable[[], None],
     ) -> None:
         self._post = post
