@@ -49,6 +49,9 @@ class RecordingView:
         self.asked: list[object] = []  # TrustQuestion / PinWarning (security.py)
         self.invitations: list[object] = []
         self.host_warnings: list[str] = []
+        self.transfers: list[object] = []  # offers shown (transfers.Transfer)
+        self.transfer_changes: list[object] = []
+        self.opened: list[Path] = []
 
     def show(self, line: Line) -> None:
         self.lines.append(line)
@@ -138,6 +141,18 @@ class RecordingView:
 
     def new_messages_divider(self) -> None:
         self.dividers += 1
+
+    # --- files (transfers.py) ---------------------------------------------------
+
+    def transfer_shown(self, tid: int, line: Line, item: object) -> None:
+        self.lines.append(line)
+        self.transfers.append(item)
+
+    def transfer_changed(self, item: object) -> None:
+        self.transfer_changes.append(item)
+
+    def open_file(self, path: Path) -> None:
+        self.opened.append(path)
 
     # --- reading ---------------------------------------------------------------
 

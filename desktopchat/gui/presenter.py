@@ -41,6 +41,7 @@ from desktopchat.gui.replaying import ReplaySteps
 from desktopchat.gui.security import IdentitySteps, IdentityView, RoomSecurity
 from desktopchat.gui.switching import RoomSwitch, Roster
 from desktopchat.gui.title import window_title
+from desktopchat.gui.transfers import Transfers, TransferView
 from desktopchat.gui.typing import TypingLine, TypingView
 from desktopchat.inbox import EventQueue
 from desktopchat.protocol import LocalProtocolError, name_key
@@ -60,7 +61,7 @@ ClientFactory = Callable[..., ChatClient]
 ServerFactory = Callable[..., "RoomServer"]
 
 
-class View(TabsView, AttentionView, IdentityView, HostingView, TypingView, Protocol):
+class View(TabsView, AttentionView, IdentityView, HostingView, TypingView, TransferView, Protocol):
     """What the presenter asks of the window (all on the Tk thread; tabs, alerts too)."""
 
     def show(self, line: Line) -> None: ...
@@ -112,6 +113,7 @@ class Presenter(IdentitySteps, HostingSteps, ReplaySteps):
         self.switch = RoomSwitch(self)  # a Join while in a room: the new room first
         self.conversations = Conversations(view, clock)  # private tabs
         self.attention = Attention(view)  # mentions, alerts, the "new messages" divider
+        self.transfers = Transfers(view, self)  # files offered and fetched (transfers.py)
         self._reset_session()
 
     def _reset_session(self) -> None:
@@ -127,6 +129,7 @@ class Presenter(IdentitySteps, HostingSteps, ReplaySteps):
         self._last_time: float | None = None  # time of the newest room event shown
         self.roster.clear()
         self.conversations.forget_cids()
+        self.transfers.end_all("You left the room.")  # file ids start over in another room
 
     # --- the session ------------------------------------------------------------------
 
@@ -185,6 +188,7 @@ class Presenter(IdentitySteps, HostingSteps, ReplaySteps):
             self._event("You left the room.")
             self._fail_unsettled("you left the room")
             self.conversations.left_room()
+            self.transfers.end_all("You left the room.")
         self.view.set_status("not connected: Room ▸ Join room… or Host room…")
 
     def _close_client(self) -> None:
@@ -271,6 +275,8 @@ class Presenter(IdentitySteps, HostingSteps, ReplaySteps):
         """Apply one client event (Tk thread, from the pump)."""
         self.roster.handle(event)
         self.typing.handle(event)
+        if self.transfers.handle(event):  # offers made, progress, done, refused offers
+            return
         match event:
             case ev.RoomEvent():
                 self._room_event(event, live=True)
@@ -402,6 +408,8 @@ class Presenter(IdentitySteps, HostingSteps, ReplaySteps):
         when = event.time if event.time is not None else self._clock()
         self._last_time = when
         self.conversations.room_event(event, when)
+        if self.transfers.room_event(event, when):  # a file offered or withdrawn
+            return
         line: Line | None = None
         match event:
             case ev.Message(text=text, sender=sender):

@@ -1,0 +1,465 @@
+"""The window's file transfers as a model: offers, decisions, progress, texts (no display).
+
+transfers.py and transferrules.py are driven with the client's events as
+ChatClient posts them; a recording client stands in for the network (what
+the model asks of it is the assertion), a recording view for the widgets.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from desktopchat.gui.conversations import ROOM, Conversations
+from desktopchat.gui.lines import Kind, Line
+from desktopchat.gui.transferrules import (
+    PREVIEW_BUDGET,
+    PREVIEW_MAX,
+    Action,
+    Status,
+    Transfer,
+    actions,
+    check_files,
+    download_folder,
+    fraction,
+    status_text,
+    wants_preview,
+)
+from desktopchat.gui.transfers import Transfers
+from desktopchat.gui.transfertext import Rate, kind_text, left_text, size_text, speed_text
+from desktopchat.protocol import events as ev
+from desktopchat.protocol.fileevents import FileOffer, FileWithdrawn
+
+PNG = b"\x89PNG\r\n\x1a\n" + b"\0" * 100
+
+
+class FakeClient:
+    """Records what the model asks of the client."""
+
+    def __init__(self) -> None:
+        self.fetches: list[tuple[int, Path | None]] = []
+        self.cancelled: list[int] = []
+        self.withdrawn: list[int] = []
+        self.offers: list[tuple[Path, str | None]] = []
+
+    def fetch_file(self, file: int, dest: Path | None) -> None:
+        self.fetches.append((file, dest))
+
+    def cancel_fetch(self, file: int) -> None:
+        self.cancelled.append(file)
+
+    def withdraw_file(self, file: int) -> None:
+        self.withdrawn.append(file)
+
+    def offer_file(self, path: Path, to: str | None = None) -> int:
+        self.offers.append((path, to))
+        return 100 + len(self.offers)
+
+
+class View:
+    """Tabs and transfer lines, recorded."""
+
+    def __init__(self) -> None:
+        self.shown: list[tuple[int, Line, Transfer]] = []
+        self.changed: list[Transfer] = []
+        self.opened: list[Path] = []
+        self.lines: list[Line] = []
+        self.tabs: dict[int, str] = {}
+
+    def transfer_shown(self, tid: int, line: Line, item: Transfer) -> None:
+        self.shown.append((tid, line, item))
+
+    def transfer_changed(self, item: Transfer) -> None:
+        self.changed.append(item)
+
+    def open_file(self, path: Path) -> None:
+        self.opened.append(path)
+
+    def show(self, line: Line) -> None:
+        self.lines.append(line)
+
+    def tab_open(self, tid: int, name: str, *, select: bool) -> None:
+        self.tabs[tid] = name
+
+    def tab_close(self, tid: int) -> None:
+        pass
+
+    def tab_forget(self, tid: int) -> None:
+        pass
+
+    def tab_label(self, tid: int, label: str, header: str) -> None:
+        pass
+
+    def tab_line(self, tid: int, line: Line) -> None:
+        self.lines.append(line)
+
+
+class Room:
+    """The presenter's side the model reads."""
+
+    def __init__(self, view: View) -> None:
+        self.client: FakeClient | None = FakeClient()
+        self.own_name: str | None = "me"
+        self.conversations = Conversations(view)
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+@pytest.fixture
+def view() -> View:
+    return View()
+
+
+@pytest.fixture
+def room(view: View) -> Room:
+    return Room(view)
+
+
+@pytest.fixture
+def clock() -> Clock:
+    return Clock()
+
+
+@pytest.fixture
+def model(view: View, room: Room, clock: Clock, tmp_path: Path) -> Transfers:
+    t = Transfers(view, room, clock)  # type: ignore[arg-type]
+    t.download_dir = tmp_path / "Downloads"
+    t.download_dir.mkdir()
+    t.handle(ev.FilesAllowed(max_size=10_000_000))
+    return t
+
+
+def offer(
+    model: Transfers,
+    file: int = 7,
+    name: str = "report.pdf",
+    size: int = 1_234_567,
+    mime: str = "application/pdf",
+    sender: str = "ann",
+    to: str | None = None,
+) -> Transfer:
+    model.room_event(FileOffer(name, size, "ab" * 32, mime, to, sender, id=file), 0.0)
+    return model.items[file]
+
+
+def status_of(item: Transfer) -> Status:
+    return item.status  # (a call: mypy would keep the status it saw before the event)
+
+
+def client(room: Room) -> FakeClient:
+    assert room.client is not None
+    return room.client
+
+
+# --- offers ----------------------------------------------------------------------------
+
+
+def test_an_offer_shows_a_line_with_save_open_decline_and_fetches_nothing(
+    model: Transfers, view: View, room: Room
+) -> None:
+    item = offer(model)
+    tid, line, shown = view.shown[0]
+    assert (tid, shown) == (ROOM, item)
+    assert (line.kind, line.sender) == (Kind.ACTION, "ann")
+    assert line.text == "offers report.pdf (1.2 MB, PDF document)"
+    assert actions(item) == (Action.SAVE, Action.OPEN, Action.DECLINE)
+    assert client(room).fetches == []
+    assert fraction(item) is None
+
+
+def test_a_private_offer_goes_to_the_senders_tab(model: Transfers, view: View) -> None:
+    offer(model, to="me")
+    tid, line, _ = view.shown[0]
+    assert tid != ROOM and view.tabs[tid] == "ann"
+    assert (line.kind, line.text) == (Kind.PRIVATE, "offers you report.pdf (1.2 MB, PDF document)")
+
+
+def test_save_fetches_to_the_chosen_path_and_shows_progress(
+    model: Transfers, room: Room, clock: Clock, tmp_path: Path, view: View
+) -> None:
+    item = offer(model, size=10_000_000)
+    model.save(item, tmp_path / "mine.pdf")
+    assert client(room).fetches == [(7, tmp_path / "mine.pdf")]
+    assert status_of(item) is Status.FETCHING and actions(item) == (Action.CANCEL,)
+    for second in range(3):
+        clock.now += 1
+        model.handle(ev.TransferProgress(7, 1_000_000 * (second + 1), 10_000_000, True, "ann"))
+    assert fraction(item) == pytest.approx(0.3)
+    assert status_text(item) == "3.0 MB of 10 MB · 1.0 MB/s · 7 s left"
+    model.handle(ev.TransferDone(7, True, "ann", tmp_path / "mine.pdf"))
+    assert status_of(item) is Status.DONE
+    assert status_text(item) == f"Saved to {tmp_path / 'mine.pdf'}"
+    assert actions(item) == (Action.OPEN_FILE, Action.SHOW)
+    assert view.opened == []  # Save does not open
+
+
+def test_open_writes_a_new_name_in_the_download_folder_then_opens_it(
+    model: Transfers, room: Room, view: View
+) -> None:
+    (model.download_dir / "report.pdf").write_bytes(b"older")
+    first, second = offer(model, 7), offer(model, 8)
+    model.open(first)
+    model.open(second)
+    paths = [dest for _, dest in client(room).fetches]
+    assert paths == [model.download_dir / "report (1).pdf", model.download_dir / "report (2).pdf"]
+    assert paths[0] is not None
+    paths[0].write_bytes(b"%PDF-1.7")
+    model.handle(ev.TransferDone(7, True, "ann", paths[0]))
+    assert view.opened == [paths[0]]
+    assert (model.download_dir / "report.pdf").read_bytes() == b"older"
+
+
+def test_a_program_is_never_opened(model: Transfers, room: Room, view: View) -> None:
+    item = offer(model, name="setup.sh", mime="text/x-shellscript")
+    assert actions(item) == (Action.SAVE, Action.DECLINE)
+    assert "never opens programs" in status_text(item)
+    model.open(item)  # (no button, but even if asked) it is written, not opened
+    dest = client(room).fetches[0][1]
+    assert dest is not None
+    dest.write_bytes(b"#!/bin/sh\n")
+    model.handle(ev.TransferDone(7, True, "ann", dest))
+    assert view.opened == []
+    assert actions(item) == (Action.SHOW,) and "is a program" in item.note
+    model.open_done(item)
+    assert view.opened == []
+
+
+def test_a_program_in_disguise_is_not_opened(model: Transfers, room: Room, view: View) -> None:
+    item = offer(model, name="cat.png", mime="image/png", size=PREVIEW_MAX + 1)
+    model.open(item)
+    dest = client(room).fetches[0][1]
+    assert dest is not None
+    dest.write_bytes(b"\x7fELF\x02\x01\x01")
+    model.handle(ev.TransferDone(7, True, "ann", dest))
+    assert view.opened == [] and item.note
+
+
+def test_decline_and_cancel(model: Transfers, room: Room, tmp_path: Path) -> None:
+    first, second = offer(model, 7), offer(model, 8)
+    model.decline(first)
+    assert (first.status, actions(first), status_text(first)) == (
+        Status.DECLINED,
+        (),
+        "You declined it.",
+    )
+    model.save(second, tmp_path / "x.pdf")
+    model.cancel(second)
+    assert client(room).cancelled == [8]
+    assert status_of(second) is Status.CANCELLED
+    assert actions(second) == (Action.SAVE, Action.OPEN)  # can be tried again
+    model.handle(ev.TransferFailed(8, True, "ann", "You cancelled the transfer."))
+    assert status_of(second) is Status.CANCELLED
+
+
+def test_a_failure_can_be_retried_until_the_offer_is_withdrawn(
+    model: Transfers, tmp_path: Path
+) -> None:
+    item = offer(model)
+    model.save(item, tmp_path / "x.pdf")
+    model.handle(ev.TransferWaiting(7, "ann is away."))
+    assert status_text(item) == "Paused: ann is away. It goes on by itself."
+    model.handle(ev.TransferFailed(7, True, "ann", "The file changed on ann's side."))
+    assert status_text(item) == "Failed: The file changed on ann's side."
+    assert actions(item) == (Action.SAVE, Action.OPEN)
+    model.room_event(FileWithdrawn(7, "ann", id=9), 0.0)
+    assert actions(item) == ()
+
+
+def test_a_withdrawn_offer_ends_its_line(model: Transfers) -> None:
+    item = offer(model)
+    model.room_event(FileWithdrawn(7, "ann", id=9), 0.0)
+    assert (item.status, status_text(item), actions(item)) == (
+        Status.GONE,
+        "ann no longer offers it.",
+        (),
+    )
+
+
+def test_leaving_or_a_restarted_room_ends_every_waiting_line(model: Transfers) -> None:
+    model.handle(ev.Connected("h", 1, "me", epoch="epoch-1"))
+    item = offer(model)
+    model.handle(ev.Connected("h", 1, "me", epoch="epoch-1"))  # a reconnect: same run
+    assert status_of(item) is Status.OFFERED
+    model.handle(ev.Connected("h", 1, "me", epoch="epoch-2"))
+    assert status_of(item) is Status.GONE and "restarted" in item.reason
+    assert model.items == {}
+
+
+# --- pictures ----------------------------------------------------------------------------
+
+
+def test_a_small_picture_is_fetched_into_memory_and_saved_from_there(
+    model: Transfers, room: Room, tmp_path: Path
+) -> None:
+    item = offer(model, name="cat.png", mime="image/png", size=len(PNG))
+    assert client(room).fetches == [(7, None)] and item.previewing
+    model.handle(ev.TransferDone(7, True, "ann", data=PNG))
+    assert item.data == PNG and status_of(item) is Status.OFFERED
+    model.save(item, tmp_path / "cat.png")
+    assert (tmp_path / "cat.png").read_bytes() == PNG
+    assert status_of(item) is Status.DONE
+    assert client(room).fetches == [(7, None)]  # not fetched again
+
+
+def test_save_while_the_picture_loads_writes_it_when_it_is_in(model: Transfers, view: View) -> None:
+    item = offer(model, name="cat.png", mime="image/png", size=len(PNG))
+    model.open(item)
+    assert status_of(item) is Status.FETCHING
+    model.handle(ev.TransferDone(7, True, "ann", data=PNG))
+    assert (model.download_dir / "cat.png").read_bytes() == PNG
+    assert view.opened == [model.download_dir / "cat.png"]
+
+
+def test_a_failed_preview_fetches_to_disk_what_the_user_chose(
+    model: Transfers, room: Room, tmp_path: Path
+) -> None:
+    item = offer(model, name="cat.png", mime="image/png", size=len(PNG))
+    model.save(item, tmp_path / "cat.png")
+    model.handle(ev.TransferFailed(7, True, "ann", "ann is away."))
+    assert client(room).fetches == [(7, None), (7, tmp_path / "cat.png")]
+    assert status_of(item) is Status.FETCHING
+
+
+def test_previews_run_two_at_a_time_and_queue_a_few(model: Transfers, room: Room) -> None:
+    for file in range(1, 15):
+        offer(model, file, name=f"p{file}.png", mime="image/png", size=1000)
+    assert client(room).fetches == [(1, None), (2, None)]
+    model.handle(ev.TransferDone(1, True, "ann", data=PNG))
+    assert client(room).fetches[-1] == (3, None)
+    model.decline(model.items[2])  # a declined preview stops and frees its turn
+    assert client(room).cancelled == [2] and client(room).fetches[-1] == (4, None)
+    queued = 8
+    assert len(client(room).fetches) + len(model._previews) == 4 + queued - 2
+
+
+def test_large_or_other_files_are_not_previewed() -> None:
+    assert wants_preview("image/png", PREVIEW_MAX)
+    assert not wants_preview("image/png", PREVIEW_MAX + 1)
+    assert not wants_preview("image/webp", 1000)
+    assert not wants_preview("application/pdf", 1000)
+
+
+def test_picture_bytes_held_stay_under_the_budget(model: Transfers) -> None:
+    big = PREVIEW_BUDGET // 3 + 1
+    items = [offer(model, f, name=f"{f}.png", mime="image/png", size=1000) for f in (1, 2, 3, 4)]
+    for item in items:
+        model.handle(ev.TransferDone(item.file, True, "ann", data=b"x" * big))
+    held = [item for item in items if item.data is not None]
+    assert held == items[-2:]
+
+
+# --- our offers ------------------------------------------------------------------------
+
+
+def test_our_offer_line_has_progress_per_receiver_and_withdraw(
+    model: Transfers, room: Room, view: View, tmp_path: Path
+) -> None:
+    path = tmp_path / "notes.txt"
+    path.write_text("hello")
+    model.offer([path], None)
+    assert client(room).offers == [(path, None)]
+    model.handle(ev.OfferMade(101, 12, "notes.txt", 5, path, None))
+    _, line, item = view.shown[0]
+    assert (line.kind, line.own, line.text) == (
+        Kind.ACTION,
+        True,
+        "offers notes.txt (5 bytes, text)",
+    )
+    assert status_text(item) == "Nobody has fetched it yet."
+    model.handle(ev.TransferProgress(12, 2, 5, False, "bob"))
+    model.handle(ev.TransferDone(12, False, "carol"))
+    model.handle(ev.TransferFailed(12, False, "dan", "dan cancelled."))
+    assert status_text(item) == "bob: 40% · carol: done · dan: stopped (dan cancelled.)"
+    assert actions(item) == (Action.WITHDRAW,)
+    model.withdraw(item)
+    assert client(room).withdrawn == [12] and actions(item) == ()
+
+
+def test_a_refused_offer_says_why(model: Transfers, view: View, tmp_path: Path) -> None:
+    path = tmp_path / "big.iso"
+    path.write_bytes(b"x")
+    model.offer([path], "bob")
+    assert model.handle(ev.Rejected(101, "bob may not send files here"))
+    assert view.lines[-1].kind is Kind.ERROR
+    assert view.lines[-1].text == "big.iso was not offered: bob may not send files here"
+    assert not model.handle(ev.Rejected(55, "not ours"))
+
+
+def test_check_files_refuses_before_hashing(tmp_path: Path) -> None:
+    small = tmp_path / "small.txt"
+    small.write_bytes(b"x" * 10)
+    big = tmp_path / "big.bin"
+    with big.open("wb") as f:
+        f.truncate(2_500_000)
+    good, problems = check_files([small, big, tmp_path, tmp_path / "gone.txt"], 1_000_000)
+    assert good == [small]
+    assert problems == [
+        "big.bin is 2.5 MB: this room takes files up to 1.0 MB.",
+        f"{tmp_path.name} is a folder: choose the files in it instead.",
+        "gone.txt: there is no such file (was it moved?).",
+    ]
+    assert check_files([small], None)[1][0].startswith("This room does not take files")
+
+
+@pytest.mark.skipif(os.geteuid() == 0, reason="root reads every file")
+def test_check_files_refuses_an_unreadable_file(tmp_path: Path) -> None:
+    secret = tmp_path / "secret.txt"
+    secret.write_text("x")
+    secret.chmod(0)
+    assert check_files([secret], 100)[1] == ["Cannot read secret.txt: permission denied."]
+
+
+def test_download_folder(tmp_path: Path) -> None:
+    assert download_folder("", tmp_path) == tmp_path
+    (tmp_path / "Downloads").mkdir()
+    assert download_folder("", tmp_path) == tmp_path / "Downloads"
+    assert download_folder(str(tmp_path), tmp_path) == tmp_path
+    assert download_folder(str(tmp_path / "nowhere"), tmp_path) == tmp_path / "Downloads"
+
+
+# --- numbers as people read them ---------------------------------------------------------
+
+
+def test_sizes_speeds_and_time_left() -> None:
+    assert [size_text(n) for n in (0, 1, 999, 1000, 1_234_567, 12_345_678, 2 * 1024**3)] == [
+        "0 bytes",
+        "1 byte",
+        "999 bytes",
+        "1.0 kB",
+        "1.2 MB",
+        "12 MB",
+        "2.1 GB",
+    ]
+    assert size_text(999_999) == "1.0 MB"
+    assert speed_text(850_000) == "850 kB/s" and speed_text(500) == "500 B/s"
+    assert [left_text(s) for s in (0.2, 8.1, 150, 7200)] == [
+        "1 s left",
+        "9 s left",
+        "about 2 min left",
+        "about 2 h left",
+    ]
+    assert kind_text("image/png") == "PNG image" and kind_text("-") == ""
+    assert kind_text("application/x-tar") == "TAR file"
+
+
+def test_the_speed_is_smoothed() -> None:
+    rate = Rate()
+    rate.sample(0.0, 0)
+    rate.sample(0.1, 10_000_000)  # a burst: the first window of credit
+    assert rate.text(100_000_000) == ""  # too early to say
+    done = 10_000_000
+    for step in range(1, 31):
+        done += 1_000_000
+        rate.sample(0.1 + step, done)
+    assert rate.speed == pytest.approx(1_000_000, rel=0.01)
+    rate.sample(31.1 + 5, done)  # five seconds without a byte
+    assert 100_000 < rate.speed < 500_000  # slower, not zero
+    assert rate.seconds_left(done + 1_000_000) is not None
