@@ -41,11 +41,10 @@ from desktopchat.protocol import events as ev
 from desktopchat.protocol.server import ServerConnection, ServerState
 from desktopchat.server import limits
 from desktopchat.server.admission import AddressCounts, Admission
-from desktopchat.server.history import HISTORY_MAX_BYTES
 from desktopchat.server.lifecycle import Lifecycle
-from desktopchat.server.output import Output
+from desktopchat.server.output import Output, output_limits
 from desktopchat.server.rates import DEFAULT_RATE_LIMITS, RateLimits
-from desktopchat.server.room import MAX_SERVER_TEXT, Room
+from desktopchat.server.room import Room
 from desktopchat.server.sockets import (
     CLOSED,
     CLOSING,
@@ -117,14 +116,7 @@ class RoomServer(Lifecycle):
         self._stall_timeout = stall_timeout
         self._idle_limit = idle_limit
         self._per_address = AddressCounts(max_per_address)
-        pair_max = 2 * (protocol.HEADER_LENGTH + max(max_message, MAX_SERVER_TEXT))
-        outbuf_limit = max(limits.OUTBUF_LIMIT, HISTORY_MAX_BYTES + 16 * pair_max)
-        # The most one request adds: a join's burst (history, *users) or a broadcast.
-        headroom = HISTORY_MAX_BYTES + MAX_SERVER_TEXT + 4 * pair_max
-        if output_budget is None:  # the default, or room for 4 such requests
-            output_budget = max(limits.OUTPUT_BUDGET, 4 * headroom)
-        elif output_budget < 2 * headroom:
-            raise ValueError(f"output_budget must be at least {2 * headroom} bytes")
+        outbuf_limit, headroom, output_budget = output_limits(max_message, output_budget)
 
         listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         try:

@@ -27,11 +27,14 @@ import logging
 import selectors
 from collections.abc import Callable, Collection
 
+from desktopchat.protocol import HEADER_LENGTH
+from desktopchat.server import limits
+from desktopchat.server.history import HISTORY_MAX_BYTES
 from desktopchat.server.outqueue import REF_COST, OutQueue
-from desktopchat.server.room import LocalFanout
+from desktopchat.server.room import MAX_SERVER_TEXT, LocalFanout
 from desktopchat.server.sockets import CLOSED, CLOSING, Connection, shutdown_write
 
-__all__ = ["Output"]
+__all__ = ["Output", "output_limits"]
 
 log = logging.getLogger(__name__)
 
@@ -40,6 +43,23 @@ _BLOCK = 64
 
 _READ = selectors.EVENT_READ
 _READ_WRITE = selectors.EVENT_READ | selectors.EVENT_WRITE
+
+
+def output_limits(max_message: int, output_budget: int | None) -> tuple[int, int, int]:
+    """(member limit, headroom, budget) for a room with this message limit.
+
+    ``output_budget`` None is the default budget (or room for 4 of the largest
+    requests); a given one must hold at least 2 (ValueError).
+    """
+    pair_max = 2 * (HEADER_LENGTH + max(max_message, MAX_SERVER_TEXT))
+    outbuf_limit = max(limits.OUTBUF_LIMIT, HISTORY_MAX_BYTES + 16 * pair_max)
+    # The most one request adds: a join's burst (history, *users) or a broadcast.
+    headroom = HISTORY_MAX_BYTES + MAX_SERVER_TEXT + 4 * pair_max
+    if output_budget is None:  # the default, or room for 4 such requests
+        output_budget = max(limits.OUTPUT_BUDGET, 4 * headroom)
+    elif output_budget < 2 * headroom:
+        raise ValueError(f"output_budget must be at least {2 * headroom} bytes")
+    return outbuf_limit, headroom, output_budget
 
 
 class Output:
