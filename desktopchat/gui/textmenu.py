@@ -148,6 +148,8 @@ class InputMenu:
     def __init__(self, text: tk.Text) -> None:
         self.text = text
         self.menu = tk.Menu(text, tearoff=False)
+        #: True when Paste would paste something that is not text (clipimage.py: a picture).
+        self.can_paste_other: Callable[[], bool] = lambda: False
         _bind_menu_keys(text, self._open)
 
     def _open(self, event: tk.Event[tk.Text]) -> str:
@@ -168,7 +170,7 @@ class InputMenu:
         menu, t = self.menu, self.text
         menu.delete(0, "end")
         selected = _state(_has_selection(t))
-        paste = _state(self._clipboard_has_text())
+        paste = _state(self._clipboard_has_text() or self.can_paste_other())
         menu.add_command(label="Cut", command=lambda: t.event_generate("<<Cut>>"), state=selected)
         menu.add_command(label="Copy", command=lambda: t.event_generate("<<Copy>>"), state=selected)
         menu.add_command(label="Paste", command=lambda: t.event_generate("<<Paste>>"), state=paste)
