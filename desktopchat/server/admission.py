@@ -6,8 +6,11 @@ docs/PROTOCOL.md section 5 has the limit, section 6 the refusal's text.
 from __future__ import annotations
 
 import enum
+import logging
 
 __all__ = ["LOG_EVERY", "AddressCounts", "Admission"]
+
+log = logging.getLogger(__name__)
 
 #: Seconds between two log lines about one address's refused connections.
 LOG_EVERY = 60.0
@@ -44,8 +47,14 @@ class AddressCounts:
         # them is plenty: more would let one host hold descriptors after all.
         return Admission.REFUSE if held < 2 * cap else Admission.DROP
 
-    def refusal(self) -> str:
-        """The reason a refused connection is given."""
+    def refusal(self, address: str, now: float) -> str:
+        """The reason a refused connection is given; logged once a minute per address."""
+        if self.worth_logging(address, now):
+            log.warning(
+                "%s: refusing connections over the limit of %d per address (logged once a minute)",
+                address,
+                self.cap,
+            )
         return (
             f"Too many connections from your address (at most {self.cap}): close one and try again."
         )

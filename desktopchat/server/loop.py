@@ -248,15 +248,8 @@ class RoomServer(Lifecycle):
             self._selector.register(sock, selectors.EVENT_READ, conn)
             self._set_deadline(conn, self._handshake_timeout)
             log.debug("connection from %s", conn.label())
-            if admission is Admission.REFUSE:
-                if self._per_address.worth_logging(address, self._output.now):
-                    log.warning(
-                        "%s: refusing connections over the limit of %d per address"
-                        " (logged once a minute)",
-                        address,
-                        self._per_address.cap,
-                    )
-                self._fail(conn, self._per_address.refusal(), quiet=True)
+            if admission is Admission.REFUSE:  # (logged once a minute per address)
+                self._fail(conn, self._per_address.refusal(address, self._output.now), quiet=True)
 
     def _on_readable(self, conn: Connection) -> None:
         if conn in self._backlog:
