@@ -331,6 +331,10 @@ class Receiver:
 
 
 def _retryable(reason: str) -> bool:
-    """A ``no`` to a ``get`` that may go away by itself: the sender away, the room busy."""
+    """A ``no`` to a ``get`` that may go away by itself: the sender away, the room busy.
+
+    The room says so in its sentence (server/transfers.py: "ann is away: ...",
+    "... try again soon.", "... wait for one.").
+    """
     lowered = reason.lower()
-    return " away" in lowered or "too many" in lowered or "busy" in lowered
+    return any(words in lowered for words in (" is away", "try again", "wait for one", "busy"))
