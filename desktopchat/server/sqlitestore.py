@@ -84,6 +84,8 @@ def open_store(directory: Path, *, history: int = 100, days: float | None = None
     path = directory / DB_NAME
     try:
         return SqliteStore(path, history, days)
+    except OSError as exc:
+        raise StoreError(f"cannot keep the room's history in {path}: {exc}") from None
     except sqlite3.DatabaseError as exc:
         damaged = isinstance(exc, _Damaged) or getattr(exc, "sqlite_errorname", "") in _DAMAGED
         if not damaged:
