@@ -128,7 +128,7 @@ def embed_thumbnail(
         from desktopchat.gui.viewer import show_viewer
 
         def on_open() -> None:
-            show_viewer(text, data, name, on_save=on_save)
+            show_viewer(text.winfo_toplevel(), data, name, on_save=on_save)
 
     if on_save is None:
 
