@@ -7,10 +7,17 @@ from __future__ import annotations
 
 __all__ = [
     "ACCEPT_BATCH",
+    "DEFAULT_MAX_FILE_SIZE",
     "FRAMES_PER_PASS",
     "IDLE_LIMIT",
     "LINGER_TIMEOUT",
+    "MAX_FEEDS",
+    "MAX_FETCHES",
+    "MAX_OFFERS",
     "MAX_PER_ADDRESS",
+    "MAX_ROOM_OFFERS",
+    "MAX_ROOM_STREAMS",
+    "OFFER_GRACE",
     "OUTBUF_LIMIT",
     "OUTPUT_BUDGET",
     "RECV_SIZE",
@@ -85,3 +92,33 @@ TRIM_AFTER_BYTES = 64 * 1024 * 1024
 
 #: Connections accepted per readiness event before serving others again.
 ACCEPT_BATCH = 1024
+
+# --- files (docs/PROTOCOL.md section 14) ------------------------------------------------
+# The server never stores file data: it relays chunks within the receiver's
+# credit (16 chunks of 60 KiB at most per stream, about 1 MiB), so these
+# budgets bound work and bookkeeping, not disk.
+
+#: Largest file a room allows by default (``--max-file-size``; 0 turns files off).
+DEFAULT_MAX_FILE_SIZE = 2 * 1024**3
+
+#: Seconds a dropped sender's offers wait for it to come back (they are "away":
+#: fetches are refused, running streams aborted) before they are withdrawn.
+#: A Wi-Fi blip or a laptop lid is shorter; a person who left is not waited for long.
+OFFER_GRACE = 60.0
+
+#: Offers one member (one client token) may have at once: a few folders' worth.
+MAX_OFFERS = 20
+
+#: Offers in the whole room at once: bounds what a newcomer's history carries
+#: (every live offer it may fetch) to a few hundred KB.
+MAX_ROOM_OFFERS = 500
+
+#: Streams one member may feed at once (its files going to others).
+MAX_FEEDS = 8
+
+#: Fetches one member may run at once.
+MAX_FETCHES = 4
+
+#: Streams in the whole room at once: 32 x 16 chunks of 60 KiB in flight is at
+#: most 30 MiB of the server's output budget, well under its 128 MiB.
+MAX_ROOM_STREAMS = 32

@@ -56,6 +56,7 @@ from desktopchat.server.sockets import (
 )
 from desktopchat.server.store import HistoryStore
 from desktopchat.server.tlsconn import ENCRYPTED_ONLY, ServerTls
+from desktopchat.server.transfers import FileRules
 
 __all__ = ["RoomServer"]
 
@@ -91,12 +92,15 @@ class RoomServer(Lifecycle):
         rate_limits: RateLimits | None = DEFAULT_RATE_LIMITS,
         identity: tls.Identity | None = None,
         encrypted_only: bool = False,
+        max_file_size: int = limits.DEFAULT_MAX_FILE_SIZE,
+        file_senders: frozenset[str] | None = None,
+        offer_grace: float = limits.OFFER_GRACE,
         store: HistoryStore | None = None,
     ) -> None:
         if (encrypted_only and identity is None) or max_message < 1:
             raise ValueError("encrypted_only needs an identity; max_message at least 1 byte")
-        if handshake_timeout <= 0:
-            raise ValueError("handshake_timeout must be positive")
+        if handshake_timeout <= 0 or max_file_size < 0:
+            raise ValueError("handshake_timeout must be positive, max_file_size not negative")
         # rate_limits=None: no per-member limits (benchmarks, trusted tests).
         marks = identity is not None  # TLS members exist: say who is in plaintext
         self._room = Room(
@@ -109,6 +113,7 @@ class RoomServer(Lifecycle):
         self._encrypted_only = encrypted_only
         self._password_required = password is not None and password != ""
         self._max_message = max_message
+        self._room.transfers.rules = FileRules(max_file_size, file_senders, offer_grace)
         self._handshake_timeout = handshake_timeout
         self._upgrade_wait = upgrade_wait
         if stall_timeout <= 0 or idle_limit <= 0:
@@ -202,6 +207,7 @@ class RoomServer(Lifecycle):
                 self._process(conn)
         if self._deadlines:
             self._expire()
+        self._room.transfers.expire(output.now)  # offers of senders away too long
         if self._room.gate.due is not None:
             self._admit_waiting()
         output.check()
@@ -210,7 +216,7 @@ class RoomServer(Lifecycle):
     def _timeout(self) -> float | None:
         if self._backlog or self._stop_requested:
             return 0.0
-        due = self._room.gate.due  # a password attempt waiting its turn
+        due = self._room.transfers.sooner(self._room.gate.due)  # a password turn, a grace
         if self._deadlines:
             first = self._deadlines[0][0]
             due = first if due is None else min(due, first)
@@ -240,7 +246,9 @@ class RoomServer(Lifecycle):
             with contextlib.suppress(OSError):
                 sockopts.tune(sock)
             session = ServerConnection(
-                password_required=self._password_required, max_message=self._max_message
+                password_required=self._password_required,
+                max_message=self._max_message,
+                files_max=self._room.transfers.rules.max_size,
             )
             conn = Connection(sock, (address, int(peer[1])), session)
             self._conns.add(conn)

@@ -40,6 +40,7 @@ from desktopchat.server.lookalikes import LookAlikes
 from desktopchat.server.outqueue import BUFFER_COST, OutQueue
 from desktopchat.server.rates import MemberRates, RateLimits
 from desktopchat.server.store import HistoryStore
+from desktopchat.server.transfers import FILE_REQUESTS, FileRules, Transfers, shows
 from desktopchat.server.typingrelay import TypingRelay
 
 __all__ = ["MAX_SERVER_TEXT", "LocalFanout", "Member", "Room"]
@@ -148,6 +149,7 @@ class Room:
         monotonic: Callable[[], float] = time.monotonic,
         marks: bool = False,
         store: HistoryStore | None = None,
+        files: FileRules | None = None,
     ) -> None:
         if history < 0:
             raise ValueError("history must not be negative")
@@ -168,6 +170,7 @@ class Room:
         self._monotonic = monotonic
         self._buckets: dict[Member, MemberRates] = {}
         self.typing = TypingRelay()  # "NAME is typing": protocol 2, never stored
+        self.transfers = Transfers(self, files or FileRules())  # offers and streams of files
         self._last_id = 0 if store is None else store.saved.last_id
         #: Who holds which name skeleton (look-alike names are refused).
         self._looks: LookAlikes[Member] = LookAlikes()
@@ -201,6 +204,9 @@ class Room:
             if done is not None and cid in done:  # a resend: answer again, do nothing
                 self._send(member, ev.Accepted(cid, *done[cid]))
                 return
+        if isinstance(event, FILE_REQUESTS):  # only from members that asked for files
+            self.transfers.handle(member, event)
+            return
         if self.rates is not None and (refusal := self._over_limit(member, event)) is not None:
             self._reject(member, cid, refusal)
             return
@@ -267,6 +273,7 @@ class Room:
         self._send(member, welcome)
         self._send(member, *self._users())
         self.fanout.send(member, self._replay(member, request.resume))
+        self.transfers.joined(member)
         log.info("%s joined (%d in the room)", request.name, len(self.members))
 
     def admit_waiting(self) -> list[Member]:
@@ -290,6 +297,7 @@ class Room:
         del self.members[member.key]
         self.count = len(self.members)
         self.fanout.touched.discard(member)
+        self.transfers.left(member)
         left = self._record(ev.Left(member.name), author=member.token)
         self.fanout.broadcast(left.v1, left.v2)
         log.info("%s left (%d in the room)", member.name, len(self.members))
@@ -457,6 +465,8 @@ class Room:
         session = member.session
         if resume is None or not member.v2:
             chat = self.log.chat()
+            if member.session.files:  # and the offers it may fetch
+                chat = self.transfers.history(member, chat)
             body = b"".join(e.v2 if member.v2 else e.v1 for e in chat)
             return session.replay_head(len(chat), False) + body
         epoch, last = resume
@@ -473,6 +483,6 @@ class Room:
                 parts.append(session.send(ev.Accepted(entry.cid, entry.id, entry.time)))
             elif entry.author == token and entry.cid is None:
                 continue  # our own join or leave
-            elif not entry.to or entry.to == token:
+            elif (not entry.to or entry.to == token) and shows(member, entry):
                 parts.append(entry.v2)
         return session.replay_head(len(parts), True) + b"".join(parts)
