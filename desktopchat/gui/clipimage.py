@@ -161,7 +161,10 @@ def read_clipboard(widget: tk.Misc) -> ClipboardContent:
             files = paths_in_text(tk_bytes(listed).decode("utf-8", "replace")) if listed else None
             if files:
                 return ClipboardContent(files=files)
-    text = _text(widget)
+    # Text only when the owner lists a text type: some owners (xclip) answer any
+    # request with their one type, and Tk would turn a picture into "0x89 0x50 ..." text.
+    has_text = not targets or any(t in targets for t in TEXT_TARGETS)
+    text = _text(widget) if has_text else None
     if text is not None:
         return ClipboardContent(files=paths_in_text(text) or [], text=text)
     for target in IMAGE_TARGETS:
