@@ -42,6 +42,8 @@ log = logging.getLogger(__name__)
 
 #: The database's file name inside the room's folder.
 DB_NAME = "history.sqlite3"
+#: Seconds to wait for the database's lock before saying another room uses it.
+LOCK_WAIT = 1.0
 #: Schema version in ``meta``; a database of another version is refused, not rewritten.
 SCHEMA_VERSION = "1"
 
@@ -196,7 +198,8 @@ class SqliteStore:
     def _prepare(self, db: sqlite3.Connection, fresh: bool) -> tuple[Saved, bytes]:
         """Lock, check, mark unclean, prune and read the database (the opening thread)."""
         db.execute("PRAGMA locking_mode=EXCLUSIVE")
-        db.execute("PRAGMA busy_timeout=0")
+        # A room on this folder that is still closing (hosting again at once) gets a moment.
+        db.execute(f"PRAGMA busy_timeout={int(LOCK_WAIT * 1000)}")
         if db.execute("PRAGMA journal_mode=WAL").fetchone()[0].lower() != "wal":
             raise sqlite3.OperationalError("the database cannot use WAL mode here")
         db.execute("PRAGMA synchronous=NORMAL")
