@@ -6,9 +6,9 @@ question) and, once the window is up, makes it a drop target
 (:mod:`.dropping`). Both send to whoever the shown tab is with: the room,
 or the person of a private tab (:func:`recipient`).
 
-A pasted picture is refused with a sentence, before anything is sent, when
-we are in no room, the room takes no files, or the picture is over the
-room's largest file.
+A pasted picture is refused with a red line in the shown tab (as Send
+file… does), before anything is sent, when we are in no room, the room
+takes no files, or the picture is over the room's largest file.
 """
 
 from __future__ import annotations
@@ -17,13 +17,11 @@ import logging
 import tkinter as tk
 from collections.abc import Callable
 from pathlib import Path
-from tkinter import messagebox
 from typing import TYPE_CHECKING, Protocol
 
 from desktopchat.gui.clipimage import ClipboardPaste
 from desktopchat.gui.conversations import ROOM
 from desktopchat.gui.dropping import DropTarget, install_drop
-from desktopchat.gui.title import dialog_title
 
 if TYPE_CHECKING:
     from desktopchat.client import ChatClient
@@ -50,6 +48,8 @@ class _App(Protocol):
 
     def send_files(self, paths: list[Path], to: str | None = None) -> None: ...
 
+    def file_error(self, text: str) -> None: ...
+
 
 def recipient(presenter: Presenter) -> str | None:
     """Who the shown tab is with: a person's name, or None for the room."""
@@ -65,7 +65,7 @@ class PasteAndDrop:
 
     def __init__(self, app: _App, show_error: Callable[[str, str], None] | None = None) -> None:
         self.app = app
-        self.show_error = show_error if show_error is not None else self._error_box
+        self.show_error = show_error if show_error is not None else self._error_line
         self.paste = ClipboardPaste(
             app.window.input,
             send_image=self.send_picture,
@@ -112,8 +112,8 @@ class PasteAndDrop:
             return None
         return client.offer_bytes(png, name, "image/png", recipient(self.app.presenter))
 
-    def _error_box(self, message: str, detail: str) -> None:
-        messagebox.showerror(dialog_title("Paste"), message, detail=detail, parent=self.app.root)
+    def _error_line(self, message: str, detail: str) -> None:
+        self.app.file_error(f"{message} {detail}")  # a red line where the user looks
 
 
 def install(app: _App) -> PasteAndDrop:
