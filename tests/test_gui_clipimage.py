@@ -5,15 +5,14 @@ from __future__ import annotations
 import contextlib
 import io
 import shutil
-import subprocess
 import tkinter as tk
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+from clipkit import clipboard_owner
 from guitools import send_key
 from PIL import Image
-from waiting import wait_until
 
 from desktopchat.gui.clipimage import (
     ClipboardPaste,
@@ -100,39 +99,8 @@ def test_pasted_image_name_has_no_colons() -> None:
 @pytest.fixture
 def put_on_clipboard() -> Iterator[Callable[[bytes, str], None]]:
     """Own the CLIPBOARD with xclip (a separate X client) offering bytes of one type."""
-    owners: list[subprocess.Popen[bytes]] = []
-
-    def put(data: bytes, target: str) -> None:
-        owner = subprocess.Popen(
-            ["xclip", "-quiet", "-selection", "clipboard", "-t", target, "-i"],
-            stdin=subprocess.PIPE,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
-        assert owner.stdin is not None
-        owner.stdin.write(data)
-        owner.stdin.close()
-        owners.append(owner)
-        probe = tk.Tk()  # wait until the X server says xclip owns it
-        try:
-            wait_until(
-                lambda: target in str(_targets(probe)), what="xclip owns the clipboard", root=probe
-            )
-        finally:
-            probe.destroy()
-
-    yield put
-    for owner in owners:
-        owner.terminate()
-        with contextlib.suppress(subprocess.TimeoutExpired):
-            owner.wait(timeout=5)
-
-
-def _targets(widget: tk.Misc) -> str:
-    try:
-        return str(widget.clipboard_get(type="TARGETS"))
-    except tk.TclError:
-        return ""
+    with contextlib.ExitStack() as owners:
+        yield lambda data, target: owners.enter_context(clipboard_owner(data, target))
 
 
 class Recorder:
