@@ -1,12 +1,6 @@
 """Drops of files on the window, through tkdnd's own XDND handlers and a real selection.
 
-A drop on X11 is: XdndEnter, XdndPosition, XdndDrop client messages, which
-tkdnd's C code hands to ``tkdnd::xdnd::HandleXdnd*``; at the drop, tkdnd asks
-the source for the data through the ``XdndSelection``. These tests call those
-same handlers (what the C code would call) and own ``XdndSelection`` with
-the ``text/uri-list`` a file manager offers, so everything from the XDND
-layer up -- type matching, the selection transfer, URI decoding, our
-binding -- is the package's real path.
+How a drop is made without a file manager: ``clipkit.drop_uris``.
 """
 
 from __future__ import annotations
@@ -17,29 +11,12 @@ import tkinter as tk
 from pathlib import Path
 
 import pytest
+from clipkit import drop_uris
 
 from desktopchat.gui import dropping
 from desktopchat.gui.dropping import DropTarget, dropped_paths, install_drop
 
 pytestmark = pytest.mark.gui
-
-
-def drop_uris(root: tk.Tk, over: tk.Misc, uris: str, *, update: bool = True) -> str:
-    """Drop ``uris`` (a text/uri-list) at the middle of ``over``; tkdnd's answer (the action)."""
-    root.update()
-    served = root.register(lambda offset, most: uris[int(offset) : int(offset) + int(most)])
-    root.tk.call("selection", "handle", "-selection", "XdndSelection", "-type", "text/uri-list",
-                 ".", served)  # fmt: skip
-    root.tk.call("selection", "own", "-selection", "XdndSelection", ".")
-    source = root.winfo_id()  # "the drag source is in this application": Tk's own selection get
-    x = over.winfo_rootx() + over.winfo_width() // 2
-    y = over.winfo_rooty() + over.winfo_height() // 2
-    root.tk.call("tkdnd::xdnd::HandleXdndEnter", str(root), source, ("text/uri-list",), 0)
-    root.tk.call("tkdnd::xdnd::HandleXdndPosition", str(root), x, y, 0, source)
-    action = str(root.tk.call("tkdnd::xdnd::HandleXdndDrop", 0))
-    if update:
-        root.update()
-    return action
 
 
 @pytest.fixture
