@@ -4,6 +4,7 @@
     python benchmarks/server_load.py fanout ack       # some of: fanout alltalk light ack idle joins
     python benchmarks/server_load.py fanout --clients 50 --messages 10000 --repeat 2
     python benchmarks/server_load.py fanout --servers v2 --tls   # our server over TLS
+    python benchmarks/server_load.py fanout --data    # our server saving its history (SQLite)
     python benchmarks/server_load.py --help           # all options
 
 Every server runs in its own child process (ours: ``RoomServer`` on
@@ -98,7 +99,16 @@ logging.basicConfig(level=logging.WARNING)
 # per-address cap, no rate limits. BENCH_IDENTITY: a folder for a TLS identity.
 folder = os.environ.get("BENCH_IDENTITY")
 identity = load_or_create_identity(Path(folder)) if folder else None
-srv = RoomServer("127.0.0.1", 0, max_per_address=None, rate_limits=None, identity=identity)
+# BENCH_DATA: a fresh folder for saved history (--data).
+data = os.environ.get("BENCH_DATA")
+if data:
+    from desktopchat.server.sqlitestore import open_store
+    store = open_store(Path(data))
+else:
+    store = None
+srv = RoomServer(
+    "127.0.0.1", 0, max_per_address=None, rate_limits=None, identity=identity, store=store
+)
 print(srv.address[1], flush=True)
 signal.signal(signal.SIGTERM, lambda signum, frame: srv.request_stop(signum))
 srv.serve_forever()
@@ -106,6 +116,8 @@ srv.serve_forever()
 
 TUTORIAL_SERVER = Path(__file__).with_name("tutorial_server.py")
 
+#: --data: our server saves its history (SQLite) in a fresh folder each time.
+DATA = False
 #: --tls: our server has an identity and our clients speak TLS (set by main()).
 TLS: ssl.SSLContext | None = None
 IDENTITY_DIR = ""
@@ -145,7 +157,9 @@ class ServerProcess:
         self.kind = kind
         self._out: Path | None = None
         if kind == "ours":
-            env = dict(os.environ, BENCH_IDENTITY=IDENTITY_DIR) if TLS else None
+            env = dict(os.environ, BENCH_IDENTITY=IDENTITY_DIR) if TLS else dict(os.environ)
+            if DATA:
+                env["BENCH_DATA"] = tempfile.mkdtemp(prefix="bench-data-")
             self.proc = subprocess.Popen(
                 [sys.executable, "-c", SERVER_CODE], stdout=subprocess.PIPE, text=True, env=env
             )
@@ -915,6 +929,11 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
         action="store_true",
         help="our server with a certificate, our clients over TLS 1.3 (no tutorial server)",
     )
+    parser.add_argument(
+        "--data",
+        action="store_true",
+        help="our server saves its history in SQLite (--serve --data), in a fresh folder",
+    )
     fan = parser.add_argument_group("fanout")
     fan.add_argument(
         "--clients", type=int, default=50, help="clients in the room, one sends (default: 50)"
@@ -973,7 +992,8 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
 def main(argv: list[str]) -> int:
     args = parse_args(argv)
     names = args.scenarios or list(SCENARIOS)
-    global TLS, IDENTITY_DIR
+    global TLS, IDENTITY_DIR, DATA
+    DATA = args.data
     if args.tls:
         TLS = ssl.create_default_context()
         TLS.check_hostname = False
