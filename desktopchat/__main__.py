@@ -21,7 +21,7 @@ import sys
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
-from desktopchat import __version__, address, applog, cliopts, historyopts
+from desktopchat import __version__, address, applog, cliopts, fileopts, historyopts
 from desktopchat.address import DEFAULT_PORT
 from desktopchat.settings import THEMES
 
@@ -177,6 +177,7 @@ def build_parser() -> argparse.ArgumentParser:
         help=f"port (default {DEFAULT_PORT})",
     )
     historyopts.add_options(server)  # --history, --history-days, --data
+    fileopts.add_options(server)  # --max-file-size, --file-senders
     server.add_argument(
         "--max-per-address",
         type=int,
@@ -365,6 +366,8 @@ def _serve(args: argparse.Namespace) -> int:
             password=password,
             history=args.history,
             max_per_address=args.max_per_address or None,
+            max_file_size=args.max_file_size,
+            file_senders=args.file_senders,
             max_message=max_message,
             rate_limits=rate_limits_from(args),
             identity=identity,
