@@ -58,8 +58,8 @@ def test_a_member_cut_before_a_restart_resumes_after_it_with_exactly_what_it_mis
 ) -> None:
     with saved_room(tmp_path) as room:
         ann = V2(room.address, "ann", "annToken")
-        bob = V2(room.address, "bob", "bobToken")
         first, _ = ann.joined()
+        bob = V2(room.address, "bob", "bobToken")
         bob.joined()
         ann.until(ev.Joined)
         bob.say("seen by ann")
@@ -110,10 +110,7 @@ def test_private_messages_are_replayed_only_to_their_two_parties(tmp_path: Path)
         bob = V2(room.address, "bob", "bobSecretToken42")
         dan = V2(room.address, "dan", "danSecretToken42")
         for member in (ann, bob, dan):
-            member.joined()
-        ann.until(ev.Joined)
-        ann.until(ev.Joined)
-        bob.until(ev.Joined)
+            member.joined()  # all three are in the room from here on
         start = ann.say("public").id
         assert start is not None
         cid = ann.send(ev.Private("for bob only", to="bob"))
