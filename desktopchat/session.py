@@ -54,7 +54,7 @@ log = logging.getLogger(__name__)
 #: Seconds of silence after the name frame after which a server is taken to be
 #: one that sends no events (the tutorial's).
 LEGACY_GRACE = 1.0
-_RECV_SIZE = 64 * 1024  # bytes asked of recv() at once: a whole default-size frame
+_RECV_SIZE = 256 * 1024  # bytes asked of recv() at once: four default-size frames
 #: Seconds the thread pauses after a read while the window is behind (its
 #: queue more than half full) and the read emptied the socket: the Tk thread
 #: gets the CPU and the GIL to draw (a flood otherwise kept its event loop

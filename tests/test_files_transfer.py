@@ -153,8 +153,8 @@ def test_the_sender_withdraws_mid_transfer(
     bob.client.fetch_file(file, dest)
     wait_until(lambda: part_path(dest).exists() and part_path(dest).stat().st_size > 0)
     ann.client.withdraw_file(file)
-    assert bob.failed(file).reason == "ann withdrew the file."
     bob.log.wait_for(fe.FileWithdrawn, lambda e: e.file == file)
+    assert bob.failed(file).reason == "ann withdrew the file."
     assert list(files.iterdir()) == []
     assert file not in bob.client.transfers.offers
     bob.client.fetch_file(file, dest)  # too late now

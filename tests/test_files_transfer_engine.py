@@ -344,3 +344,29 @@ def test_sender_stops_a_changed_file_and_withdraws_it(tmp_path: Path) -> None:
     assert control == [fe.StreamStop(4, "changed")]
     assert withdrawn == [offer]
     last(posted, ev.TransferFailed)
+
+
+# --- the writer thread ---------------------------------------------------------------------------
+
+
+def test_the_writer_runs_jobs_in_order_on_its_thread_then_ends() -> None:
+    import threading
+
+    from desktopchat.transfer.writer import Writer
+
+    writer = Writer()
+    seen: list[tuple[int, str]] = []
+    done = threading.Event()
+    for i in range(100):
+        writer.run(lambda i=i: seen.append((i, threading.current_thread().name)))  # type: ignore[misc]
+    writer.run(done.set)
+    assert done.wait(5)
+    assert [i for i, _ in seen] == list(range(100))
+    assert {name for _, name in seen} == {"desktopchat-write"}
+    thread = writer._thread
+    writer.close()
+    assert thread is not None
+    thread.join(5)
+    assert not thread.is_alive()
+    writer.run(lambda: seen.append((-1, threading.current_thread().name)))  # after close: here
+    assert seen[-1] == (-1, threading.current_thread().name)

@@ -17,8 +17,9 @@ and the hashing workers only hand it work through :meth:`TransferEngine.call`
 
 Offers (``offer``, ``unoffer``) carry cids and go through the client's
 outbox like chat, so they are resent after a reconnect and settled once.
-Hashing runs on a worker thread per offer (``desktopchat-hash``), never on
-the network thread. docs/PROTOCOL.md section 14 is the wire.
+Hashing an offer runs on a worker thread per offer (``desktopchat-hash``);
+writing and hashing what we receive on the writer thread (``writer.py``):
+never on the network thread. docs/PROTOCOL.md section 14 is the wire.
 """
 
 from __future__ import annotations
@@ -40,6 +41,7 @@ from desktopchat.transfer.outgoing import (
 )
 from desktopchat.transfer.receiving import Receiver
 from desktopchat.transfer.sending import Offer, Sender
+from desktopchat.transfer.writer import Writer
 
 __all__ = ["MAX_KNOWN_OFFERS", "TransferEngine"]
 
@@ -72,7 +74,11 @@ class TransferEngine:
         self.max_size: int | None = None
         self.offers: OrderedDict[int, fe.FileOffer] = OrderedDict()
         self.sender = Sender(post, self._control.append, self._unoffer)
-        self.receiver = Receiver(post, self._control.append, next_cid)
+        #: Received files are written (and hashed) on its thread.
+        self.writer = Writer()
+        self.receiver = Receiver(
+            post, self._control.append, next_cid, io=self.writer.run, call=self.call
+        )
         self._unoffer_cids: set[int] = set()
         self._closed = False
 
@@ -223,6 +229,7 @@ class TransferEngine:
             self._calls.clear()
         self.sender.close()
         self.receiver.close()
+        self.writer.close()
 
     # --- work handed in ---------------------------------------------------------------------
 
@@ -269,22 +276,4 @@ class TransferEngine:
             self._post(ev.TransferFailed(file, True, offer.sender, reason))
             return
         self.receiver.fetch(offer, sink)
-        if isinstance(sink, PartFile) and sink.needs_hashing:
-            self._hash_prefix(file, sink)
-        else:
-            self.receiver.pump(now)
-
-    def _hash_prefix(self, file: int, sink: PartFile) -> None:
-        def work() -> None:
-            error: OSError | None = None
-            try:
-                sink.hash_prefix()
-            except OSError as exc:
-                error = exc
-            self.call(lambda now: self._prefix_hashed(file, error, now))
-
-        threading.Thread(target=work, name="desktopchat-hash", daemon=True).start()
-
-    def _prefix_hashed(self, file: int, error: OSError | None, now: float) -> None:
-        self.receiver.prefix_hashed(file, error)
         self.receiver.pump(now)

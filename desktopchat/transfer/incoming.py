@@ -81,9 +81,16 @@ class Sink:
     def _store(self, data: bytes | memoryview) -> None:
         raise NotImplementedError
 
+    def finish(self) -> Path | bytes:
+        """Check the SHA-256 and hand over the result; ChecksumMismatch discards it."""
+        raise NotImplementedError
+
     def discard(self) -> None:
         """Throw away what was received (cancel, failure)."""
         raise NotImplementedError
+
+    def close(self) -> None:
+        """Stop receiving but keep what is there (a ``.part`` for a later resume)."""
 
 
 class MemorySink(Sink):

@@ -17,9 +17,14 @@ A :class:`Fetch` writes into a :mod:`.incoming` sink. Its life:
 
 A dropped connection puts running fetches back to QUEUED: after the
 reconnect (and its replay, which may say the offer was withdrawn) they ask
-again from the bytes already written. The end: the SHA-256 is checked, the
+again from the bytes already received. The end: the SHA-256 is checked, the
 ``.part`` renamed, then ``TransferDone``; anything else posts
 ``TransferFailed`` with a sentence and removes the ``.part``.
+
+Every operation on a sink is a job for the writer thread (``writer.py``,
+``io``), in order; its outcome comes back through ``call`` (run on the
+network thread). Credit is granted for chunks *written*, so a slow disk
+slows the sender, never the chat on the network thread.
 """
 
 from __future__ import annotations
@@ -28,10 +33,11 @@ import enum
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from desktopchat.protocol import events as ev
 from desktopchat.protocol import fileevents as fe
-from desktopchat.transfer.incoming import ChecksumMismatch, MemorySink, PartFile, Sink
+from desktopchat.transfer.incoming import ChecksumMismatch, PartFile, Sink
 from desktopchat.transfer.progress import Throttle
 
 __all__ = ["GIVE_UP_AFTER", "GRANT", "MAX_FETCHES", "MAX_RETRY_DELAY", "Fetch", "Receiver", "State"]
@@ -82,6 +88,10 @@ class Fetch:
     sink: Sink
     state: State = State.QUEUED
     cid: int | None = None
+    #: Bytes taken from the room (in order); the writer may still be writing some.
+    received: int = 0
+    #: Bytes the writer has written and hashed.
+    written: int = 0
     #: Chunks the room may still send on the current stream, as we count them.
     credit: int = 0
     #: Chunks written since the last grant.
@@ -108,7 +118,8 @@ class Receiver:
 
     ``post`` puts an event on the client's queue; ``control`` queues a pair
     for the session (``get``, ``more``, ``cancel``); ``next_cid`` numbers a
-    ``get``.
+    ``get``; ``io`` runs a job on the writer thread, ``call`` runs work on the
+    network thread (both default to at once, on this thread: unit tests).
     """
 
     def __init__(
@@ -116,10 +127,14 @@ class Receiver:
         post: Callable[[ev.Event], None],
         control: Callable[[ev.Event], None],
         next_cid: Callable[[], int],
+        io: Callable[[Callable[[], None]], None] = lambda job: job(),
+        call: Callable[[Callable[[float], None]], None] = lambda work: work(0.0),
     ) -> None:
         self._post = post
         self._control = control
         self._next_cid = next_cid
+        self._io = io
+        self._call = call
         self.fetches: dict[int, Fetch] = {}
         self._by_cid: dict[int, Fetch] = {}
         #: The room has let us in and its replay is in: gets may go out.
@@ -128,22 +143,35 @@ class Receiver:
     # --- the API's requests -------------------------------------------------------------
 
     def fetch(self, offer: fe.FileOffer, sink: Sink) -> Fetch:
-        """Start receiving ``offer`` into ``sink`` (a fetch already running is replaced)."""
+        """Start receiving ``offer`` into ``sink`` (a fetch already running is replaced).
+
+        A ``.part`` with a prefix has it hashed by the writer first (PREPARING).
+        """
         self.cancel(offer.file, quietly=True)
-        state = (
-            State.PREPARING if isinstance(sink, PartFile) and sink.needs_hashing else State.QUEUED
-        )
-        fetch = self.fetches[offer.file] = Fetch(offer, sink, state)
+        fetch = self.fetches[offer.file] = Fetch(offer, sink)
+        fetch.received = fetch.written = sink.written
+        if isinstance(sink, PartFile) and sink.needs_hashing:
+            fetch.state = State.PREPARING
+
+            def hash_prefix() -> None:
+                error: OSError | None = None
+                try:
+                    sink.hash_prefix()
+                except OSError as exc:
+                    error = exc
+                self._call(lambda now: self._prefix_hashed(fetch, error, now))
+
+            self._io(hash_prefix)
         return fetch
 
-    def prefix_hashed(self, file: int, error: OSError | None) -> None:
-        fetch = self.fetches.get(file)
-        if fetch is None or fetch.state is not State.PREPARING:
+    def _prefix_hashed(self, fetch: Fetch, error: OSError | None, now: float) -> None:
+        if self.fetches.get(fetch.file) is not fetch or fetch.state is not State.PREPARING:
             return
         if error is not None:
             self._fail(fetch, f"Could not read the partly received file: {error.strerror or error}")
-        else:
-            fetch.state = State.QUEUED
+            return
+        fetch.state = State.QUEUED
+        self.pump(now)
 
     def cancel(self, file: int, *, quietly: bool = False) -> None:
         """Stop receiving ``file``; its ``.part`` is removed."""
@@ -153,9 +181,10 @@ class Receiver:
         if fetch.state in (State.REQUESTED, State.STREAMING) and self.online:
             self._control(fe.CancelFetch(file))
         self._end(fetch)
-        fetch.sink.discard()
-        if not quietly:
-            self._post(ev.TransferFailed(file, True, fetch.sender, "You cancelled the transfer."))
+        if quietly:
+            self._io(fetch.sink.discard)
+        else:
+            self._discard(fetch, "You cancelled the transfer.")
 
     # --- the connection -----------------------------------------------------------------
 
@@ -167,6 +196,8 @@ class Receiver:
         self.online = False
         self._by_cid.clear()
         for fetch in self.fetches.values():
+            if fetch.received >= fetch.offer.size:
+                continue  # all in: the writer finishes it
             if fetch.state in (State.REQUESTED, State.STREAMING):
                 fetch.state = State.QUEUED
                 self._post(ev.TransferWaiting(fetch.file, _RECONNECT, True, fetch.sender))
@@ -191,16 +222,17 @@ class Receiver:
         return min((t for t in times if t is not None), default=None)
 
     def _get(self, fetch: Fetch) -> None:
-        if fetch.sink.complete:  # an empty file, or all bytes already in the .part
-            self._finish(fetch)
+        if fetch.received >= fetch.offer.size:  # an empty file, or all in the .part already
+            fetch.state = State.STREAMING
+            self._io(lambda: self._write(fetch, b""))  # the writer finishes it
             return
         cid = self._next_cid()
         fetch.cid = cid
         fetch.state = State.REQUESTED
-        fetch.offsets.append(fetch.sink.written)
+        fetch.offsets.append(fetch.received)
         self._by_cid[cid] = fetch
-        self._control(fe.FetchFile(fetch.file, fetch.sink.written, cid=cid))
-        log.debug("get %d: file %d from %d", cid, fetch.file, fetch.sink.written)
+        self._control(fe.FetchFile(fetch.file, fetch.received, cid=cid))
+        log.debug("get %d: file %d from %d", cid, fetch.file, fetch.received)
 
     # --- what the room says ---------------------------------------------------------------
 
@@ -226,35 +258,69 @@ class Receiver:
         fetch = self.fetches.get(data.file)
         if fetch is None or fetch.state is not State.STREAMING:
             return  # a cancelled fetch, or an older stream's chunk before the new ok
-        sink = fetch.sink
-        if data.offset != sink.written or sink.written + len(data.data) > sink.size:
-            log.warning("file %d: chunk at %d, expected %d", fetch.file, data.offset, sink.written)
+        at, size = fetch.received, fetch.offer.size
+        if data.offset != at or at + len(data.data) > size or not data.data:
+            log.warning("file %d: chunk at %d, expected %d", fetch.file, data.offset, at)
             self._control(fe.CancelFetch(fetch.file))
             self._fail(fetch, "The room sent the file's bytes out of order; try again.")
             return
-        try:
-            sink.write(data.data)
-        except OSError as exc:
-            self._control(fe.CancelFetch(fetch.file))
-            where = getattr(sink, "part", "the file")
-            self._fail(fetch, f"Could not write {where}: {exc.strerror or exc}.")
-            return
+        fetch.received += len(data.data)
+        fetch.credit -= 1
         fetch.waiting_since = None
         fetch.delay = FIRST_RETRY_DELAY
-        fetch.credit -= 1
-        fetch.unthanked += 1
-        if sink.complete:
-            self._finish(fetch)
-            return
-        if fetch.unthanked >= GRANT:
-            self._grant(fetch, fetch.unthanked)
-        if fetch.throttle.due(now):
-            self._post(ev.TransferProgress(fetch.file, sink.written, sink.size, True, fetch.sender))
+        chunk = data.data
+        self._io(lambda: self._write(fetch, chunk))
+
+    def _write(self, fetch: Fetch, chunk: bytes) -> None:
+        """On the writer thread: write a chunk, at the end check (and rename); report back."""
+        sink = fetch.sink
+        outcome: Path | bytes | Exception | None = None
+        try:
+            if chunk:
+                sink.write(chunk)
+            if sink.complete:
+                outcome = sink.finish()
+        except (OSError, ChecksumMismatch) as exc:
+            outcome = exc
+        self._call(lambda now: self._written(fetch, len(chunk), outcome, now))
+
+    def _written(
+        self, fetch: Fetch, size: int, outcome: Path | bytes | Exception | None, now: float
+    ) -> None:
+        if self.fetches.get(fetch.file) is not fetch:
+            return  # cancelled or failed meanwhile (the writer discards it next)
+        fetch.written += size
+        if isinstance(outcome, ChecksumMismatch):
+            self._end(fetch)
+            reason = (
+                f"Checksum mismatch: what arrived is not the file {fetch.sender} offered"
+                " (its SHA-256 differs). Nothing was saved."
+            )
+            self._post(ev.TransferFailed(fetch.file, True, fetch.sender, reason))
+        elif isinstance(outcome, OSError):
+            if fetch.state in (State.REQUESTED, State.STREAMING) and self.online:
+                self._control(fe.CancelFetch(fetch.file))
+            where = getattr(fetch.sink, "part", "the file")
+            self._fail(fetch, f"Could not write {where}: {outcome.strerror or outcome}.")
+        elif isinstance(outcome, Path):
+            self._end(fetch)
+            self._post(ev.TransferDone(fetch.file, True, fetch.sender, outcome, None))
+        elif isinstance(outcome, bytes):
+            self._end(fetch)
+            self._post(ev.TransferDone(fetch.file, True, fetch.sender, None, outcome))
+        elif size:
+            fetch.unthanked += 1
+            if fetch.unthanked >= GRANT and fetch.state is State.STREAMING:
+                self._grant(fetch, fetch.unthanked)
+            if fetch.throttle.due(now):
+                total = fetch.offer.size
+                self._post(
+                    ev.TransferProgress(fetch.file, fetch.written, total, True, fetch.sender)
+                )
 
     def _grant(self, fetch: Fetch, chunks: int) -> None:
         """Grant credit, but never for more chunks than the file still has."""
-        sink = fetch.sink
-        left = -(-(sink.size - sink.written) // fe.CHUNK) - fetch.credit
+        left = -(-(fetch.offer.size - fetch.received) // fe.CHUNK) - fetch.credit
         chunks = min(chunks, left, fe.MAX_MORE)
         fetch.unthanked = 0
         if chunks > 0:
@@ -289,32 +355,19 @@ class Receiver:
         fetch.delay = min(fetch.delay * 2, MAX_RETRY_DELAY)
         self._post(ev.TransferWaiting(fetch.file, reason, True, fetch.sender))
 
-    def _finish(self, fetch: Fetch) -> None:
-        self._end(fetch)
-        sink = fetch.sink
-        try:
-            if isinstance(sink, MemorySink):
-                done = ev.TransferDone(fetch.file, True, fetch.sender, None, sink.finish())
-            else:
-                assert isinstance(sink, PartFile)
-                done = ev.TransferDone(fetch.file, True, fetch.sender, sink.finish(), None)
-        except ChecksumMismatch:
-            reason = (
-                f"Checksum mismatch: what arrived is not the file {fetch.sender} offered"
-                " (its SHA-256 differs). Nothing was saved."
-            )
-            self._post(ev.TransferFailed(fetch.file, True, fetch.sender, reason))
-            return
-        except OSError as exc:
-            reason = f"The file arrived but could not be given its name: {exc.strerror or exc}."
-            self._post(ev.TransferFailed(fetch.file, True, fetch.sender, reason))
-            return
-        self._post(done)
-
     def _fail(self, fetch: Fetch, reason: str) -> None:
         self._end(fetch)
-        fetch.sink.discard()
-        self._post(ev.TransferFailed(fetch.file, True, fetch.sender, reason))
+        self._discard(fetch, reason)
+
+    def _discard(self, fetch: Fetch, reason: str) -> None:
+        """Remove what was received, then say why (the ``.part`` is gone when the window hears)."""
+        failed = ev.TransferFailed(fetch.file, True, fetch.sender, reason)
+
+        def discard() -> None:
+            fetch.sink.discard()
+            self._call(lambda now: self._post(failed))
+
+        self._io(discard)
 
     def _end(self, fetch: Fetch) -> None:
         if self.fetches.get(fetch.file) is fetch:
@@ -325,8 +378,9 @@ class Receiver:
     def close(self) -> None:
         """The client stops: keep every ``.part`` (a later fetch resumes it), close the files."""
         for fetch in self.fetches.values():
-            if isinstance(fetch.sink, PartFile):
-                fetch.sink.close()
+            sink = fetch.sink
+            if isinstance(sink, PartFile):
+                self._io(sink.close)
         self.fetches.clear()
 
 
