@@ -89,8 +89,10 @@ class TransferEngine:
         with self._lock:
             if self._closed:
                 return
+            idle = not self._calls  # else a wakeup is already on its way
             self._calls.append(work)
-        self._wake()
+        if idle:
+            self._wake()
 
     def offer(self, cid: int, source: Path | bytes, name: str, mime: str, to: str | None) -> None:
         """Hash ``source`` on a worker thread, then offer it (the API's offer_file/offer_bytes)."""
