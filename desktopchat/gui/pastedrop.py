@@ -13,6 +13,7 @@ takes no files, or the picture is over the room's largest file.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import tkinter as tk
 from collections.abc import Callable
@@ -75,6 +76,7 @@ class PasteAndDrop:
         app.text_tools.input_menu.can_paste_other = self.paste.has_picture_or_files
         self.drop: DropTarget | None = None
         self._drop_job: str | None = app.root.after(DROP_DELAY_MS, self.install_drop)
+        app.root.bind("<Destroy>", self._on_destroy, add=True)
 
     def install_drop(self) -> DropTarget | None:
         """Make the window a drop target (once; None when tkinterdnd2 cannot be used)."""
@@ -87,8 +89,13 @@ class PasteAndDrop:
     def cancel(self) -> None:
         """Forget a drop set-up not done yet (the window closes)."""
         if self._drop_job is not None:
-            self.app.root.after_cancel(self._drop_job)
+            with contextlib.suppress(tk.TclError):
+                self.app.root.after_cancel(self._drop_job)
             self._drop_job = None
+
+    def _on_destroy(self, event: tk.Event[tk.Misc]) -> None:
+        if event.widget is self.app.root:
+            self.cancel()
 
     def send_files(self, paths: list[Path]) -> None:
         """Send dropped or pasted files to the shown tab's person or the room."""
