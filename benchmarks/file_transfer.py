@@ -81,6 +81,16 @@ def start_server(home: Path) -> tuple[subprocess.Popen[bytes], int]:
     raise TimeoutError("the server did not start listening")
 
 
+def cpu(pid: int | None = None) -> float:
+    """User + system CPU seconds of a process (None: this one)."""
+    if pid is None:
+        times = os.times()
+        return times.user + times.system
+    with open(f"/proc/{pid}/stat") as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def rss(pid: int) -> int:
     with open(f"/proc/{pid}/status") as f:
         for line in f:
@@ -96,7 +106,9 @@ class Sender:
         cmd = [sys.executable, __file__, "--sender", str(port), name, *map(str, paths)]
         self.proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
         assert self.proc.stdout is not None
-        self.files = [int(self.proc.stdout.readline()) for _ in paths]
+        offered = dict(self.proc.stdout.readline().split(" ", 1)[::-1] for _ in paths)
+        #: The file id of each path, in the order of ``paths`` (hashing ends in any order).
+        self.files = [int(offered[str(p) + "\n"]) for p in paths]
 
     def close(self) -> None:
         assert self.proc.stdin is not None
@@ -118,7 +130,7 @@ def sender_main(port: int, name: str, paths: list[str]) -> None:
         event = client.events.get()
         match event:
             case ev.OfferMade(cid=cid, file=file) if cid in cids:
-                print(file, flush=True)
+                print(file, cids[cid], flush=True)
             case ev.Rejected() | ev.Failed() | ev.TransferFailed():
                 print(f"{name}: {event}", file=sys.stderr, flush=True)
             case ev.Stopped():
@@ -244,6 +256,7 @@ def one(work: Path, size: int) -> bool:
         base = rss(server.pid)
         peak = base
         dest = work / "one.received"
+        cpu0 = (cpu(server.pid), cpu(ann.proc.pid), cpu())
         start = time.monotonic()
         bob.client.fetch_file(file, dest)
         while True:
@@ -253,6 +266,7 @@ def one(work: Path, size: int) -> bool:
             except queue.Empty:
                 peak = max(peak, rss(server.pid))
         seconds = time.monotonic() - start
+        cpu1 = (cpu(server.pid), cpu(ann.proc.pid), cpu())
         chatter.stop()
     finally:
         ann.close()
@@ -282,6 +296,11 @@ def one(work: Path, size: int) -> bool:
     print(
         f"  chat latency  {len(lat)} lines of {chatter.sent}: p50 {p50:.1f} ms, p99 {p99:.1f} ms, "
         f"max {worst:.1f} ms  target p99 <= {TARGET_P99_MS}: {verdict(p99 <= TARGET_P99_MS)}"
+    )
+    used = [b - a for a, b in zip(cpu0, cpu1, strict=True)]
+    print(
+        f"  CPU seconds   server {used[0]:.2f}, sender {used[1]:.2f}, "
+        f"receiver + chatter {used[2]:.2f} (of {seconds:.2f} s, 2 cores)"
     )
     return ok
 
