@@ -352,10 +352,13 @@ def _serve(args: argparse.Namespace) -> int:
             level=logging.DEBUG if args.verbose else logging.INFO,
         )
 
+    store = None
     try:
-        identity = load_or_create_identity()
         store = historyopts.open_history(args)  # --data: saved history (None without)
+        identity = load_or_create_identity()
     except (IdentityError, OSError) as exc:
+        if store is not None:
+            store.close()
         return fail(f"cannot load the room's certificate: {exc}")
     except ValueError as exc:
         return fail(str(exc))
