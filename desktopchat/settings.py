@@ -98,6 +98,8 @@ class Settings:
     notify_private: bool = True
     notify_all: bool = False
     play_sounds: bool = True
+    #: Where Open writes received files ("" = ~/Downloads, else the home folder).
+    download_dir: str = ""
 
 
 def settings_path() -> Path:
@@ -140,6 +142,12 @@ def _valid(field: str, value: object) -> bool:
         "host_announce",
     ):
         return isinstance(value, bool)
+    if field == "download_dir":  # a folder path; one that is gone falls back at use
+        return (
+            isinstance(value, str)
+            and len(value) <= 4096
+            and not any(unicodedata.category(ch) == "Cc" for ch in value)
+        )
     if field == "host_room_name":  # the invitations' rule: 60 characters, no controls
         return (
             isinstance(value, str)

@@ -39,6 +39,7 @@ def states(app: ChatApp) -> dict[str, str]:
     }
     send = app.window.send_button
     found["Send"] = "disabled" if send.instate(["disabled"]) else "normal"
+    found["paperclip"] = "disabled" if app.attach_button.instate(["disabled"]) else "normal"
     return found
 
 
@@ -92,3 +93,28 @@ def test_hosting_enables_invite_people(app: ChatApp) -> None:
     app.leave_room()
     app.root.update()
     assert states(app).get("Invite people…", "disabled") == "disabled"
+
+
+def test_send_file_and_the_paperclip_need_a_room_that_takes_files(app: ChatApp) -> None:
+    assert possible(connection=True, hosting=False, transcript_empty=False, files=True).send_file
+    assert not possible(connection=True, hosting=False, transcript_empty=False).send_file
+    assert states(app)["Send file…"] == states(app)["paperclip"] == "disabled"
+    with (
+        RoomServer("127.0.0.1", 0) as files_room,
+        RoomServer("127.0.0.1", 0, max_file_size=0) as no_files,
+    ):
+        app.join(*files_room.address, "ann")
+        wait_until(
+            lambda: states(app)["Send file…"] == states(app)["paperclip"] == "normal",
+            what="Send file… enabled once the room said it takes files",
+            root=app.root,
+        )
+        app.leave_room()
+        app.join(*no_files.address, "ann")
+        wait_until(lambda: app.online, what="in the room without files", root=app.root)
+        client = app.client
+        assert client is not None and client.files_allowed is None
+        wait_until(client.events.empty, what="every event shown", root=app.root)
+        app.root.update()
+        assert states(app)["Send file…"] == states(app)["paperclip"] == "disabled"
+        app.leave_room()

@@ -413,6 +413,7 @@ def test_menus_come_from_one_table_and_accelerators_work(app: ChatApp) -> None:
         "Leave room",
         "Room info…",
         "Invite people…",
+        "Send file…",
         "Save transcript…",
         "Quit",
     ]

@@ -68,6 +68,7 @@ class MenuActions:
         def request_quit(self) -> None: ...
         def show_room_info(self) -> None: ...
         def invite_people(self) -> None: ...
+        def send_file_dialog(self) -> None: ...
 
     def menu_table(self) -> MenuTable:
         """The whole menu bar: (menu, [(label, handler, accelerator), ...])."""
@@ -81,6 +82,7 @@ class MenuActions:
                     MenuItem("Room &info…", self.show_room_info),
                     MenuItem("&Invite people…", self.invite_people),
                     None,
+                    MenuItem("Send &file…", self.send_file_dialog),
                     MenuItem("&Save transcript…", self.save_transcript),
                     None,
                     MenuItem("&Quit", self.request_quit, "Ctrl+Q", ("<Control-q>", "<Control-Q>")),

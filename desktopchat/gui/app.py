@@ -31,6 +31,7 @@ from desktopchat.gui import theme as themes
 from desktopchat.gui.actions import MenuActions
 from desktopchat.gui.attention import AttentionMixin
 from desktopchat.gui.controls import Enabler
+from desktopchat.gui.filesview import FilesView
 from desktopchat.gui.host import HostValues
 from desktopchat.gui.hosting import HostOptions, LanServices
 from desktopchat.gui.lines import Line, SendState
@@ -61,7 +62,7 @@ DEFAULT_GEOMETRY = "880x580"
 SIGNAL_CHECK_MS = 100
 
 
-class ChatApp(TabsMixin, MenuActions, AttentionMixin, SecurityView):
+class ChatApp(TabsMixin, MenuActions, AttentionMixin, SecurityView, FilesView):
     """The main window and the view side of its presenter (menu commands: actions.py)."""
 
     def __init__(
@@ -123,6 +124,7 @@ class ChatApp(TabsMixin, MenuActions, AttentionMixin, SecurityView):
         self.typing_bar = TypingBar(self.window, on_key=typing.keystroke, on_expire=typing.expire)
         self.setup_tabs()  # private conversations (tabs.py)
         self.setup_attention()  # alerts, View ▸ Notifications (attention.py)
+        self.setup_files()  # offer lines, Send file…, the paperclip (filesview.py)
         root.bind("<FocusIn>", lambda _e: self.presenter.focus_gained(), add=True)
         self._signal_check = root.after(SIGNAL_CHECK_MS, self._check_signal)
         self.set_status("not connected: Room ▸ Join room… or Host room…")

@@ -1,9 +1,9 @@
 """Greys out the controls that would do nothing now (the view side of enablement.py).
 
 Role: :class:`Enabler` applies :func:`.enablement.possible` to the Room menu's
-items (by label) and the Send button. It remembers what it applied last, so
-calling :meth:`Enabler.refresh` after every batch of events costs nothing
-when nothing changed.
+items (by label), the Send button and the paperclip (Send file…). It
+remembers what it applied last, so calling :meth:`Enabler.refresh` after
+every batch of events costs nothing when nothing changed.
 """
 
 from __future__ import annotations
@@ -26,6 +26,7 @@ ROOM_ITEMS = {
     "Room info…": "room_info",
     "Invite people…": "invite",
     "Save transcript…": "save_transcript",
+    "Send file…": "send_file",
 }
 
 
@@ -36,6 +37,7 @@ class Enabler:
         self.room_menu = room_menu
         self.send_button = send_button
         self.applied: Possible | None = None
+        self.attach_button: ttk.Button | None = None  # the paperclip, once made
 
     def refresh(self, presenter: Presenter, transcript: Transcript) -> None:
         """Look again at the presenter and the transcript; grey out what does nothing."""
@@ -43,6 +45,7 @@ class Enabler:
             connection=presenter.client is not None,
             hosting=presenter.server is not None,
             transcript_empty=transcript.entry_count() == 0 and transcript.pending == 0,
+            files=presenter.transfers.max_size is not None,
         )
         if now != self.applied:
             self.apply(now)
@@ -60,3 +63,5 @@ class Enabler:
                 enabled = bool(getattr(now, field))
                 menu.entryconfigure(index, state="normal" if enabled else "disabled")
         self.send_button.state(["!disabled"] if now.send else ["disabled"])
+        if self.attach_button is not None:
+            self.attach_button.state(["!disabled"] if now.send_file else ["disabled"])

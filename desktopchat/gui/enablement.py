@@ -14,6 +14,9 @@ Decisions:
   reconnect.
 * Invite people… needs a room we host (its invitation is ours to give).
 * Save transcript… needs something to save.
+* Send file… and the paperclip need a room that takes files (its welcome said
+  how large; none: greyed). Who may send is the host's to say: the room
+  refuses others with the reason.
 * Enter in the message box with no room keeps the text and says how to join
   (it explains rather than does nothing); only the Send button is greyed.
 """
@@ -34,9 +37,12 @@ class Possible:
     invite: bool
     save_transcript: bool
     send: bool
+    send_file: bool = False
 
 
-def possible(*, connection: bool, hosting: bool, transcript_empty: bool) -> Possible:
+def possible(
+    *, connection: bool, hosting: bool, transcript_empty: bool, files: bool = False
+) -> Possible:
     """The rule (see the module docstring)."""
     in_room = connection or hosting
     return Possible(
@@ -45,4 +51,5 @@ def possible(*, connection: bool, hosting: bool, transcript_empty: bool) -> Poss
         invite=hosting,
         save_transcript=not transcript_empty,
         send=connection,
+        send_file=connection and files,
     )

@@ -47,6 +47,12 @@ _KINDS = {
     "application/pdf": "PDF document",
     "application/zip": "ZIP archive",
     "text/plain": "text",
+    "text/x-sh": "shell script",
+    "application/x-sh": "shell script",
+    "text/x-python": "Python program",
+    "application/x-executable": "program",
+    "application/x-msdownload": "Windows program",
+    "application/vnd.microsoft.portable-executable": "Windows program",
     "audio/mpeg": "MP3 audio",
     "video/mp4": "MP4 video",
 }
