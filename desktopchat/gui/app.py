@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING
 
 from desktopchat.address import format_address
 from desktopchat.client import ChatClient
-from desktopchat.gui import texttools
+from desktopchat.gui import pastedrop, texttools
 from desktopchat.gui import theme as themes
 from desktopchat.gui.actions import MenuActions
 from desktopchat.gui.attention import AttentionMixin
@@ -125,6 +125,7 @@ class ChatApp(TabsMixin, MenuActions, AttentionMixin, SecurityView, FilesView):
         self.setup_tabs()  # private conversations (tabs.py)
         self.setup_attention()  # alerts, View ▸ Notifications (attention.py)
         self.setup_files()  # offer lines, Send file…, the paperclip (filesview.py)
+        self.paste_drop = pastedrop.install(self)  # pasted pictures, dropped files
         root.bind("<FocusIn>", lambda _e: self.presenter.focus_gained(), add=True)
         self._signal_check = root.after(SIGNAL_CHECK_MS, self._check_signal)
         self.set_status("not connected: Room ▸ Join room… or Host room…")
