@@ -67,3 +67,13 @@ def test_a_data_folder_that_cannot_hold_the_history_is_said_in_the_host_dialog(
     assert dialog.error_text.endswith("or 0 for a room without saved history.")
     assert app.server is None and app.client is None
     dialog.cancel()
+
+
+def test_a_damaged_history_is_set_aside_and_said_in_the_transcript(app: ChatApp) -> None:
+    port = free_port()
+    folder = paths.data_dir() / "rooms" / f"port-{port}"
+    folder.mkdir(parents=True)
+    (folder / DB_NAME).write_bytes(b"this is no database " * 100)
+    host(app, port)
+    assert "The room's saved history was damaged: it was set aside as" in transcript(app)
+    assert [p.name for p in folder.iterdir() if ".damaged-" in p.name]

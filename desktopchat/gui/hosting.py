@@ -33,6 +33,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol
 
 from desktopchat.address import format_address
+from desktopchat.fileopts import DEFAULT_MAX_FILE_SIZE
 
 if TYPE_CHECKING:
     from desktopchat.gui.presenter import View
@@ -58,6 +59,8 @@ class HostOptions:
     room_name: str = ""  # "" = "<name>'s room"
     encrypted_only: bool = False
     announce: bool = True
+    max_file_size: int = DEFAULT_MAX_FILE_SIZE  # 0 = the room takes no files
+    file_senders: frozenset[str] | None = None  # None = everyone may send files
 
 
 class HostingView(Protocol):
@@ -192,8 +195,9 @@ class HostedRoom:
 
 def open_server(
     factory: Callable[..., RoomServer] | None, port: int, password: str | None, options: HostOptions
-) -> RoomServer | str:
-    """An encrypted room on 0.0.0.0:PORT (not started), or a sentence saying why not."""
+) -> tuple[RoomServer, str | None] | str:
+    """An encrypted room on 0.0.0.0:PORT (not started) and what its saved history's
+    opening found (a sentence or None), or a sentence saying why not."""
     from desktopchat.net.tls import IdentityError, load_or_create_identity
     from desktopchat.server import RoomServer
     from desktopchat.server.sqlitestore import open_hosted_history
@@ -208,14 +212,17 @@ def open_server(
     if isinstance(store, str):
         return store
     try:
-        return (factory or RoomServer)(
+        server = (factory or RoomServer)(
             "0.0.0.0",
             port,
             password=password or None,
             identity=identity,
             encrypted_only=options.encrypted_only,
             store=store,
+            max_file_size=options.max_file_size,
+            file_senders=options.file_senders,
         )
+        return server, None if store is None else store.notice
     except OSError as exc:
         if store is not None:
             store.close()
@@ -262,7 +269,7 @@ class HostingSteps:
         if isinstance(opened, str):
             return opened
         self.leave()  # one room at a time: hosting ends the room we were in
-        server = opened
+        server, history_notice = opened
         server.start()
         self.server = server
         room_name = room_name_for(options, name)
@@ -275,6 +282,8 @@ class HostingSteps:
             f'Hosting "{room_name}" on port {server.address[1]}{only}. '
             "Invite people with the invitation: Room ▸ Invite people…"
         )
+        if history_notice is not None:  # saved history damaged or left unclean
+            self._error(history_notice)
         self.view.show_invitation(hosted.invitation)
         hosted.start()
         self.join(

@@ -107,9 +107,14 @@ def open_store(directory: Path, *, history: int = 100, days: float | None = None
         aside.name,
     )
     try:
-        return SqliteStore(path, history, days)
+        store = SqliteStore(path, history, days)
     except sqlite3.DatabaseError as exc:
         raise StoreError(_unusable(path, exc)) from None
+    store.notice = (
+        f"The room's saved history was damaged: it was set aside as {aside.name}"
+        f" in {directory}, and the room starts without it."
+    )
+    return store
 
 
 def open_hosted_history(port: int, history: int = 100) -> SqliteStore | str | None:
@@ -140,6 +145,8 @@ class SqliteStore:
     def __init__(self, path: Path, history: int, days: float | None) -> None:
         self.path = path
         self._max_age = None if days is None else days * 86400.0
+        #: A sentence for the host about what opening found (damaged, unclean), or None.
+        self.notice: str | None = None
         self._keep_chat = history
         self._keep_events = max(history, RESUME_EVENTS)
         fresh = not path.exists()
@@ -239,6 +246,10 @@ class SqliteStore:
                 " the saved messages are kept",
                 self.path,
                 epoch,
+            )
+            self.notice = (
+                "The room did not close cleanly last time, so its newest messages may not"
+                " have been saved: people who come back are told earlier messages may be gone."
             )
         else:
             epoch, base = meta["epoch"], int(meta.get("base", "0"))
