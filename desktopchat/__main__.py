@@ -180,10 +180,18 @@ def build_parser() -> argparse.ArgumentParser:
     fileopts.add_options(server)  # --max-file-size, --file-senders
     server.add_argument(
         "--max-per-address",
-        type=int,
+        type=cliopts.count,
         default=32,  # server.limits.MAX_PER_ADDRESS (importing server here slows the window)
         metavar="N",
         help="connections one address may hold (default 32, 0 = no cap)",
+    )
+    server.add_argument(
+        "--quiet-above",
+        type=cliopts.count,
+        default=100,  # server.crowd.QUIET_ABOVE (importing server here slows the window)
+        metavar="N",
+        help="in a room of more than N members, announce joins and leaves together, "
+        "once a second (default 100, 0 = never)",
     )
     server.add_argument(
         "--max-message",
@@ -333,8 +341,6 @@ def _serve(args: argparse.Namespace) -> int:
 
     if args.history < 0:
         return fail(f"--history must be 0 or more, got {args.history}")
-    if args.max_per_address < 0:
-        return fail(f"--max-per-address must be 0 or more, got {args.max_per_address}")
     max_message = protocol.DEFAULT_MAX_PAYLOAD if args.max_message is None else args.max_message
     if max_message < 1:
         return fail(f"--max-message must be at least 1, got {max_message}")
@@ -369,6 +375,7 @@ def _serve(args: argparse.Namespace) -> int:
             password=password,
             history=args.history,
             max_per_address=args.max_per_address or None,
+            quiet_above=args.quiet_above,
             max_file_size=args.max_file_size,
             file_senders=args.file_senders,
             max_message=max_message,

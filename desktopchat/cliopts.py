@@ -25,6 +25,7 @@ __all__ = [
     "NO_DISPLAY",
     "SERVER_GROUP",
     "check_conflicts",
+    "count",
     "given",
     "make_strict",
     "no_window_message",
@@ -66,6 +67,17 @@ def make_strict(parser: argparse.ArgumentParser) -> None:
 def given(args: argparse.Namespace) -> frozenset[str]:
     """The destinations of the single-valued options given on the command line."""
     return frozenset(getattr(args, _GIVEN, ()))
+
+
+def count(text: str) -> int:
+    """An option's whole number, 0 or more (argparse ``type``)."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"must be 0 or more, got {value}")
+    return value
 
 
 def check_conflicts(parser: argparse.ArgumentParser, args: argparse.Namespace) -> None:

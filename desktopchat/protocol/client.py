@@ -25,6 +25,7 @@ import enum
 from desktopchat.protocol import events as ev
 from desktopchat.protocol import filewire, wire
 from desktopchat.protocol.commands import Command, command_text
+from desktopchat.protocol.crowd import CROWD_WORD
 from desktopchat.protocol.fileevents import FILES_WORD
 from desktopchat.protocol.framing import (
     DEFAULT_MAX_PAYLOAD,
@@ -77,6 +78,9 @@ class ClientConnection:
         #: The room's largest file (its offer's ``files=N``) once we asked for
         #: files; None: no files on this connection.
         self.files_max: int | None = None
+        #: The room is big and offered ``crowd``, which we took up: presence
+        #: comes coalesced (``Joins``, ``Leaves``), names in pages.
+        self.crowd = False
         self.password = password
         self.token = token
         self.resume = resume
@@ -195,8 +199,9 @@ class ClientConnection:
                 meta, body = f"msg {cid} {to}", text
             case ev.NickChange(new=new):
                 meta, body = f"nick {cid}", new
-            case ev.Who():
-                meta, body = f"who {cid}", ""
+            case ev.Who(start=start):
+                page = f" {start}" if start is not None and self.crowd else ""
+                meta, body = f"who {cid}{page}", ""
             case ev.Help():
                 meta, body = f"help {cid}", ""
         return encode_frame(meta) + encode_frame(body, limit)
@@ -254,7 +259,10 @@ class ClientConnection:
                 if refused is not None:
                     return refused
                 self.version = 2
-                upgrade = wire.format_upgrade(self.token, self.resume, self.files_max is not None)
+                self.crowd = CROWD_WORD in words[2:]
+                upgrade = wire.format_upgrade(
+                    self.token, self.resume, self.files_max is not None, self.crowd
+                )
                 self._out += encode_frame(upgrade)
             return None
         if sender == ev.AUTH:

@@ -125,6 +125,27 @@ class Left(RoomEvent):
 
 
 @dataclass(frozen=True, slots=True)
+class Joins(RoomEvent):
+    """``count`` joined a big room within a second (protocol 2, a ``crowd`` session).
+
+    ``names`` are the first of them (at most a page; all when their number is
+    ``count``); ``total`` is how many are in the room now.
+    """
+
+    count: int
+    total: int
+    names: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Leaves(RoomEvent):
+    """``names`` left a big room within a second (always all of them); ``total`` remain."""
+
+    names: tuple[str, ...]
+    total: int
+
+
+@dataclass(frozen=True, slots=True)
 class Notice(RoomEvent):
     """A notice from the room to everyone (e.g. that it is closing)."""
 
@@ -133,7 +154,13 @@ class Notice(RoomEvent):
 
 @dataclass(frozen=True, slots=True)
 class Who(Request):
-    """Ask for the member list (answered by :class:`UserList`)."""
+    """Ask for the member list (answered by :class:`UserList`).
+
+    ``start``: only the page of names from that position in join order (a
+    room that offered ``crowd``); None: the whole list.
+    """
+
+    start: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -197,14 +224,19 @@ class Welcome(Event):
 
 @dataclass(frozen=True, slots=True)
 class UserList(Event):
-    """The complete list of names in the room (at joining, and for ``Who``).
+    """The names in the room (at joining, and for ``Who``).
 
     ``unencrypted``: those of ``names`` whose connection is not encrypted
     (protocol 2, a room with TLS; empty where the room does not say).
+    ``total`` None: the complete list. Otherwise a page (a big room, a
+    ``crowd`` session): ``names`` are those from position ``start`` in join
+    order, of ``total`` in the room.
     """
 
     names: tuple[str, ...]
     unencrypted: frozenset[str] = frozenset()
+    total: int | None = None
+    start: int = 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -285,6 +317,8 @@ class JoinRequest(Event):
     version: int
     token: str
     resume: tuple[str, int] | None = None
+    #: The client takes coalesced joins and leaves and paged lists (protocol 2 ``crowd``).
+    crowd: bool = False
     files: bool = False
 
 

@@ -22,10 +22,12 @@ A client that says nothing joins as protocol 1 when the caller's timer calls
 from __future__ import annotations
 
 import enum
+from collections.abc import Callable
 
 from desktopchat.protocol import events as ev
 from desktopchat.protocol import filewire, wire
 from desktopchat.protocol.commands import BadCommand, parse_command
+from desktopchat.protocol.crowd import CROWD_WORD
 from desktopchat.protocol.fileevents import FILES_WORD
 from desktopchat.protocol.framing import (
     DEFAULT_MAX_PAYLOAD,
@@ -57,16 +59,19 @@ EARLY_FRAME_DROPPED = (
 )
 
 
-def hello_pair(max_message: int, files_max: int = 0) -> bytes:
+def hello_pair(max_message: int, files_max: int = 0, crowd: bool = False) -> bytes:
     """The offer; a room whose message limit is not the default says it: ``max=N``;
-    a room that allows files says its largest: ``files=MAXBYTES`` (section 14)."""
-    if max_message == DEFAULT_MAX_PAYLOAD and not files_max:
+    a room that allows files says its largest: ``files=MAXBYTES`` (section 14);
+    a big room offers coalesced presence: ``crowd`` (section 9, "Big rooms")."""
+    if max_message == DEFAULT_MAX_PAYLOAD and not files_max and not crowd:
         return HELLO_PAIR
     words = ["desktopchat 2"]
     if max_message != DEFAULT_MAX_PAYLOAD:
         words.append(f"max={max_message}")
     if files_max:
         words.append(f"{FILES_WORD}={files_max}")
+    if crowd:
+        words.append(CROWD_WORD)
     return encode_pair(ev.HELLO, " ".join(words))
 
 
@@ -85,6 +90,7 @@ class ServerConnection:
     """One client's session as the server sees it. See the module docstring."""
 
     __slots__ = (
+        "_crowd",
         "_decoder",
         "_dropped",
         "_files_max",
@@ -94,14 +100,26 @@ class ServerConnection:
         "_out",
         "_password_required",
         "_upgrade",
+        "crowd",
         "files",
         "name",
         "state",
         "version",
     )
 
-    def __init__(self, *, password_required: bool, max_message: int, files_max: int = 0) -> None:
+    def __init__(
+        self,
+        *,
+        password_required: bool,
+        max_message: int,
+        files_max: int = 0,
+        crowd: Callable[[], bool] | None = None,
+    ) -> None:
         self._password_required = password_required
+        # Asked when the name arrives: is the room big enough to offer ``crowd``?
+        self._crowd = crowd
+        #: The client took up ``crowd`` (coalesced presence, pages of names).
+        self.crowd = False
         self._max_message = max_message
         # The room's largest file (0: no files): offered as ``files=N``.
         self._files_max = files_max
@@ -177,7 +195,8 @@ class ServerConnection:
             except InvalidName as exc:
                 return ev.Refused(str(exc))
             self.state = ServerState.HELLO
-            self._out += hello_pair(self._max_message, self._files_max) + (
+            crowd = self._crowd is not None and self._crowd()
+            self._out += hello_pair(self._max_message, self._files_max, crowd) + (
                 _AUTH_PAIR if self._password_required else b""
             )
             return None
@@ -188,6 +207,7 @@ class ServerConnection:
                 self.version = 2
                 self._upgrade = upgrade
                 self.files = upgrade[2] and self._files_max > 0
+                self.crowd = wire.upgrade_wants_crowd(frame.decode())
                 if self._password_required:
                     self.state = ServerState.AUTH
                     return None
@@ -208,7 +228,7 @@ class ServerConnection:
         self.state = ServerState.JOINING
         token, resume, _ = self._upgrade if self._upgrade is not None else ("", None, False)
         self._joining = ev.JoinRequest(
-            self.name, password, self.version, token, resume, files=self.files
+            self.name, password, self.version, token, resume, crowd=self.crowd, files=self.files
         )
         return self._joining
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from desktopchat.protocol import events as ev
 from desktopchat.protocol import fileevents as fe
+from desktopchat.protocol.crowd import CROWD_WORD, summary
 from desktopchat.protocol.framing import RemoteProtocolError, encode_pair
 
 __all__ = [
@@ -26,6 +27,7 @@ __all__ = [
     "parse_upgrade",
     "parse_upgrade_files",
     "readable_size",
+    "upgrade_wants_crowd",
     "users_meta",
 ]
 
@@ -83,6 +85,10 @@ def encode_v2(event: ev.Event) -> bytes:
             return meta_pair(f"{_head('join', event)} {name}{mark}")
         case ev.Left(name=name):
             return meta_pair(f"{_head('leave', event)} {name}")
+        case ev.Joins(count=count, total=total, names=names):
+            return meta_pair(f"{_head('joins', event)} {count} {total}", " ".join(names))
+        case ev.Leaves(names=names, total=total):
+            return meta_pair(f"{_head('leaves', event)} {len(names)} {total}", " ".join(names))
         case ev.Notice(text=text):
             return meta_pair(_head("notice", event), text)
         case ev.Accepted(cid=cid, id=id_, time=time):
@@ -91,8 +97,8 @@ def encode_v2(event: ev.Event) -> bytes:
             return meta_pair(f"no {cid}", reason)
         case ev.Welcome(name=name, text=text, epoch=epoch, last_id=last):
             return meta_pair(f"welcome {epoch or _NO} {_NO if last is None else last} {name}", text)
-        case ev.UserList(names=names, unencrypted=plain):
-            return meta_pair(users_meta(names, plain), " ".join(names))
+        case ev.UserList(names=names, unencrypted=plain, total=total, start=start):
+            return meta_pair(users_meta(names, plain, total, start), " ".join(names))
         case ev.Info(text=text):
             return meta_pair("info", text)
         case ev.Gap(first=first, last=last, until=until):
@@ -112,10 +118,14 @@ def encode_v2(event: ev.Event) -> bytes:
     raise TypeError(f"no protocol-2 form for {event!r}")
 
 
-def users_meta(names: tuple[str, ...], plain: frozenset[str]) -> str:
-    """``users``, or ``users plain=I,J`` naming the unencrypted members by position."""
+def users_meta(
+    names: tuple[str, ...], plain: frozenset[str], total: int | None = None, start: int = 0
+) -> str:
+    """``users``, ``users plain=I,J`` naming the unencrypted members by position,
+    and for a page ``from=S of=N`` after it."""
     marked = [str(i) for i, name in enumerate(names) if name in plain]
-    return "users plain=" + ",".join(marked) if marked else "users"
+    meta = "users plain=" + ",".join(marked) if marked else "users"
+    return meta if total is None else f"{meta} from={start} of={total}"
 
 
 def _plain_names(word: str, names: tuple[str, ...]) -> frozenset[str]:
@@ -151,6 +161,10 @@ def encode_v1(event: ev.Event) -> bytes:
             return encode_pair(ev.LEAVE, name)
         case ev.Notice(text=text) | ev.Info(text=text):
             return encode_pair(ev.INFO, text, 1 << 62)
+        case ev.Joins(count=count, names=names):
+            return encode_pair(ev.INFO, summary("joined", count, names), 1 << 62)
+        case ev.Leaves(names=names):
+            return encode_pair(ev.INFO, summary("left", len(names), names), 1 << 62)
         case ev.Rejected(reason=reason) | ev.Refused(reason=reason):
             return encode_pair(ev.ERROR, reason)
         case ev.Welcome(text=text):
@@ -186,14 +200,36 @@ def offer_line(offer: fe.FileOffer) -> str:
     )
 
 
-def format_upgrade(token: str, resume: tuple[str, int] | None, files: bool = False) -> str:
-    """The upgrade frame's text; ``files`` asks for the files extension (section 14)."""
+def format_upgrade(
+    token: str, resume: tuple[str, int] | None, files: bool = False, crowd: bool = False
+) -> str:
+    """The upgrade frame's text; ``files`` asks for the files extension (section 14),
+    ``crowd`` takes up a big room's coalesced presence ("Big rooms")."""
     words = [UPGRADE_WORD, "2", token]
     if resume is not None:
         words += [resume[0], str(resume[1])]
     if files:
         words.append(fe.FILES_WORD)
+    if crowd:
+        words.append(CROWD_WORD)
     return " ".join(words)
+
+
+#: Words an upgrade frame may end with, each at most once, in any order.
+_FEATURES = (fe.FILES_WORD, CROWD_WORD)
+
+
+def _features(words: list[str]) -> set[str]:
+    """Take the feature words off the end of an upgrade frame's ``words``."""
+    found: set[str] = set()
+    while len(words) > 3 and words[-1] in _FEATURES and words[-1] not in found:
+        found.add(words.pop())
+    return found
+
+
+def upgrade_wants_crowd(text: str) -> bool:
+    """True if the upgrade frame ``text`` (a valid one) ends with the ``crowd`` word."""
+    return CROWD_WORD in _features(text.split(" "))
 
 
 def parse_upgrade(text: str) -> tuple[str, tuple[str, int] | None] | None:
@@ -208,9 +244,7 @@ def parse_upgrade_files(text: str) -> tuple[str, tuple[str, int] | None, bool] |
     ``files`` is True when the frame ends with the word ``files`` (section 14).
     """
     words = text.split(" ")
-    files = words[-1] == fe.FILES_WORD and len(words) in (4, 6)
-    if files:
-        words.pop()
+    files = fe.FILES_WORD in _features(words)
     if len(words) not in (3, 5) or words[0] != UPGRADE_WORD or words[1] != "2":
         return None
     token = words[2]
@@ -260,6 +294,8 @@ def parse_request_v2(meta: str, body: str) -> ev.Event:
                 return ev.NickChange(body, cid=cid)
             case "who", 2:
                 return ev.Who(cid=cid)
+            case "who", 3:
+                return ev.Who(cid=cid, start=_int(words[2]))
             case "help", 2:
                 return ev.Help(cid=cid)
     except (IndexError, ValueError):
@@ -275,7 +311,7 @@ def parse_room_v2(meta: str, body: str) -> ev.Event:
     words = meta.split(" ")
     kind, n = words[0], len(words)
     try:
-        if kind in ("say", "me", "msg", "nick", "join", "leave", "notice"):
+        if kind in ("say", "me", "msg", "nick", "join", "leave", "notice", "joins", "leaves"):
             id_, time = _int(words[1]), _time(words[2])
             match kind, n:
                 case "say", 4:
@@ -294,6 +330,8 @@ def parse_room_v2(meta: str, body: str) -> ev.Event:
                     return ev.Left(words[3], id=id_, time=time)
                 case "notice", 3:
                     return ev.Notice(body, id=id_, time=time)
+                case "joins" | "leaves", 5:
+                    return _presence(kind, body, _int(words[3]), _int(words[4]), id_, time)
         match kind, n:
             case "ok", 4:
                 return ev.Accepted(_int(words[1]), _opt_int(words[2]), _time(words[3]))
@@ -306,6 +344,13 @@ def parse_room_v2(meta: str, body: str) -> ev.Event:
                 names = tuple(name for name in body.split(" ") if name)
                 plain = _plain_names(words[1], names) if n == 2 else frozenset()
                 return ev.UserList(names, plain)
+            case "users", 3 | 4 if words[-2].startswith("from=") and words[-1].startswith("of="):
+                names = tuple(name for name in body.split(" ") if name)
+                plain = _plain_names(words[1], names) if n == 4 else frozenset()
+                start, total = _int(words[-2][5:]), _int(words[-1][3:])
+                if start + len(names) > total:
+                    raise ValueError(meta)
+                return ev.UserList(names, plain, total, start)
             case "info", 1:
                 return ev.Info(body)
             case "gap", 4:
@@ -319,3 +364,15 @@ def parse_room_v2(meta: str, body: str) -> ev.Event:
     except (IndexError, ValueError):
         pass
     raise RemoteProtocolError(f"malformed event {meta[:80]!r}")
+
+
+def _presence(
+    kind: str, body: str, count: int, total: int, id_: int, time: float | None
+) -> ev.Joins | ev.Leaves:
+    """A ``joins`` or ``leaves`` event; ValueError if its names do not fit its count."""
+    names = tuple(name for name in body.split(" ") if name)
+    if kind == "joins" and len(names) <= count:
+        return ev.Joins(count, total, names, id=id_, time=time)
+    if kind == "leaves" and len(names) == count:
+        return ev.Leaves(names, total, id=id_, time=time)
+    raise ValueError(body[:80])

@@ -41,6 +41,7 @@ from desktopchat.protocol import events as ev
 from desktopchat.protocol.server import ServerConnection, ServerState
 from desktopchat.server import limits
 from desktopchat.server.admission import AddressCounts, Admission
+from desktopchat.server.crowd import QUIET_ABOVE
 from desktopchat.server.lifecycle import Lifecycle
 from desktopchat.server.output import Output, output_limits
 from desktopchat.server.rates import DEFAULT_RATE_LIMITS, RateLimits
@@ -96,6 +97,7 @@ class RoomServer(Lifecycle):
         file_senders: frozenset[str] | None = None,
         offer_grace: float = limits.OFFER_GRACE,
         store: HistoryStore | None = None,
+        quiet_above: int = QUIET_ABOVE,
     ) -> None:
         if (encrypted_only and identity is None) or max_message < 1:
             raise ValueError("encrypted_only needs an identity; max_message at least 1 byte")
@@ -104,7 +106,13 @@ class RoomServer(Lifecycle):
         # rate_limits=None: no per-member limits (benchmarks, trusted tests).
         marks = identity is not None  # TLS members exist: say who is in plaintext
         self._room = Room(
-            history, password=password, clock=clock, rates=rate_limits, marks=marks, store=store
+            history,
+            password=password,
+            clock=clock,
+            rates=rate_limits,
+            marks=marks,
+            store=store,
+            quiet_above=quiet_above,
         )
         # Saved history (--data): closed (queue written, marked clean) with the room.
         self._store = store
@@ -210,6 +218,8 @@ class RoomServer(Lifecycle):
         self._room.transfers.expire(output.now)  # offers of senders away too long
         if self._room.gate.due is not None:
             self._admit_waiting()
+        if (due := self._room.crowd.due) is not None and due <= output.now:
+            self._room.announce()  # a big room's joins and leaves, once a second
         output.check()
         output.flush_touched()
 
@@ -217,6 +227,8 @@ class RoomServer(Lifecycle):
         if self._backlog or self._stop_requested:
             return 0.0
         due = self._room.transfers.sooner(self._room.gate.due)  # a password turn, a grace
+        if (crowd := self._room.crowd.due) is not None:  # joins and leaves to announce
+            due = crowd if due is None else min(due, crowd)
         if self._deadlines:
             first = self._deadlines[0][0]
             due = first if due is None else min(due, first)
@@ -248,6 +260,7 @@ class RoomServer(Lifecycle):
             session = ServerConnection(
                 password_required=self._password_required,
                 max_message=self._max_message,
+                crowd=self._room.crowd.offered,
                 files_max=self._room.transfers.rules.max_size,
             )
             conn = Connection(sock, (address, int(peer[1])), session)

@@ -34,6 +34,7 @@ from desktopchat.protocol.commands import HELP_TEXT
 from desktopchat.protocol.framing import DEFAULT_MAX_PAYLOAD, LocalProtocolError
 from desktopchat.protocol.names import InvalidName
 from desktopchat.protocol.server import ServerConnection
+from desktopchat.server.crowd import QUIET_ABOVE, Crowd
 from desktopchat.server.gate import PENDING, PasswordGate, Verdict
 from desktopchat.server.history import Entry, RoomLog
 from desktopchat.server.lookalikes import LookAlikes
@@ -149,6 +150,7 @@ class Room:
         monotonic: Callable[[], float] = time.monotonic,
         marks: bool = False,
         store: HistoryStore | None = None,
+        quiet_above: int = QUIET_ABOVE,
         files: FileRules | None = None,
     ) -> None:
         if history < 0:
@@ -181,6 +183,8 @@ class Room:
         )
         #: Members in the room, for other threads (one int: never seen mid-rename).
         self.count = 0
+        #: Big rooms: coalesced joins and leaves, pages of names (crowd.py).
+        self.crowd = Crowd(self.fanout.members, quiet_above, marks=marks)
 
     @property
     def members(self) -> dict[str, Member]:
@@ -222,8 +226,8 @@ class Room:
                 self._private(member, event, cid)
             case ev.NickChange(new=new):
                 self._nick(member, new, cid)
-            case ev.Who():
-                self._send(member, *self._users())
+            case ev.Who(start=start):
+                self._send(member, *self.crowd.who(start))
                 self._accepted(member, cid, None, None)
             case ev.Help():
                 self._send(member, ev.Info(HELP_TEXT))
@@ -263,15 +267,18 @@ class Room:
             member.token = self._tag(member.token)
         self._set_name(member, request.name)
         encrypted = member.encrypted if self.marks else None
-        joined = self._record(ev.Joined(request.name, encrypted), author=member.token)
-        self.fanout.broadcast(joined.v1, joined.v2)
+        if self.crowd.coalesce(len(self.members) + 1):  # a big room: announced in a while
+            self.crowd.touch(member.key)
+        else:
+            joined = self._record(ev.Joined(request.name, encrypted), author=member.token)
+            self.fanout.broadcast(joined.v1, joined.v2)
         self.fanout.members[member.key] = member
         self.count = len(self.members)
         self._looks.hold(member, skeleton, self.members)
         greeting = f"Welcome to the room, {request.name}! Type /help for commands."
         welcome = ev.Welcome(request.name, greeting, request.version, self.epoch, self._last_id)
         self._send(member, welcome)
-        self._send(member, *self._users())
+        self._send(member, *self.crowd.welcome_list(member))
         self.fanout.send(member, self._replay(member, request.resume))
         self.transfers.joined(member)
         log.info("%s joined (%d in the room)", request.name, len(self.members))
@@ -294,13 +301,26 @@ class Room:
         self.typing.forget(member)
         if self.members.get(member.key) is not member:
             return
+        quiet = self.crowd.coalesce(len(self.members))
+        if quiet:  # a big room: announced in a while
+            self.crowd.touch(member.key, member)
         del self.members[member.key]
         self.count = len(self.members)
         self.fanout.touched.discard(member)
         self.transfers.left(member)
-        left = self._record(ev.Left(member.name), author=member.token)
-        self.fanout.broadcast(left.v1, left.v2)
+        if not quiet:
+            left = self._record(ev.Left(member.name), author=member.token)
+            self.fanout.broadcast(left.v1, left.v2)
         log.info("%s left (%d in the room)", member.name, len(self.members))
+
+    def announce(self) -> None:
+        """Tell everyone the joins and leaves held back (the loop calls it at crowd.due)."""
+        self.crowd.flush(
+            self.fanout,
+            lambda event, by: self._record(event, author=by).v2,
+            lambda: self._last_id,
+            self._clock(),
+        )
 
     def clear(self) -> None:
         """Forget every member without telling anyone (the room is closing)."""
@@ -311,6 +331,7 @@ class Room:
         self.count = 0
         self.fanout.touched.clear()
         self._buckets.clear()
+        self.crowd.clear()
 
     # --- requests ---------------------------------------------------------------------
 
@@ -356,6 +377,8 @@ class Room:
         if taken is not None:
             self._reject(member, cid, taken)
             return
+        if self.crowd.due is not None:
+            self.announce()  # who joined, under the names they joined with, first
         old, old_key = member.name, member.key
         self._set_name(member, new)
         # Rebuild in place (others hold this dict) so the member keeps its place
@@ -441,24 +464,6 @@ class Room:
     def _set_name(self, member: Member, name: str) -> None:
         member.name = name
         member.key = name_key(name)
-
-    def _users(self) -> list[ev.Event]:
-        """The member list, with as many names as fit, plus an Info if some did not."""
-        members = self.members.values()
-        names = [m.name for m in members]
-        plain = frozenset(m.name for m in members if not m.encrypted) if self.marks else frozenset()
-        data = " ".join(names).encode("utf-8")
-        listed = len(names)
-        if len(data) > MAX_SERVER_TEXT:
-            cut = data.rfind(b" ", 0, MAX_SERVER_TEXT + 1)
-            listed = data[:cut].count(b" ") + 1
-        # The positions of the unencrypted names (protocol 2) fit one frame too.
-        while len(wire.users_meta(tuple(names[:listed]), plain)) > MAX_SERVER_TEXT:
-            listed = listed * 3 // 4
-        users = ev.UserList(tuple(names[:listed]), plain & set(names[:listed]))
-        if listed == len(names):
-            return [users]
-        return [users, ev.Info(f"{len(names) - listed} more users are in the room but not listed.")]
 
     def _replay(self, member: Member, resume: tuple[str, int] | None) -> bytes:
         """What a newcomer is shown: recent chat, or everything it missed (resume)."""
