@@ -90,8 +90,9 @@ def test_a_smaller_room_refuses_long_text_before_it_is_sent(make_client: MakeCli
 def test_the_offer_names_a_limit_only_when_it_is_not_the_default() -> None:
     assert hello_pair(64 * 1024) == HELLO_PAIR == encode_pair("*hello", "desktopchat 2")
     assert hello_pair(BIG_ROOM) == encode_pair("*hello", f"desktopchat 2 max={BIG_ROOM}")
-    with RoomServer("127.0.0.1", 0, max_message=BIG_ROOM) as server:
-        # The tutorial's console client just prints the offer and chats on.
+    with RoomServer("127.0.0.1", 0, max_message=BIG_ROOM, max_file_size=0) as server:
+        # The tutorial's console client just prints the offer and chats on (no files
+        # here: a room with files says files=N too, docs/PROTOCOL.md section 14).
         tut = Peer(server.address, "tut", tutorial=True)
         assert tut.pair() == ("*hello", f"desktopchat 2 max={BIG_ROOM}")
         assert tut.pair()[0] == "*welcome"
