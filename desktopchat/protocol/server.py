@@ -17,6 +17,13 @@ protocol 1, and the frame is dropped (it may be a password the room does not
 ask for) and the client told so after the welcome (:data:`EARLY_FRAME_DROPPED`).
 A client that says nothing joins as protocol 1 when the caller's timer calls
 :meth:`upgrade_wait_over`.
+
+Files (section 14): a room made with ``files_max`` offers ``files=N`` too; a
+client whose upgrade ends with the word ``files`` is a files member
+(:attr:`ServerConnection.files`): its requests of the extension come out as
+:mod:`.fileevents` events (a ``data`` body as the bytes that came, never
+decoded), and its frames may be 64 KiB long even when the message limit is
+lower, but only a ``data`` body may pass that limit.
 """
 
 from __future__ import annotations
