@@ -4,6 +4,10 @@ wire, both ways, whole and byte by byte, malformed ones refused, data bodies as 
 
 from __future__ import annotations
 
+import hashlib
+import re
+from pathlib import Path
+
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -382,3 +386,58 @@ def test_client_sends_requests_only_with_files() -> None:
     plain, _ = welcomed_client(files=False)
     with pytest.raises(Exception, match="without files"):
         plain.send_file(REQUESTS[2])
+
+
+# --- the documentation's bytes ------------------------------------------------------------
+
+DOCS = Path(__file__).resolve().parent.parent / "docs" / "PROTOCOL.md"
+
+
+def documented_frames() -> list[tuple[str, str]]:
+    """(who, payload) of every frame in the code blocks of PROTOCOL.md section 14."""
+    text = DOCS.read_text(encoding="utf-8")
+    section = text[text.index("## 14. Files") :]
+    frames: list[tuple[str, str]] = []
+    for block in re.findall(r"```\n(.*?)```", section, flags=re.S):
+        lines = block.split("\n")
+        i, who = 0, ""
+        while i < len(lines):
+            match = re.match(r"(\w+ (?:->|<-) |\s+)(\d+ *)", lines[i])
+            if match is None:
+                i += 1
+                continue
+            who = match.group(1).strip() or who
+            head = lines[i][len(match.group(1)) :]
+            length, payload = int(head[:10]), head[10:]
+            while len(payload.encode()) < length:  # a payload that holds a newline
+                i += 1
+                payload += "\n" + lines[i]
+            assert len(payload.encode()) == length, f"header {length} for {payload!r}"
+            frames.append((who, payload))
+            i += 1
+    return frames
+
+
+def test_the_documented_bytes_are_what_the_code_makes() -> None:
+    frames = documented_frames()
+    assert len(frames) > 30
+    pairs = [
+        (frames[i][0], frames[i][1], frames[i + 1][1])
+        for i in range(len(frames) - 1)
+        if not frames[i][1][:1].isdigit() and frames[i][1].split(" ")[0] in KINDS
+    ]
+    content = b"hello world\n"
+    for who, meta, body in pairs:
+        raw = body.encode()
+        if who.endswith("->"):
+            request = fw.parse_file_request(meta, raw)
+            assert fw.encode_file_request(request) == encode_pair(meta, body)
+            if isinstance(request, fe.FileOffer):
+                assert request.sha256 == hashlib.sha256(content).hexdigest()
+                assert request.size == len(content)
+        else:
+            event = fw.parse_file_event(meta, raw)
+            assert fw.encode_file_event(event) == encode_pair(meta, body)
+
+
+KINDS = fw.FILE_REQUEST_KINDS | fw.FILE_EVENT_KINDS
