@@ -20,7 +20,8 @@ rules ("Reconnecting", "Acknowledgements").
 * The first connection's failure is final (``Failed``); after a session was
   established, refusals are retried for :data:`REFUSED_RETRY_WINDOW` seconds
   (the room may still hold our old connection and name), drops for ever with
-  backoff 0.5 s doubling to 10 s.
+  backoff with jitter: a random delay up to 1 s, the ceiling doubling to 10 s
+  (``backoff.py``), so a room's restart is not met by all its members at once.
 * After :meth:`close` the only event posted is the final ``Stopped``.
 * Events go on a bounded :class:`~desktopchat.inbox.EventQueue` by default: a
   window that falls behind skips old chat, never answers or room state.
@@ -81,6 +82,7 @@ from dataclasses import replace
 from pathlib import Path
 
 from desktopchat import protocol
+from desktopchat.backoff import FIRST_CEILING, MAX_BACKOFF, Backoff
 from desktopchat.connect import connect_any, describe
 from desktopchat.inbox import EventQueue
 from desktopchat.net.tls import normalize_fingerprint
@@ -95,10 +97,8 @@ __all__ = ["INITIAL_BACKOFF", "LEGACY_GRACE", "MAX_BACKOFF", "REFUSED_RETRY_WIND
 
 log = logging.getLogger(__name__)
 
-#: First reconnect delay after a drop, in seconds.
-INITIAL_BACKOFF = 0.5
-#: The reconnect delay doubles after each failed attempt up to this many seconds.
-MAX_BACKOFF = 10.0
+#: The first reconnect after a drop waits a random time up to this many seconds.
+INITIAL_BACKOFF = FIRST_CEILING
 #: Seconds of consecutive handshake refusals a client that was already in the
 #: room keeps retrying before it gives up: long enough for the server's
 #: keepalive to drop our own ghost connection.
@@ -389,7 +389,7 @@ class ChatClient:
         except protocol.InvalidName as exc:
             self._post(ev.Failed(str(exc)))
             return
-        delay = INITIAL_BACKOFF
+        backoff = Backoff()  # random delays, so a restarted room is not stormed
         ever_connected = False
         established = False  # a session reached the welcome
         refused_since: float | None = None  # start of the current run of refusals
@@ -422,7 +422,7 @@ class ChatClient:
                     if session.welcomed:
                         established = True
                         refused_since = None
-                        delay = INITIAL_BACKOFF
+                        backoff.reset()
                     if exc.refused:
                         now = time.monotonic()
                         refused_since = refused_since or now
@@ -443,10 +443,10 @@ class ChatClient:
                     sock.close()
                 if not self.reconnect:
                     return
+            delay = backoff.next()
             self._post(ev.Reconnecting(delay))
             self._phase = "waiting"
             self._sleep(delay)
-            delay = min(delay * 2, MAX_BACKOFF)
 
     def _trust_event(self, exc: PinRefused | AskFirst) -> ev.Event:
         if isinstance(exc, AskFirst):
