@@ -370,3 +370,15 @@ def test_the_writer_runs_jobs_in_order_on_its_thread_then_ends() -> None:
     assert not thread.is_alive()
     writer.run(lambda: seen.append((-1, threading.current_thread().name)))  # after close: here
     assert seen[-1] == (-1, threading.current_thread().name)
+
+
+def test_chunks_beyond_the_credit_end_the_fetch() -> None:
+    h = Harness()
+    data = os.urandom(40 * fe.CHUNK)
+    h.receiver.fetch(offer_of(data), MemorySink(len(data), sha(data)))
+    h.receiver.ready(0.0)
+    h.receiver._grant = lambda fetch, chunks: None  # type: ignore[method-assign]
+    h.receiver.answered(100, True, "", 0.0)
+    stream_in(h, data[: (fe.WINDOW + 1) * fe.CHUNK], 0)
+    assert "more of the file than was asked for" in last(h.posted, ev.TransferFailed).reason
+    assert h.sent(fe.CancelFetch) == [fe.CancelFetch(7)]

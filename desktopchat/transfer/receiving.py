@@ -264,6 +264,11 @@ class Receiver:
             self._control(fe.CancelFetch(fetch.file))
             self._fail(fetch, "The room sent the file's bytes out of order; try again.")
             return
+        if fetch.credit <= 0:  # what waits for the writer stays within our credit
+            log.warning("file %d: a chunk beyond the credit granted", fetch.file)
+            self._control(fe.CancelFetch(fetch.file))
+            self._fail(fetch, "The room sent more of the file than was asked for; try again.")
+            return
         fetch.received += len(data.data)
         fetch.credit -= 1
         fetch.waiting_since = None

@@ -55,6 +55,12 @@ class Offer:
     def path(self) -> Path | None:
         return self.source if isinstance(self.source, Path) else None
 
+    @property
+    def peer(self) -> str:
+        """Who our outgoing events name: the one member of a private offer, else ``""``
+        (the room's ``send`` does not say which member a stream is for)."""
+        return self.to or ""
+
 
 @dataclass(slots=True)
 class Stream:
@@ -174,7 +180,7 @@ class Sender:
         stream.reader.close()
         assert stream.offer.file is not None
         reason = _STOPPED.get(stop.reason, f"The room stopped the transfer ({stop.reason}).")
-        self._post(ev.TransferFailed(stream.offer.file, False, "", reason))
+        self._post(ev.TransferFailed(stream.offer.file, False, stream.offer.peer, reason))
 
     def next_chunk(self, now: float) -> fe.StreamData | None:
         """The next ``data`` pair of a stream with credit (streams take turns), or None."""
@@ -204,9 +210,9 @@ class Sender:
         stream.credit -= 1
         if stream.offset >= size:  # the last one: the room expects nothing more
             self._end(stream)
-            self._post(ev.TransferDone(offer.file, False, "", offer.path, None))
+            self._post(ev.TransferDone(offer.file, False, offer.peer, offer.path, None))
         elif stream.throttle.due(now):
-            self._post(ev.TransferProgress(offer.file, stream.offset, size, False, ""))
+            self._post(ev.TransferProgress(offer.file, stream.offset, size, False, offer.peer))
         return chunk
 
     def _failed_offer(self, offer: Offer, stream: int, reason: str) -> None:
@@ -220,7 +226,7 @@ class Sender:
             text = f"{offer.name} changed after you offered it; offer it again to send the new one."
         else:
             text = f"{offer.name} can no longer be read; the offer is withdrawn."
-        self._post(ev.TransferFailed(offer.file, False, "", text))
+        self._post(ev.TransferFailed(offer.file, False, offer.peer, text))
         self.withdraw(offer.file)
 
     def _end(self, stream: Stream) -> None:
