@@ -233,3 +233,11 @@ def test_a_room_without_files(make_client: MakeClient, tmp_path: Path) -> None:
 def test_a_bad_name_is_refused_at_once(ann: Member) -> None:
     with pytest.raises(ValueError):
         ann.client.offer_bytes(b"x", "a/b.txt", "-")
+
+
+def test_an_offer_is_accepted_then_made(ann: Member, tmp_path: Path) -> None:
+    cid = ann.client.offer_file(random_file(tmp_path, "a.txt", 10))
+    made = ann.log.wait_for(ev.OfferMade, lambda e: e.cid == cid)
+    kinds = [type(e) for e in ann.log.seen if getattr(e, "cid", None) == cid]
+    assert kinds == [ev.Accepted, ev.OfferMade]
+    assert made.name == "a.txt" and made.size == 10 and made.to is None

@@ -190,7 +190,10 @@ class TransferEngine:
                     return True
                 if self.receiver.answered(cid, True, "", now):
                     return True
-                self.sender.accepted(cid, file)
+                if cid in self.sender.by_cid:  # the Accepted first, then OfferMade
+                    self._post(event)
+                    self.sender.accepted(cid, file)
+                    return True
                 return False
             case ev.Rejected(cid=cid, reason=reason):
                 if cid in self._unoffer_cids:
