@@ -88,6 +88,9 @@ class Settings:
     host_room_name: str = ""
     host_encrypted_only: bool = False
     host_announce: bool = True
+    #: Host room…'s "Largest file" (bytes, 0 = no files) and "Who may send files: Only me".
+    host_max_file_size: int = 2 * 1024**3
+    host_files_only_me: bool = False
     #: "system" (follow the desktop's light/dark setting), "light" or "dark".
     theme: str = "system"
     #: Width of the user list in pixels (the sash beside it); 0 = its natural width.
@@ -127,6 +130,8 @@ def _valid(field: str, value: object) -> bool:
         return _int_in(value, 1, 65535)
     if field == "host_port":
         return _int_in(value, 0, 65535)
+    if field == "host_max_file_size":  # fileopts.MAX_SIZE: 1 TiB
+        return _int_in(value, 0, 1024**4)
     if field == "font_size":
         return _int_in(value, *FONT_SIZE_RANGE)
     if field == "theme":
@@ -140,6 +145,7 @@ def _valid(field: str, value: object) -> bool:
         "play_sounds",
         "host_encrypted_only",
         "host_announce",
+        "host_files_only_me",
     ):
         return isinstance(value, bool)
     if field == "download_dir":  # a folder path; one that is gone falls back at use

@@ -9,7 +9,7 @@ from tkinter import ttk
 import pytest
 from waiting import wait_until
 
-from desktopchat.gui.host import HostDialog, HostValues, ask_host, validate_host
+from desktopchat.gui.host import HostDialog, HostValues, ask_host, size_field, validate_host
 from desktopchat.gui.login import LoginError
 from desktopchat.protocol import InvalidName, validate_name
 
@@ -22,6 +22,23 @@ def test_valid_host_values() -> None:
     assert validate_host(" ann ", " 1234 ", "") == HostValues("ann", 1234, "")
     assert validate_host("ann", "0", "pw ") == HostValues("ann", 0, "pw ")  # 0 = any free port
     assert validate_host("ann", "65535", "").port == 65535
+
+
+def test_largest_file_and_who_may_send() -> None:
+    values = validate_host("ann", "1234", "", max_file_size="500M", files_only_me=True)
+    assert (values.max_file_size, values.files_only_me) == (500 * 1024**2, True)
+    assert validate_host("ann", "1234", "", max_file_size=" 0 ").max_file_size == 0  # no files
+    assert validate_host("ann", "1234", "").max_file_size == 2 * 1024**3
+    with pytest.raises(LoginError) as caught:
+        validate_host("ann", "1234", "", max_file_size="lots")
+    assert caught.value.field == "files" and "500M" in str(caught.value)
+    assert [size_field(n) for n in (0, 2 * 1024**3, 500 * 1024**2, 64 * 1024, 1000)] == [
+        "0",
+        "2G",
+        "500M",
+        "64K",
+        "1000",
+    ]
 
 
 @pytest.mark.parametrize(
@@ -185,3 +202,20 @@ def test_ask_host_waits_for_the_answer(root: tk.Tk) -> None:
     root.after(50, answer)
     assert ask_host(root, HostValues("ann", 4321, ""), start) == HostValues("ann", 4321, "")
     assert start.calls == [HostValues("ann", 4321, "")]
+
+
+def test_largest_file_and_only_me_reach_start(root: tk.Tk) -> None:
+    start = FakeStart(None)
+    dialog = HostDialog(root, HostValues("ann", 1234, "", max_file_size=1024**3), start)
+    assert dialog.files_entry.get() == "1G"
+    assert not dialog.files_only_me.get()
+    set_text(dialog.files_entry, "nonsense")
+    press(root, dialog.files_entry, "<Return>")
+    assert start.calls == [] and "Largest file" in dialog.error_text
+    assert dialog.focus_get() is dialog.files_entry
+    set_text(dialog.files_entry, "20M")
+    dialog.only_me_radio.invoke()
+    press(root, dialog.files_entry, "<Return>")
+    assert start.calls == [
+        HostValues("ann", 1234, "", max_file_size=20 * 1024**2, files_only_me=True)
+    ]

@@ -32,6 +32,7 @@ from desktopchat.gui.transfertext import Rate, kind_text, left_text, size_text, 
 from desktopchat.protocol import events as ev
 from desktopchat.protocol.fileevents import FileOffer, FileWithdrawn
 
+MB = 1024**2
 PNG = b"\x89PNG\r\n\x1a\n" + b"\0" * 100
 
 
@@ -185,13 +186,13 @@ def test_a_private_offer_goes_to_the_senders_tab(model: Transfers, view: View) -
 def test_save_fetches_to_the_chosen_path_and_shows_progress(
     model: Transfers, room: Room, clock: Clock, tmp_path: Path, view: View
 ) -> None:
-    item = offer(model, size=10_000_000)
+    item = offer(model, size=10 * MB)
     model.save(item, tmp_path / "mine.pdf")
     assert client(room).fetches == [(7, tmp_path / "mine.pdf")]
     assert status_of(item) is Status.FETCHING and actions(item) == (Action.CANCEL,)
     for second in range(3):
         clock.now += 1
-        model.handle(ev.TransferProgress(7, 1_000_000 * (second + 1), 10_000_000, True, "ann"))
+        model.handle(ev.TransferProgress(7, MB * (second + 1), 10 * MB, True, "ann"))
     assert fraction(item) == pytest.approx(0.3)
     assert status_text(item) == "3.0 MB of 10 MB · 1.0 MB/s · 7 s left"
     model.handle(ev.TransferDone(7, True, "ann", tmp_path / "mine.pdf"))
@@ -379,6 +380,15 @@ def test_our_offer_line_has_progress_per_receiver_and_withdraw(
     model.handle(ev.TransferFailed(12, False, "dan", "dan cancelled."))
     assert status_text(item) == "bob: 40% · carol: done · dan: stopped (dan cancelled.)"
     assert actions(item) == (Action.WITHDRAW,)
+    # The room does not say who fetches (its "send" names no one): counted instead.
+    model.handle(ev.TransferDone(12, False, ""))
+    model.handle(ev.TransferDone(12, False, ""))
+    model.handle(ev.TransferProgress(12, 1, 5, False, ""))
+    model.handle(ev.TransferFailed(12, False, "", "The receiver cancelled."))
+    model.handle(ev.TransferProgress(12, 4, 5, False, ""))
+    assert status_text(item).endswith(
+        " · fetched 2 times · sending: 80% · 1 stopped (The receiver cancelled.)"
+    )
     model.withdraw(item)
     assert client(room).withdrawn == [12] and actions(item) == ()
 
@@ -399,10 +409,10 @@ def test_check_files_refuses_before_hashing(tmp_path: Path) -> None:
     big = tmp_path / "big.bin"
     with big.open("wb") as f:
         f.truncate(2_500_000)
-    good, problems = check_files([small, big, tmp_path, tmp_path / "gone.txt"], 1_000_000)
+    good, problems = check_files([small, big, tmp_path, tmp_path / "gone.txt"], 1024**2)
     assert good == [small]
     assert problems == [
-        "big.bin is 2.5 MB: this room takes files up to 1.0 MB.",
+        "big.bin is 2.4 MB: this room takes files up to 1.0 MB.",
         f"{tmp_path.name} is a folder: choose the files in it instead.",
         "gone.txt: there is no such file (was it moved?).",
     ]
@@ -429,17 +439,17 @@ def test_download_folder(tmp_path: Path) -> None:
 
 
 def test_sizes_speeds_and_time_left() -> None:
-    assert [size_text(n) for n in (0, 1, 999, 1000, 1_234_567, 12_345_678, 2 * 1024**3)] == [
+    assert [size_text(n) for n in (0, 1, 1000, 1024, 1_234_567, 12_345_678, 2 * 1024**3)] == [
         "0 bytes",
         "1 byte",
-        "999 bytes",
-        "1.0 kB",
+        "1,000 bytes",
+        "1.0 KB",
         "1.2 MB",
         "12 MB",
-        "2.1 GB",
+        "2.0 GB",
     ]
-    assert size_text(999_999) == "1.0 MB"
-    assert speed_text(850_000) == "850 kB/s" and speed_text(500) == "500 B/s"
+    assert size_text(1024**2 - 1) == "1.0 MB"
+    assert speed_text(850 * 1024) == "850 KB/s" and speed_text(500) == "500 B/s"
     assert [left_text(s) for s in (0.2, 8.1, 150, 7200)] == [
         "1 s left",
         "9 s left",

@@ -138,6 +138,8 @@ def start_flow(
             room_name=saved.host_room_name,  # Host room…'s last choices
             encrypted_only=saved.host_encrypted_only,
             announce=saved.host_announce,
+            max_file_size=saved.host_max_file_size,
+            files_only_me=saved.host_files_only_me,
         )
         try:
             values = replace(values, name=validate_name(values.name))

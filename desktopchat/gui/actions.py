@@ -220,6 +220,8 @@ class MenuActions:
                 room_name=s.host_room_name,
                 encrypted_only=s.host_encrypted_only,
                 announce=s.host_announce,
+                max_file_size=s.host_max_file_size,
+                files_only_me=s.host_files_only_me,
             )
         dialog = HostDialog(self.root, initial, self.start_hosting)
         self._watch_dialog(dialog, lambda _result: None)

@@ -116,6 +116,7 @@ class ChatApp(TabsMixin, MenuActions, AttentionMixin, SecurityView, FilesView):
             root, self.presenter.events, self.presenter.handle, end_batch=self._end_batch
         )
         self.pump.start()
+        self.userlist.on_more = self.presenter.crowd.more  # a big room's next page of names
         self.switch_pump: EventPump[ev.Event] = EventPump(  # a join while in a room
             root, self.presenter.switch.events, self.presenter.switch.handle
         )
@@ -184,6 +185,22 @@ class ChatApp(TabsMixin, MenuActions, AttentionMixin, SecurityView, FilesView):
         """Replace the user list (``unencrypted``: names shown "(unencrypted)")."""
         self.userlist.set_own(own)
         self.userlist.set_names(names, unencrypted)
+
+    def users_page(
+        self, names: Sequence[str], start: int, total: int, own: str | None, unencrypted: Set[str]
+    ) -> None:
+        """A page of a big room's names (crowd.py): the first replaces the list."""
+        if start == 0:
+            self.userlist.set_own(own)
+        self.userlist.page(names, start, total, unencrypted)
+
+    def users_came(self, names: Sequence[str], total: int) -> None:
+        """Several joined a big room (``names``: those listed; ``total``: its count)."""
+        self.userlist.came(names, total)
+
+    def users_went(self, names: Sequence[str], total: int) -> None:
+        """Several left a big room."""
+        self.userlist.went(names, total)
 
     def user_joined(self, name: str, unencrypted: bool = False) -> None:
         """Add a name to the user list."""
@@ -319,7 +336,14 @@ class ChatApp(TabsMixin, MenuActions, AttentionMixin, SecurityView, FilesView):
         """The Host dialog's ``start``: host on PORT and join; an error text or None."""
         if not self.confirm_end_hosting("Hosting a new room"):
             return "You still host the room you are in: nothing was changed."
-        options = HostOptions(values.room_name, values.encrypted_only, values.announce)
+        senders = frozenset({values.name}) if values.files_only_me else None  # "Only me"
+        options = HostOptions(
+            values.room_name,
+            values.encrypted_only,
+            values.announce,
+            values.max_file_size,
+            senders,
+        )
         error = self.presenter.host(values.port, values.name, values.password or None, options)
         if error is None:
             self.settings = replace(
@@ -329,6 +353,8 @@ class ChatApp(TabsMixin, MenuActions, AttentionMixin, SecurityView, FilesView):
                 host_room_name=values.room_name,
                 host_encrypted_only=values.encrypted_only,
                 host_announce=values.announce,
+                host_max_file_size=values.max_file_size,
+                host_files_only_me=values.files_only_me,
             )
             self.transcript.flush()
             self.pump.poke()

@@ -15,7 +15,11 @@ Beyond name, port and password the dialog asks for the room's name (shown in
 invitations, on the network and in titles; "<name>'s room" until typed over,
 following the name field), "Encrypted connections only" (off: the tutorial's
 console clients may join, marked unencrypted) and "Announce on this network"
-(on: the join dialogs of others list the room).
+(on: the join dialogs of others list the room), the largest file members may
+send ("Largest file": 2G by default, "500M", bytes, 0 = no files; read like
+``--serve --max-file-size``) and who may send files (everyone, or only the
+host: the room allows the host's name only, so a later /nick of the host
+loses it).
 
 Decisions: port 0 is allowed here and means "any free port" (the window then
 shows the port actually chosen). If ``start`` raises instead of returning an
@@ -32,6 +36,7 @@ from dataclasses import dataclass
 from tkinter import ttk
 
 from desktopchat.address import DEFAULT_PORT
+from desktopchat.fileopts import DEFAULT_MAX_FILE_SIZE, parse_size
 from desktopchat.gui.form import FormDialog
 from desktopchat.gui.login import LoginError, parse_port, validate_name_field, validate_password
 from desktopchat.net.invite import InvitationError, check_room_name
@@ -42,6 +47,7 @@ __all__ = [
     "StartRoom",
     "ask_host",
     "default_room_name",
+    "size_field",
     "validate_host",
 ]
 
@@ -58,6 +64,8 @@ class HostValues:
     room_name: str = ""  # "" = "<name>'s room"
     encrypted_only: bool = False
     announce: bool = True
+    max_file_size: int = DEFAULT_MAX_FILE_SIZE  # 0 = no files
+    files_only_me: bool = False  # only the host may send files
 
 
 #: Starts the room; returns None on success or an error sentence for the user.
@@ -69,6 +77,14 @@ def default_room_name(name: str) -> str:
     return f"{name.strip()}'s room" if name.strip() else ""
 
 
+def size_field(size: int) -> str:
+    """A size as the Largest file field shows it: "2G", "500M", "64K", or bytes."""
+    for unit, factor in (("T", 1024**4), ("G", 1024**3), ("M", 1024**2), ("K", 1024)):
+        if size and size % factor == 0:
+            return f"{size // factor}{unit}"
+    return str(size)
+
+
 def validate_host(
     name: str,
     port: str,
@@ -77,6 +93,8 @@ def validate_host(
     *,
     encrypted_only: bool = False,
     announce: bool = True,
+    max_file_size: str = "2G",
+    files_only_me: bool = False,
 ) -> HostValues:
     """Check what was typed in the host dialog; no Tk needed.
 
@@ -94,10 +112,15 @@ def validate_host(
             "port", f"Type a port number: {DEFAULT_PORT} is the usual one, 0 picks any free port."
         )
     number = parse_port(port, allow_zero=True, field="port")
+    secret = validate_password(password)
+    try:
+        largest = parse_size(max_file_size)
+    except ValueError as exc:
+        raise LoginError("files", f"Largest file: {exc}.") from None
     if room == default_room_name(canonical):
         room = ""  # the default: it follows the host's name
     return HostValues(
-        canonical, number, validate_password(password), room, encrypted_only, announce
+        canonical, number, secret, room, encrypted_only, announce, largest, files_only_me
     )
 
 
@@ -141,6 +164,28 @@ class HostDialog(FormDialog[HostValues]):
             "Announce on this network",
             "people on this network see the room in their Join dialog",
         )
+        self.files_entry = self.add_field(
+            "files",
+            "Largest file:",
+            size_field(initial.max_file_size),
+            width=8,
+            hint="like 500M or 2G; 0 = no files in this room",
+        )
+        self.files_only_me = tk.BooleanVar(self, initial.files_only_me)
+        ttk.Label(self.body, text="Who may send files:").grid(
+            row=self._row, column=0, sticky="w", padx=(0, 10), pady=(6, 0)
+        )
+        who = ttk.Frame(self.body)
+        who.grid(row=self._row, column=1, sticky="w", pady=(6, 0))
+        self._row += 1
+        self.everyone_radio = ttk.Radiobutton(
+            who, text="Everyone", variable=self.files_only_me, value=False
+        )
+        self.only_me_radio = ttk.Radiobutton(
+            who, text="Only me", variable=self.files_only_me, value=True
+        )
+        self.everyone_radio.pack(side="left")
+        self.only_me_radio.pack(side="left", padx=(12, 0))
         self.add_note("After starting, the window shows an invitation to copy and send.")
         self.finish("Start hosting", None)
 
@@ -169,6 +214,8 @@ class HostDialog(FormDialog[HostValues]):
                 self.value("room"),
                 encrypted_only=self.encrypted_only.get(),
                 announce=self.announce.get(),
+                max_file_size=self.value("files"),
+                files_only_me=self.files_only_me.get(),
             )
         except LoginError as exc:
             self.show_error(str(exc))

@@ -112,7 +112,12 @@ class Transfer:
     live: bool = True  # the offer is still there (can be fetched)
     reason: str = ""
     note: str = ""  # a sentence under the status ("… is a program: …")
-    receivers: dict[str, Receiver] = field(default_factory=dict)
+    receivers: dict[str, Receiver] = field(default_factory=dict)  # ours, by name
+    # Ours, fetched by members the room does not name (its "send" says no name):
+    delivered: int = 0  # fetched whole
+    stopped: int = 0  # ended early (last_stop says why)
+    last_stop: str = ""
+    sending: int | None = None  # bytes through of the newest unnamed stream
 
     @property
     def program(self) -> bool:
@@ -205,8 +210,6 @@ def status_text(item: Transfer) -> str:
 def _outgoing_text(item: Transfer) -> str:
     if item.status is Status.WITHDRAWN:
         return item.reason or "You withdrew the offer."
-    if not item.receivers:
-        return "Nobody has fetched it yet."
     parts = []
     for name, r in item.receivers.items():
         if r.state == "done":
@@ -216,7 +219,13 @@ def _outgoing_text(item: Transfer) -> str:
         else:
             percent = 100 * r.done // item.size if item.size else 100
             parts.append(f"{name}: {percent}%")
-    return " · ".join(parts)
+    if item.delivered:
+        parts.append(f"fetched {item.delivered} time" + ("s" if item.delivered > 1 else ""))
+    if item.sending is not None:
+        parts.append(f"sending: {100 * item.sending // item.size if item.size else 100}%")
+    if item.stopped:
+        parts.append(f"{item.stopped} stopped ({item.last_stop})")
+    return " · ".join(parts) or "Nobody has fetched it yet."
 
 
 def fraction(item: Transfer) -> float | None:

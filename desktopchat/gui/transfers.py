@@ -208,8 +208,10 @@ class Transfers:
         item = self.items.get(event.file)
         if item is None:
             return
-        if not event.incoming:
-            receiver = item.receivers.setdefault(event.peer or "someone", Receiver())
+        if not event.incoming and not event.peer:
+            item.sending = event.done
+        elif not event.incoming:
+            receiver = item.receivers.setdefault(event.peer, Receiver())
             receiver.done, receiver.state = event.done, "sending"
             receiver.rate.sample(self._clock(), event.done)
         elif item.previewing or item.status not in (Status.FETCHING, Status.WAITING):
@@ -223,8 +225,11 @@ class Transfers:
         item = self.items.get(event.file)
         if item is None:
             return
-        if not event.incoming:
-            receiver = item.receivers.setdefault(event.peer or "someone", Receiver())
+        if not event.incoming and not event.peer:
+            item.delivered, item.sending = item.delivered + 1, None
+            self._changed(item)
+        elif not event.incoming:
+            receiver = item.receivers.setdefault(event.peer, Receiver())
             receiver.done, receiver.state = item.size, "done"
             self._changed(item)
         elif event.data is not None and item.previewing:
@@ -239,8 +244,11 @@ class Transfers:
         item = self.items.get(event.file)
         if item is None:
             return
-        if not event.incoming:
-            receiver = item.receivers.setdefault(event.peer or "someone", Receiver())
+        if not event.incoming and not event.peer:
+            item.stopped, item.last_stop, item.sending = item.stopped + 1, event.reason, None
+            self._changed(item)
+        elif not event.incoming:
+            receiver = item.receivers.setdefault(event.peer, Receiver())
             receiver.state, receiver.reason = "failed", event.reason
             self._changed(item)
         elif item.previewing:

@@ -5,8 +5,10 @@ decides which line, ``transferview.py`` draws it).
 
 Decisions:
 
-* Sizes are decimal, as file managers show them: "950 bytes", "1.2 MB",
-  "3.4 GB" (1 kB = 1,000 bytes). A room's limit is written the same way.
+* Sizes count in 1,024s, as the room's limits do (the host types "500M" or
+  "2G", ``fileopts.parse_size``), written with the usual letters: "950
+  bytes", "1.2 MB", "2.0 GB" (1 KB = 1,024 bytes). A room's limit is shown
+  the way it was typed.
 * Speed is smoothed: an exponentially weighted average whose weight follows
   the time between samples (:data:`SMOOTHING` seconds), so ten updates a
   second and one every two seconds settle alike, and one stalled second does
@@ -35,7 +37,7 @@ SMOOTHING = 3.0
 #: Seconds of data before a speed is shown at all.
 MIN_ELAPSED = 0.5
 
-_UNITS = ("kB", "MB", "GB", "TB")
+_UNITS = ("KB", "MB", "GB", "TB")
 
 #: A few MIME types named the way people call them (others: the subtype, upper case).
 _KINDS = {
@@ -59,19 +61,19 @@ _KINDS = {
 
 
 def size_text(size: int) -> str:
-    """``size`` bytes for people: "1 byte", "950 bytes", "1.2 MB", "12 MB", "2.1 GB"."""
-    if size < 1000:
+    """``size`` bytes for people: "1 byte", "950 bytes", "1.2 MB", "12 MB", "2.0 GB"."""
+    if size < 1024:
         return "1 byte" if size == 1 else f"{size:,} bytes"
     value = float(size)
     for unit in _UNITS:
-        value /= 1000
-        if value < 999.95 or unit == _UNITS[-1]:
+        value /= 1024
+        if value < 1023.5 or unit == _UNITS[-1]:
             return f"{value:.1f} {unit}" if value < 9.95 else f"{value:,.0f} {unit}"
     raise AssertionError("unreachable")  # pragma: no cover
 
 
 def speed_text(bytes_per_second: float) -> str:
-    """A speed: "850 kB/s", "12 MB/s"."""
+    """A speed: "850 KB/s", "12 MB/s"."""
     return (
         size_text(max(0, round(bytes_per_second))).replace("bytes", "B").replace("byte", "B") + "/s"
     )
