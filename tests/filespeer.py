@@ -103,19 +103,6 @@ class FilesPeer:
             pass
         return event
 
-    def quiet(self, seconds: float = 0.2) -> list[ev.Event]:
-        """Everything that arrives within ``seconds`` (for "nothing else came")."""
-        got: list[ev.Event] = []
-        deadline = time.monotonic() + seconds
-        while (left := deadline - time.monotonic()) > 0:
-            try:
-                got.append(self.event(left))
-            except AssertionError as exc:
-                if "in time" in str(exc):
-                    break
-                raise
-        return got
-
     def closed_with_error(self) -> str:
         """The room must send ``error`` and close; its reason."""
         while True:

@@ -78,10 +78,12 @@ def test_a_fetch_from_the_middle_and_of_an_empty_file(room: RoomServer) -> None:
     ann.serve(DATA, start)
     assert bob.receive(file, len(DATA), 200_000) == DATA[200_000:]
     empty = offered(ann, bob, b"", "empty")
+    seen = len(ann.seen)
     assert isinstance(bob.get(empty), ev.Accepted)
     assert isinstance(bob.get(file, len(DATA)), ev.Accepted)  # at the end: nothing to send
-    ann.say("and?")
-    assert [e for e in ann.quiet() if isinstance(e, fe.StreamStart)] == []  # none for either
+    ann.say("and?")  # answered after any send the gets made (they came first)
+    ann.until(ev.Accepted)
+    assert [e for e in ann.seen[seen:] if isinstance(e, fe.StreamStart)] == []  # none for either
     assert isinstance(bob.until(ev.Message), ev.Message)
 
 
@@ -229,8 +231,9 @@ def test_a_private_offer_reaches_only_its_recipient(room: RoomServer) -> None:
     assert carol.get(file) == ev.Rejected(
         1, "No such file on offer to you: it may have been withdrawn."
     )
-    ann.say("done")
-    assert [e for e in carol.quiet() if isinstance(e, fe.FileOffer)] == []
+    ann.say("done")  # after the offer: carol has all she will get of it by then
+    assert carol.until(ev.Message).text == "done"
+    assert [e for e in carol.seen if isinstance(e, fe.FileOffer)] == []
     assert isinstance(bob.get(file), ev.Accepted)
     assert ann.get(file) == ev.Rejected(
         3, "No such file on offer to you: it may have been withdrawn."
