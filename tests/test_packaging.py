@@ -261,6 +261,18 @@ def test_exe_without_console_logs_to_the_file(
     assert "room closed" in log_file.read_text(encoding="utf-8")
 
 
+def test_exe_bundles_pillow_and_tkdnd_but_not_numpy(exe: Path) -> None:
+    """Pictures (Pillow's core) and drops (tkdnd) are in; Pillow's unused extras are not."""
+    from PyInstaller.archive.readers import CArchiveReader  # type: ignore[import-untyped]
+
+    names = list(CArchiveReader(str(exe)).toc)
+    assert any(re.match(r"PIL/_imaging\.", n) for n in names), names
+    assert any(
+        re.match(r"tkinterdnd2/tkdnd/[^/]+/(lib)?tkdnd[\d.]*\.(so|dll|dylib)$", n) for n in names
+    )
+    assert not [n for n in names if n.startswith(("numpy", "PIL/_avif", "PIL/_webp"))]
+
+
 # --- the executable's window (Xvfb) ---------------------------------------------
 
 
@@ -348,6 +360,11 @@ def test_exe_opens_the_login_window_with_the_icon_and_closes_cleanly(
         subprocess.run(["xdotool", "key", "Escape"], check=True, timeout=30)
         main = _find_window("^desktopchat$", proc)
         assert proc.poll() is None, "Escape on the first login closed the app"
+        # tkdnd (tkinterdnd2's Tk extension) loads in the frozen app too.
+        deadline = time.monotonic() + START_TIMEOUT
+        while "files can be dropped on the window" not in _log_file(env).read_text("utf-8"):
+            assert time.monotonic() < deadline, "drag and drop did not load"
+            time.sleep(0.05)
         subprocess.run(["xdotool", "windowfocus", "--sync", main], check=True, timeout=30)
         subprocess.run(["xdotool", "key", "ctrl+q"], check=True, timeout=30)
         out, _ = proc.communicate(timeout=30)
