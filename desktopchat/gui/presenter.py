@@ -35,6 +35,7 @@ from typing import TYPE_CHECKING, Protocol
 from desktopchat.client import ChatClient
 from desktopchat.gui.attention_rules import Attention, AttentionView
 from desktopchat.gui.conversations import Conversations, TabsView
+from desktopchat.gui.crowd import BigRoom
 from desktopchat.gui.hosting import HostingSteps, HostingView, LanServices
 from desktopchat.gui.lines import Kind, Line, SendState
 from desktopchat.gui.replaying import ReplaySteps
@@ -114,6 +115,7 @@ class Presenter(IdentitySteps, HostingSteps, ReplaySteps):
         self.conversations = Conversations(view, clock)  # private tabs
         self.attention = Attention(view)  # mentions, alerts, the "new messages" divider
         self.transfers = Transfers(view, self)  # files offered and fetched (transfers.py)
+        self.crowd = BigRoom(self)  # a big room's coalesced joins and leaves, pages of names
         self._reset_session()
 
     def _reset_session(self) -> None:
@@ -276,6 +278,8 @@ class Presenter(IdentitySteps, HostingSteps, ReplaySteps):
         self.roster.handle(event)
         self.typing.handle(event)
         if self.transfers.handle(event):  # offers made, progress, done, refused offers
+            return
+        if self.crowd.handle(event):  # Joins, Leaves, a page of names (crowd.py)
             return
         match event:
             case ev.RoomEvent():

@@ -13,12 +13,19 @@ on) a name calls ``on_pick(name)``. A member whose connection the room
 says is not encrypted is shown "name (unencrypted)". A name too long for the list's width
 (the sash beside it widens the list) ends in "…", and resting the pointer on
 it shows the whole name in a tooltip.
+
+A big room (docs/PROTOCOL.md, "Big rooms") gives the list its count and the
+names a page at a time: the header shows the room's count, the list the names
+it has and a last row "… N more"; scrolling to that row (or picking it) calls
+``on_more(position)`` for the next page. Names it holds stay true: joins and
+leaves in bulk (:meth:`UserPanel.came`, :meth:`UserPanel.went`) move the count
+with them.
 """
 
 from __future__ import annotations
 
 import tkinter as tk
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence, Set
 from tkinter import font as tkfont
 from tkinter import ttk
 
@@ -66,6 +73,11 @@ class UserPanel(ttk.Frame):
         self._names: dict[str, str] = {}  # name_key -> name as shown
         self._own: str | None = None
         self._plain: set[str] = set()  # name_keys of members without encryption
+        self._total: int | None = None  # a big room's count; None: all names are here
+        self._loaded = 0  # the room's names up to this position came in pages
+        self._asked_at: int | None = None  # the position on_more last asked from
+        #: Called with the position of the next page of names (a big room).
+        self.on_more: Callable[[int], None] | None = None
         self.header = ttk.Label(self, text="In the room", anchor="w", padding=(4, 2))
         self.listbox = tk.Listbox(
             self,
@@ -78,7 +90,7 @@ class UserPanel(ttk.Frame):
             highlightthickness=0,
         )
         self.scrollbar = ttk.Scrollbar(self, orient="vertical", command=self.listbox.yview)
-        self.listbox.configure(yscrollcommand=self.scrollbar.set)
+        self.listbox.configure(yscrollcommand=self._scrolled)
         self.header.grid(row=0, column=0, columnspan=2, sticky="ew")
         self.listbox.grid(row=1, column=0, sticky="nsew")
         self.scrollbar.grid(row=1, column=1, sticky="ns")
@@ -113,15 +125,50 @@ class UserPanel(ttk.Frame):
         """Replace the whole list (a ``*users`` event; ``unencrypted``: those to mark)."""
         self._names = {name_key(n): n for n in names}
         self._plain = {name_key(n) for n in unencrypted}
+        self._total, self._loaded, self._asked_at = None, 0, None
         if self._own is not None:
             self._names.setdefault(name_key(self._own), self._own)
         self._render()
+
+    def page(self, names: Sequence[str], start: int, total: int, unencrypted: Set[str]) -> None:
+        """A page of a big room's names (from position ``start``; the first replaces all)."""
+        if start == 0:
+            self.set_names(names, unencrypted)
+        else:
+            self._names.update((name_key(n), n) for n in names)
+            self._plain.update(name_key(n) for n in unencrypted)
+        self._loaded = max(self._loaded, start + len(names))
+        self._total = total
+        self._render()
+
+    def came(self, names: Sequence[str], total: int) -> None:
+        """Several joined (a big room); ``names``: those the room listed, ``total``: its count."""
+        self._names.update((name_key(n), n) for n in names)
+        self._total = total if total > len(self._names) or self._total is not None else None
+        self._render()
+
+    def went(self, names: Sequence[str], total: int) -> None:
+        """Several left (a big room: every name is listed); ``total``: the count now."""
+        own = name_key(self._own) if self._own is not None else None
+        for key in {name_key(n) for n in names} - {own}:
+            self._names.pop(key, None)
+            self._plain.discard(key)
+        if self._total is not None:
+            self._total = total
+        self._render()
+
+    @property
+    def total(self) -> int:
+        """How many are in the room, as far as the list knows."""
+        return len(self._names) if self._total is None else max(self._total, len(self._names))
 
     def add(self, name: str, unencrypted: bool = False) -> None:
         """Someone joined (``unencrypted``: the room says their connection is not)."""
         if unencrypted:
             self._plain.add(name_key(name))
         if name_key(name) not in self._names or unencrypted:
+            if self._total is not None and name_key(name) not in self._names:
+                self._total += 1
             self._names[name_key(name)] = name
             self._render()
 
@@ -134,7 +181,9 @@ class UserPanel(ttk.Frame):
         if self._own is not None and name_key(name) == name_key(self._own):
             return
         self._plain.discard(name_key(name))
-        if self._names.pop(name_key(name), None) is not None:
+        if self._total is not None:  # a big room: one fewer, listed here or not
+            self._total -= 1
+        if self._names.pop(name_key(name), None) is not None or self._total is not None:
             self._render()
 
     def rename(self, old: str, new: str) -> None:
@@ -151,6 +200,7 @@ class UserPanel(ttk.Frame):
     def clear(self) -> None:
         """Empty the list (we left the room)."""
         self._names = {}
+        self._total, self._loaded, self._asked_at = None, 0, None
         if self._own is not None:
             self._names[name_key(self._own)] = self._own
         self._render()
@@ -224,8 +274,23 @@ class UserPanel(ttk.Frame):
             # The same colour as the name in the transcript (ours too).
             p = self._palette
             lb.itemconfigure(i, foreground=p.own_name if own else p.name_colour(name_slot(name)))
-        count = len(self._names)
-        self.header.configure(text=f"In the room ({count})" if count else "In the room")
+        missing = self.total - len(self._names)
+        if missing > 0:  # a big room: the names not here yet, on the last row
+            lb.insert("end", f"… {missing:,} more")
+            self._shown.append((f"{missing:,} more: scroll here to list them", f"… {missing:,}"))
+        count = self.total
+        self.header.configure(text=f"In the room ({count:,})" if count else "In the room")
+
+    def _scrolled(self, first: str | float, last: str | float) -> None:
+        """The list scrolled: at its end, a big room's next page is wanted."""
+        self.scrollbar.set(first, last)
+        if float(last) >= 1.0 and self.total > len(self._names):
+            self._want_more()
+
+    def _want_more(self) -> None:
+        if self.on_more is not None and self._asked_at != self._loaded:
+            self._asked_at = self._loaded  # once per position: an empty page ends it
+            self.on_more(self._loaded)
 
     def _picked(self, _event: tk.Event[tk.Listbox]) -> str:
         selection: tuple[int, ...] = self.listbox.curselection()  # type: ignore[no-untyped-call]
@@ -234,4 +299,7 @@ class UserPanel(ttk.Frame):
             index = int(selection[0])
             if index < len(names):
                 self._on_pick(names[index])
+            elif self.total > len(self._names):  # the "… N more" row
+                self._asked_at = None
+                self._want_more()
         return "break"
