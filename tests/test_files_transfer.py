@@ -241,3 +241,14 @@ def test_an_offer_is_accepted_then_made(ann: Member, tmp_path: Path) -> None:
     kinds = [type(e) for e in ann.log.seen if getattr(e, "cid", None) == cid]
     assert kinds == [ev.Accepted, ev.OfferMade]
     assert made.name == "a.txt" and made.size == 10 and made.to is None
+
+
+def test_a_transfer_over_tls(tls_room: RoomServer, make_client: MakeClient, tmp_path: Path) -> None:
+    ann = Member(make_client, tls_room.address, "ann", try_tls=True)
+    bob = Member(make_client, tls_room.address, "bob", try_tls=True)
+    src = random_file(tmp_path, "sealed.bin", 3 * 1024 * 1024 + 5)
+    file = ann.offer(src)
+    bob.seen_offer(file)
+    bob.client.fetch_file(file, tmp_path / "opened.bin")
+    assert bob.done(file).path == tmp_path / "opened.bin"
+    assert digest(tmp_path / "opened.bin") == digest(src)
