@@ -363,8 +363,15 @@ class Session:
             client._post(ev.Rejected(request.cid, reason))
 
     def _last_flush(self) -> None:
-        """On close(): push out what fits without blocking, then say goodbye."""
+        """On close(): push out what fits without blocking, then say goodbye.
+
+        Our offers are withdrawn first: we are leaving, not away for a while.
+        """
         if self.client._connected:
+            if self.ready and self.conn.files_max is not None:
+                unoffers = self.client.transfers.leaving()
+                with self.client._lock:
+                    self.client._outbox.extend(unoffers)
             try:
                 self.sock.setblocking(False)
                 self._flush()

@@ -252,3 +252,12 @@ def test_a_transfer_over_tls(tls_room: RoomServer, make_client: MakeClient, tmp_
     bob.client.fetch_file(file, tmp_path / "opened.bin")
     assert bob.done(file).path == tmp_path / "opened.bin"
     assert digest(tmp_path / "opened.bin") == digest(src)
+
+
+def test_a_sender_who_leaves_withdraws_its_offers(ann: Member, bob: Member, tmp_path: Path) -> None:
+    file = ann.offer(random_file(tmp_path, "a.txt", 10))
+    bob.seen_offer(file)
+    ann.client.close()
+    # at once, not after the room's grace for a sender who is only away
+    gone = bob.log.wait_for(fe.FileWithdrawn, lambda e: e.file == file, timeout=5.0)
+    assert gone.sender == "ann"

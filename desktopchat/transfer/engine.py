@@ -227,6 +227,12 @@ class TransferEngine:
                     else:
                         self._watch(item)
 
+    def leaving(self) -> list[fe.FileWithdrawn]:
+        """The client is closing: stop our streams; the ``unoffer`` of each live offer."""
+        self.sender.close()
+        live = [f for f, offer in self.sender.by_file.items() if not offer.withdrawn]
+        return [fe.FileWithdrawn(file, cid=self._next_cid()) for file in live]
+
     def close(self) -> None:
         """The client stops: close every file (a ``.part`` stays for a later resume)."""
         with self._lock:
