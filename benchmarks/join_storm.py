@@ -95,7 +95,9 @@ def start_server(quiet_above: int | None, tree: str | None) -> tuple[subprocess.
     if tree is not None:  # another checkout's server (the figures from before a change)
         env["PYTHONPATH"] = tree
     with open(os.path.join(home, "server.err"), "w") as err:
-        proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=err, text=True)
+        proc = subprocess.Popen(
+            cmd, env=env, cwd=tree, stdout=subprocess.DEVNULL, stderr=err, text=True
+        )
     print(f"server log: {home}/server.err")
     end = time.monotonic() + 15
     while time.monotonic() < end:
@@ -233,8 +235,10 @@ def main() -> int:
         t_cast = time.monotonic() - t1
         cpu_all = server_cpu(proc.pid) - cpu0
         missed = args.clients - storm.received
-        print(f"clients          {args.clients:,} (window {args.window}, quiet above "
-              f"{'default' if args.quiet_above is None else args.quiet_above})")
+        print(
+            f"clients          {args.clients:,} (window {args.window}, quiet above "
+            f"{'default' if args.quiet_above is None else args.quiet_above})"
+        )
         print(f"protocol 2 without crowd (the room was small): {storm.legacy:,}")
         print(f"let in as protocol 1 (upgrade after 0.3 s): {storm.v1:,}")
         verdict = "ok" if t_join <= TARGET_JOIN_S else "OVER"
