@@ -24,6 +24,7 @@ from desktopchat.gui.transferrules import (
     check_files,
     download_folder,
     fraction,
+    shown_path,
     status_text,
     wants_preview,
 )
@@ -473,3 +474,8 @@ def test_the_speed_is_smoothed() -> None:
     rate.sample(31.1 + 5, done)  # five seconds without a byte
     assert 100_000 < rate.speed < 500_000  # slower, not zero
     assert rate.seconds_left(done + 1_000_000) is not None
+
+
+def test_paths_are_shown_with_the_home_folder_as_a_tilde(tmp_path: Path) -> None:
+    assert shown_path(tmp_path / "Downloads" / "a.pdf", tmp_path) == "~/Downloads/a.pdf"
+    assert shown_path(Path("/elsewhere/a.pdf"), tmp_path) == "/elsewhere/a.pdf"

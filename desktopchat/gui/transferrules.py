@@ -37,6 +37,7 @@ __all__ = [
     "download_folder",
     "fraction",
     "offer_text",
+    "shown_path",
     "status_text",
     "wants_preview",
 ]
@@ -195,7 +196,7 @@ def status_text(item: Transfer) -> str:
         case Status.WAITING:
             return f"Paused: {item.reason} It goes on by itself."
         case Status.DONE:
-            return f"Saved to {item.path}"
+            return f"Saved to {shown_path(item.path)}" if item.path else "Saved."
         case Status.FAILED:
             return f"Failed: {item.reason}"
         case Status.CANCELLED:
@@ -226,6 +227,15 @@ def _outgoing_text(item: Transfer) -> str:
     if item.stopped:
         parts.append(f"{item.stopped} stopped ({item.last_stop})")
     return " · ".join(parts) or "Nobody has fetched it yet."
+
+
+def shown_path(path: Path, home: Path | None = None) -> str:
+    """A path as people read it: the home folder as "~"."""
+    home = Path.home() if home is None else home
+    try:
+        return str(Path("~") / path.relative_to(home))
+    except ValueError:
+        return str(path)
 
 
 def fraction(item: Transfer) -> float | None:

@@ -46,7 +46,9 @@ STYLE = "Transfer"
 #: Width of the progress bar (pixels).
 BAR_LENGTH = 180
 #: Widest the status words get before they wrap (pixels).
-STATUS_WIDTH = 300
+STATUS_WIDTH = 400
+#: Widest the note under the row gets (pixels).
+NOTE_WIDTH = 520
 
 OnAction = Callable[[Transfer, Action], None]
 
@@ -62,12 +64,15 @@ class TransferLine(ttk.Frame):
         self.thumbnail_mark: str | None = None  # where a picture's thumbnail goes
         self.has_thumbnail = False
         self.buttons: dict[Action, ttk.Button] = {}
-        self.bar = ttk.Progressbar(self, length=BAR_LENGTH, maximum=1000, mode="determinate")
+        # The buttons, the bar and the status in a row; a note (a program) under it.
+        self.row = ttk.Frame(self, style=f"{style}.TFrame")
+        self.row.pack(side="top", anchor="w")
+        self.bar = ttk.Progressbar(self.row, length=BAR_LENGTH, maximum=1000, mode="determinate")
         # Wrapped, so the widgets fit beside the gutter: a wider window would go
         # to a display line of its own, away from its row's mark.
-        self.status = ttk.Label(self, style=f"{style}.TLabel", wraplength=STATUS_WIDTH)
-        self.note = ttk.Label(self, style=f"{style}Note.TLabel", wraplength=2 * STATUS_WIDTH)
-        self._shown: tuple[Action, ...] | None = None
+        self.status = ttk.Label(self.row, style=f"{style}.TLabel", wraplength=STATUS_WIDTH)
+        self.note = ttk.Label(self, style=f"{style}Note.TLabel", wraplength=NOTE_WIDTH)
+        self._layout: tuple[object, ...] | None = None
         self.update_from(item)
 
     def update_from(self, item: Transfer) -> None:
@@ -79,37 +84,40 @@ class TransferLine(ttk.Frame):
 
     def _redraw(self, item: Transfer) -> None:
         wanted = actions(item)
-        if wanted != self._shown:
-            self._shown = wanted
+        part = fraction(item)
+        words = status_text(item)
+        layout = (wanted, part is not None, bool(words), bool(item.note))
+        if layout != self._layout:  # progress alone changes only the bar and the words
+            self._layout = layout
+            self._lay_out(wanted, part is not None, bool(words), bool(item.note))
+        if part is not None:
+            self.bar.configure(value=round(part * 1000))
+        self.status.configure(text=escape_all(words))
+        self.note.configure(text=escape_all(item.note))
+
+    def _lay_out(self, wanted: tuple[Action, ...], bar: bool, words: bool, note: bool) -> None:
+        if wanted != tuple(self.buttons):
             for button in self.buttons.values():
                 button.destroy()
             self.buttons = {}
             for action in wanted:
-                button = ttk.Button(
-                    self,
+                self.buttons[action] = ttk.Button(
+                    self.row,
                     text=action.value,
-                    style=f"{STYLE}.TButton",
                     command=lambda a=action: self._on_action(self.item, a),  # type: ignore[misc]
                 )
-                self.buttons[action] = button
-        for widget in (*self.buttons.values(), self.bar, self.status, self.note):
-            widget.grid_forget()
-        column = 0
+        for widget in (*self.buttons.values(), self.bar, self.status):
+            widget.pack_forget()
         for button in self.buttons.values():
-            button.grid(row=0, column=column, padx=(0, 4))
-            column += 1
-        part = fraction(item)
-        if part is not None:
-            self.bar.configure(value=round(part * 1000))
-            self.bar.grid(row=0, column=column, padx=(4, 8))
-            column += 1
-        words = status_text(item)
+            button.pack(side="left", padx=(0, 4))
+        if bar:
+            self.bar.pack(side="left", padx=(4, 8))
         if words:
-            self.status.configure(text=escape_all(words))
-            self.status.grid(row=0, column=column, sticky="w")
-        if item.note:
-            self.note.configure(text=escape_all(item.note))
-            self.note.grid(row=1, column=0, columnspan=column + 1, sticky="w")
+            self.status.pack(side="left")
+        if note:
+            self.note.pack(side="top", anchor="w")
+        else:
+            self.note.pack_forget()
 
     @property
     def shown_actions(self) -> tuple[Action, ...]:
