@@ -382,3 +382,21 @@ def test_chunks_beyond_the_credit_end_the_fetch() -> None:
     stream_in(h, data[: (fe.WINDOW + 1) * fe.CHUNK], 0)
     assert "more of the file than was asked for" in last(h.posted, ev.TransferFailed).reason
     assert h.sent(fe.CancelFetch) == [fe.CancelFetch(7)]
+
+
+def test_a_room_cannot_make_us_open_the_file_without_end(tmp_path: Path) -> None:
+    from desktopchat.transfer.sending import MAX_STREAMS
+
+    posted: list[ev.Event] = []
+    control: list[ev.Event] = []
+    sender = Sender(posted.append, control.append, lambda offer: None)
+    path = tmp_path / "a.bin"
+    path.write_bytes(b"a" * 100)
+    sender.by_cid[1] = Offer(1, "a.bin", "-", None, path, outgoing.fingerprint_file(path))
+    sender.accepted(1, 9)
+    for stream in range(MAX_STREAMS + 5):
+        sender.start(fe.StreamStart(stream, 9, 0))
+    assert len(sender.streams) == MAX_STREAMS
+    assert control == [fe.StreamStop(s, "cancelled") for s in range(MAX_STREAMS, MAX_STREAMS + 5)]
+    sender.close()
+    assert sender.streams == {}

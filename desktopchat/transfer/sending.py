@@ -26,11 +26,15 @@ from desktopchat.protocol import fileevents as fe
 from desktopchat.transfer.outgoing import ChunkReader, FileChanged, Fingerprint
 from desktopchat.transfer.progress import Throttle
 
-__all__ = ["Offer", "Sender", "Stream"]
+__all__ = ["MAX_STREAMS", "Offer", "Sender", "Stream"]
 
 log = logging.getLogger(__name__)
 
-#: What the receiver reads when a room stops one of our streams (``stop S REASON``).
+#: Streams we feed at once, whatever a room asks (ours lets a member feed 8):
+#: each holds an open file.
+MAX_STREAMS = 32
+
+#: What the sender reads when the room stops one of its streams (``stop S REASON``).
 _STOPPED = {
     "cancelled": "The receiver cancelled the transfer.",
     "gone": "The receiver left the room.",
@@ -148,6 +152,9 @@ class Sender:
         old = self.streams.pop(start.stream, None)
         if old is not None:
             old.reader.close()
+        if len(self.streams) >= MAX_STREAMS:  # a room asking for more than it may: no
+            self._control(fe.StreamStop(start.stream, "cancelled"))
+            return
         try:
             reader = ChunkReader(offer.source, offer.fingerprint)
         except FileChanged:
