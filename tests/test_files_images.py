@@ -156,3 +156,17 @@ def test_other_formats_never_reach_a_decoder(fmt: str) -> None:
 def test_an_empty_box_is_a_programming_error() -> None:
     with pytest.raises(ValueError, match="empty"):
         thumbnail(encoded(Image.new("RGB", (4, 4)), "PNG"), 0, 10)
+
+
+@pytest.mark.parametrize(
+    ("size", "box", "fitted"),
+    [
+        ((800, 600), (320, 240), (320, 240)),
+        ((600, 300), (320, 240), (320, 160)),
+        ((100, 1000), (320, 240), (24, 240)),
+        ((30, 20), (320, 240), (30, 20)),  # never enlarged
+        ((10_000, 1), (320, 240), (320, 1)),  # never 0
+    ],
+)
+def test_fitted_size(size: tuple[int, int], box: tuple[int, int], fitted: tuple[int, int]) -> None:
+    assert images.fitted_size(size, *box) == fitted

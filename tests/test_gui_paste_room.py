@@ -92,7 +92,7 @@ def test_a_pasted_picture_shows_as_a_thumbnail_in_the_other_window(
         send_key(app.input, "<Control-v>")
     assert app.input.get_text() == ""  # nothing pasted as text
     wait_until(
-        both(app, bob, lambda: thumbnails_in(bob.transcript.text)),
+        both(app, bob, lambda: [t for t in thumbnails_in(bob.transcript.text) if t.ready]),
         timeout=15,
         what="bob's thumbnail",
         root=app.root,

@@ -70,6 +70,8 @@ def test_the_thumbnail_shows_the_picture(
     thumb = embed_thumbnail(text, "end-1c", picture(800, 600, fmt), "holiday")
     assert str(text.cget("state")) == "disabled"  # read-only again
     assert thumb.image.width() == THUMBNAIL_BOX[0] and thumb.image.height() == 240
+    wait_until(lambda: thumb.ready, what="decoded", root=tk_root)
+    assert thumb.image.width() == THUMBNAIL_BOX[0] and thumb.image.height() == 240
     assert thumb.index is not None
     text.see(thumb.index)
     tk_root.update()
@@ -232,3 +234,31 @@ def test_the_viewer_follows_the_theme(tk_root: tk.Tk) -> None:
         assert window.canvas.cget("background") == theme.palette(tk_root).list_background
     finally:
         window.close()
+
+
+def test_a_placeholder_holds_the_place_until_the_picture_is_decoded(
+    text: tk.Text, tk_root: tk.Tk
+) -> None:
+    thumb = embed_thumbnail(text, "end-1c", picture(600, 300), "wide.png")
+    placeholder = thumb.image
+    assert not thumb.ready
+    assert (placeholder.width(), placeholder.height()) == (320, 160)
+    assert placeholder.get(10, 10) == (154, 154, 154)  # PLACEHOLDER, #9a9a9a
+    wait_until(lambda: thumb.ready, what="decoded", root=tk_root)
+    assert thumb.image is not placeholder
+    assert (thumb.image.width(), thumb.image.height()) == (320, 160)
+    assert thumb.image.get(10, 10) == RED
+    assert str(text.image_cget(thumb.tag, "image")) == str(thumb.image)
+
+
+def test_a_damaged_picture_keeps_its_placeholder_and_says_why(
+    text: tk.Text, tk_root: tk.Tk
+) -> None:
+    noise = Image.effect_noise((300, 300), 60).convert("RGB")
+    out = io.BytesIO()
+    noise.save(out, format="PNG")
+    damaged = out.getvalue()[: len(out.getvalue()) // 2]  # the header is fine
+    thumb = embed_thumbnail(text, "end-1c", damaged, "cut.png")
+    wait_until(lambda: thumb.failed, what="decoding failed", root=tk_root)
+    assert not thumb.ready
+    assert "damaged" in thumb.failed

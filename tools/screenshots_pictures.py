@@ -82,7 +82,7 @@ def shoot(out: Path) -> None:
         for _ in range(100):
             pump(root, 0.05)
             pump(sender_root, 0.02)
-            if thumbnails_in(app.transcript.text):
+            if [t for t in thumbnails_in(app.transcript.text) if t.ready]:
                 break
         root.lift()
         root.focus_force()  # zoë is looking: no "new messages" line

@@ -32,6 +32,7 @@ __all__ = [
     "MAX_IMAGE_BYTES",
     "MAX_PIXELS",
     "ImageError",
+    "fitted_size",
     "image_size",
     "thumbnail",
     "to_png",
@@ -137,6 +138,13 @@ def image_size(data: bytes) -> tuple[int, int]:
     picture = _open(data)
     width, height = picture.size
     return (height, width) if _orientation(picture) >= 5 else (width, height)
+
+
+def fitted_size(size: tuple[int, int], max_w: int, max_h: int) -> tuple[int, int]:
+    """``size`` scaled to fit ``max_w`` x ``max_h`` keeping its shape, never enlarged."""
+    width, height = size
+    scale = min(max_w / width, max_h / height, 1.0)
+    return max(1, round(width * scale)), max(1, round(height * scale))
 
 
 def thumbnail(data: bytes, max_w: int, max_h: int) -> bytes:

@@ -17,6 +17,11 @@ Decisions:
   offer line beside it names the file).
 * A transcript is read-only (``state="disabled"``): the image goes in with
   the state set to normal for that one insert, as transcript.py does.
+* Decoding happens off the Tk thread (:mod:`.thumbmaker`): a grey
+  placeholder of the thumbnail's size is inserted at once (the header is
+  read first: a file that is no picture inserts nothing and raises), the
+  picture replaces it when decoded. A picture that turns out damaged keeps
+  the placeholder and says why in the log (``Thumbnail.failed``).
 * The full bytes are not kept here: the caller either hands them over
   (``data`` is then kept for the viewer) or gives ``on_open`` and finds them
   itself (the transfer state drops old preview bytes and fetches again).
@@ -32,11 +37,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from tkinter import filedialog, messagebox
 
-from desktopchat.files.images import thumbnail
+from desktopchat.files.images import fitted_size, image_size
 from desktopchat.files.names import safe_name
+from desktopchat.gui.thumbmaker import maker_for
 from desktopchat.gui.title import dialog_title
 
 __all__ = [
+    "PLACEHOLDER",
     "THUMBNAIL_BOX",
     "Thumbnail",
     "embed_thumbnail",
@@ -49,6 +56,8 @@ log = logging.getLogger(__name__)
 
 #: The largest thumbnail in the transcript (width, height), in pixels.
 THUMBNAIL_BOX = (320, 240)
+#: The placeholder's colour while the picture is decoded (readable in both themes).
+PLACEHOLDER = "#9a9a9a"
 
 _TAG_PREFIX = "picture-"
 _numbers = itertools.count(1)
@@ -70,6 +79,10 @@ class Thumbnail:
     on_open: Callable[[], None]
     on_save: Callable[[], None] | None = None
     menu: tk.Menu | None = field(default=None, repr=False)
+    #: True once the picture replaced the placeholder.
+    ready: bool = False
+    #: Why the picture could not be decoded ("" while it is being, or once shown).
+    failed: str = ""
 
     @property
     def index(self) -> str | None:
@@ -80,6 +93,18 @@ class Thumbnail:
     def open(self) -> None:
         """Open the picture in the viewer (what a click does)."""
         self.on_open()
+
+    def decoded(self, png: bytes | None, error: str) -> None:
+        """The worker's result (on the Tk thread): the thumbnail replaces the placeholder."""
+        if png is None:
+            self.failed = error
+            log.info("no thumbnail for %s: %s", self.name, error)
+            return
+        if self.index is None:
+            return  # its line is gone
+        self.image = photo(self.text, png)  # the reference that keeps it drawn
+        self.text.image_configure(self.tag, image=self.image)
+        self.ready = True
 
     def context_menu(self) -> tk.Menu:
         """The right-click menu: View, Save… (when saving is possible)."""
@@ -120,9 +145,14 @@ def embed_thumbnail(
     kept), the right button shows View / Save…; ``on_save`` default: a
     save dialog writing ``data``. Raises :class:`~desktopchat.files.images.ImageError`
     when ``data`` is not a picture we show (nothing is inserted then).
+
+    The header is read here; the picture itself is decoded on a worker thread
+    (:mod:`.thumbmaker`): until then a grey placeholder of the thumbnail's
+    size holds its place, so the transcript's layout does not move.
     """
-    png = thumbnail(data, *box)
-    image = photo(text, png)
+    width, height = fitted_size(image_size(data), *box)
+    image = tk.PhotoImage(master=text, width=width, height=height)
+    image.put(PLACEHOLDER, to=(0, 0, width, height))
     tag = f"{_TAG_PREFIX}{next(_numbers)}"
     if on_open is None:
         from desktopchat.gui.viewer import show_viewer
@@ -148,6 +178,7 @@ def embed_thumbnail(
             text.configure(state="disabled")
     text.__dict__["_desktopchat_thumbnails"][tag] = thumb
     _bind(thumb)
+    maker_for(text).make(data, box, thumb.decoded)
     return thumb
 
 
