@@ -194,3 +194,21 @@ def test_host_room_choices_round_trip_and_bad_values_fall_back(tmp_path: Path) -
     ):
         path.write_text(json.dumps(bad), encoding="utf-8")
         assert load_settings(path) == Settings()
+
+
+def test_file_choices_round_trip_and_bad_values_fall_back(tmp_path: Path) -> None:
+    path = tmp_path / "s.json"
+    assert Settings().download_dir == "" and Settings().host_max_file_size == 2 * 1024**3
+    chosen = Settings(download_dir="/srv/incoming", host_max_file_size=0, host_files_only_me=True)
+    save_settings(chosen, path)
+    assert load_settings(path) == chosen
+    for bad in (
+        {"download_dir": 7},
+        {"download_dir": "a\nb"},
+        {"host_max_file_size": -1},
+        {"host_max_file_size": 2 * 1024**4},
+        {"host_max_file_size": True},
+        {"host_files_only_me": "no"},
+    ):
+        path.write_text(json.dumps(bad), encoding="utf-8")
+        assert load_settings(path) == Settings()
