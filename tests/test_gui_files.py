@@ -152,7 +152,16 @@ def test_decline_writes_nothing(
     (files / "notes.txt").write_text("hello")
     bob.offer_file(files / "notes.txt")
     item, widgets = offered(app, "notes.txt")
-    press(app, widgets, Action.DECLINE)
+    # By keyboard: Tab from the transcript reaches the line's buttons, Space presses one.
+    text = app.transcript.text
+    text.focus_force()
+    app.root.update()
+    for expected in (Action.SAVE, Action.OPEN, Action.DECLINE):
+        app.root.focus_get().event_generate("<Tab>")  # type: ignore[union-attr]
+        app.root.update()
+        assert app.root.focus_get() is widgets.buttons[expected]
+    widgets.buttons[Action.DECLINE].event_generate("<space>")
+    app.root.update()
     assert status_of(item) is Status.DECLINED and shown(widgets) == ()
     assert str(widgets.status.cget("text")) == "You declined it."
     assert list(downloads.iterdir()) == []
