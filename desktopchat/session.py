@@ -480,4 +480,5 @@ class Session:
         )
         if welcome.text:
             client._post(welcome)
-        client.transfers.welcomed(conn.files_max)
+        restarted = client._resume is not None and not resumed  # old file ids mean nothing
+        client.transfers.welcomed(conn.files_max, restarted=restarted)

@@ -114,3 +114,32 @@ def test_a_part_left_by_an_earlier_client_is_resumed(
     unstall(again)
     done = again.done(file)
     assert done.path == dest and digest(dest) == digest(src)
+
+
+def test_a_restarted_room_ends_fetches_and_forgets_offers(
+    make_client: MakeClient, tmp_path: Path
+) -> None:
+    first = RoomServer("127.0.0.1", 0)
+    first.start()
+    port = first.address[1]
+    ann = Member(make_client, ("127.0.0.1", port), "ann")
+    bob = Member(make_client, ("127.0.0.1", port), "bob")
+    src = random_file(tmp_path, "movie.bin", SIZE)
+    file = ann.offer(src)
+    bob.seen_offer(file)
+    stall(bob)
+    dest = tmp_path / "got.bin"
+    bob.client.fetch_file(file, dest)
+    fetch = bob.fetch(file)
+    wait_until(lambda: fetch.sink.written == HELD, what="the initial window written")
+    first.stop()
+    bob.log.wait_for(ev.Disconnected)
+    with RoomServer("127.0.0.1", port):
+        bob.log.wait_for(ev.Connected, lambda e: not e.resumed, timeout=15.0)
+        failed = bob.failed(file)
+        assert failed.reason == "The room was restarted; the file is no longer offered."
+        assert not part_path(dest).exists() and not dest.exists()
+        assert file not in bob.client.transfers.offers
+        ann.log.wait_for(ev.Connected, lambda e: not e.resumed, timeout=15.0)
+        ann.log.wait_for(ev.FilesAllowed)  # posted once the engine took the welcome
+        assert ann.client.transfers.sender.by_file == {}

@@ -143,8 +143,13 @@ class TransferEngine:
     def next_deadline(self) -> float | None:
         return self.receiver.next_deadline()
 
-    def welcomed(self, max_size: int | None) -> None:
+    def welcomed(self, max_size: int | None, *, restarted: bool = False) -> None:
+        """A welcome; ``restarted``: the room is a new run (another epoch), its ids start again."""
         self.max_size = max_size
+        if restarted:
+            self.offers.clear()
+            self.sender.forget_accepted()
+            self.receiver.forget_all("The room was restarted; the file is no longer offered.")
         self._post(ev.FilesAllowed(max_size))
 
     def ready(self, now: float) -> None:

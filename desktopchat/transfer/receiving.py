@@ -380,6 +380,11 @@ class Receiver:
         if fetch.cid is not None:
             self._by_cid.pop(fetch.cid, None)
 
+    def forget_all(self, reason: str) -> None:
+        """Every fetch fails with ``reason`` (the room restarted: its file ids are new)."""
+        for fetch in list(self.fetches.values()):
+            self._fail(fetch, reason)
+
     def close(self) -> None:
         """The client stops: keep every ``.part`` (a later fetch resumes it), close the files."""
         for fetch in self.fetches.values():

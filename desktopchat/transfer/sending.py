@@ -240,6 +240,11 @@ class Sender:
         self.streams.pop(stream.stream, None)
         stream.reader.close()
 
+    def forget_accepted(self) -> None:
+        """The room restarted: our offers it had are gone (those still unanswered are resent)."""
+        for offer in list(self.by_file.values()):
+            self._forget(offer)
+
     def connection_lost(self) -> None:
         """Our connection dropped: the room forgot our streams (it asks again after the resume)."""
         for stream in list(self.streams.values()):
