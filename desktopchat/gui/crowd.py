@@ -50,7 +50,8 @@ class BigRoom:
         match event:
             case ev.Joins(count=count, total=total, names=names):
                 when = event.time if event.time is not None else p._clock()
-                p._event(summary("joined", count, names), when)
+                if count > 1 or names != (p.own_name,):  # not our own join alone
+                    p._event(summary("joined", count, names), when)
                 view.users_came(names, total)
                 for name in names:
                     self._follow(ev.Joined(name), when)

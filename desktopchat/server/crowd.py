@@ -31,6 +31,7 @@ Invariants:
 from __future__ import annotations
 
 import itertools
+import logging
 import time
 from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING
@@ -45,6 +46,8 @@ if TYPE_CHECKING:
     from desktopchat.server.room import LocalFanout, Member
 
 __all__ = ["ANNOUNCE_EVERY", "QUIET_ABOVE", "Crowd", "full_list"]
+
+log = logging.getLogger(__name__)
 
 #: Members a room announces joins and leaves one by one for (``--quiet-above``).
 QUIET_ABOVE = 100
@@ -151,6 +154,7 @@ class Crowd:
         gone = [name for name, _ in left]
         names = [m.name for m in joined]
         total = len(members)
+        log.info("%d joined, %d left (%d in the room)", len(names), len(gone), total)
         if v1:
             data = b"".join(wire.encode_v1(e) for e in self._lines(gone, names, total))
             _deliver(fanout, v1, data)

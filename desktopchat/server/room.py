@@ -27,6 +27,7 @@ import time
 from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import replace
+from logging import DEBUG, INFO
 
 from desktopchat.protocol import events as ev
 from desktopchat.protocol import name_key, name_skeleton, validate_name, wire
@@ -267,7 +268,8 @@ class Room:
             member.token = self._tag(member.token)
         self._set_name(member, request.name)
         encrypted = member.encrypted if self.marks else None
-        if self.crowd.coalesce(len(self.members) + 1):  # a big room: announced in a while
+        quiet = self.crowd.coalesce(len(self.members) + 1)
+        if quiet:  # a big room: announced (and logged) in a while
             self.crowd.touch(member.key)
         else:
             joined = self._record(ev.Joined(request.name, encrypted), author=member.token)
@@ -281,7 +283,7 @@ class Room:
         self._send(member, *self.crowd.welcome_list(member))
         self.fanout.send(member, self._replay(member, request.resume))
         self.transfers.joined(member)
-        log.info("%s joined (%d in the room)", request.name, len(self.members))
+        log.log(DEBUG if quiet else INFO, "%s joined (%d in the room)", request.name, self.count)
 
     def admit_waiting(self) -> list[Member]:
         """Finish the joins the password gate has decided by now; those members."""
@@ -311,7 +313,7 @@ class Room:
         if not quiet:
             left = self._record(ev.Left(member.name), author=member.token)
             self.fanout.broadcast(left.v1, left.v2)
-        log.info("%s left (%d in the room)", member.name, len(self.members))
+        log.log(DEBUG if quiet else INFO, "%s left (%d in the room)", member.name, self.count)
 
     def announce(self) -> None:
         """Tell everyone the joins and leaves held back (the loop calls it at crowd.due)."""
