@@ -11,6 +11,7 @@ import io
 import threading
 import time
 import tkinter.filedialog
+import tkinter.messagebox
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -380,3 +381,65 @@ def test_hosting_with_only_me_and_a_limit(
 def _no_folder_windows(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     monkeypatch.setattr(opener, "show_in_folder", lambda path: None)
     yield
+
+
+def test_a_refused_offer_says_why_in_the_transcript(
+    app: ChatApp, make_client: MakeClient, tmp_path: Path
+) -> None:
+    with RoomServer("127.0.0.1", 0, file_senders=frozenset({"bob"})) as strict:
+        joined(app, strict, make_client)
+        mine = tmp_path / "mine.txt"
+        mine.write_text("mine")
+        app.send_files([mine])
+        wait_until(
+            lambda: (
+                "mine.txt was not offered: The host does not let you send files in this room."
+                in transcript(app)
+            ),
+            what="the refusal",
+            root=app.root,
+        )
+        assert app.presenter.transfers.items == {}
+
+
+def test_a_line_the_transcript_dropped_is_left_alone(
+    app: ChatApp, room: RoomServer, make_client: MakeClient, files: Path
+) -> None:
+    bob, _ = joined(app, room, make_client)
+    (files / "old.txt").write_text("old")
+    bob.offer_file(files / "old.txt")
+    item, widgets = offered(app, "old.txt")
+    app.transcript.max_entries = 3
+    for n in range(5):
+        app.transcript.add_event(f"line {n}")
+    app.transcript.flush()
+    assert not widgets.winfo_exists()  # Tk destroyed it with its entry
+    app.presenter.transfers.decline(item)  # no error: nothing to redraw
+    app.root.update()
+
+
+def test_more_than_five_files_ask_first(
+    app: ChatApp,
+    room: RoomServer,
+    make_client: MakeClient,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    joined(app, room, make_client)
+    paths = []
+    for n in range(6):
+        paths.append(tmp_path / f"f{n}.txt")
+        paths[-1].write_text(str(n))
+    questions: list[str] = []
+    answers = [False, True]
+
+    def ask(title: str, message: str, **options: object) -> bool:
+        questions.append(message)
+        return answers.pop(0)
+
+    monkeypatch.setattr(tkinter.messagebox, "askokcancel", ask)
+    app.send_files(paths)
+    assert questions == ["Send 6 files to the room?"]
+    assert not list(app.presenter.transfers.pending_names())  # Cancel: nothing offered
+    app.send_files(paths)
+    wait_until(lambda: len(app.presenter.transfers.items) == 6, what="six offers", root=app.root)
