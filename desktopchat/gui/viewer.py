@@ -157,7 +157,7 @@ class PictureViewer(tk.Toplevel):
         self.canvas.configure(background=p.list_background)
 
     def _size_window(self) -> None:
-        """The canvas as large as the picture shown (the screen permitting); the window around it."""
+        """The canvas as large as the picture shown (screen permitting), the window around it."""
         width, height = self.shown_size
         self.canvas.configure(width=width, height=height)
         self.update_idletasks()
