@@ -103,6 +103,8 @@ class Settings:
     play_sounds: bool = True
     #: Where Open writes received files ("" = ~/Downloads, else the home folder).
     download_dir: str = ""
+    #: Room ▸ Files offered to you ▸ Save them automatically: the folder ("" = ask).
+    auto_accept_dir: str = ""
 
 
 def settings_path() -> Path:
@@ -148,7 +150,7 @@ def _valid(field: str, value: object) -> bool:
         "host_files_only_me",
     ):
         return isinstance(value, bool)
-    if field == "download_dir":  # a folder path; one that is gone falls back at use
+    if field in ("download_dir", "auto_accept_dir"):  # a folder; one gone is ignored
         return (
             isinstance(value, str)
             and len(value) <= 4096

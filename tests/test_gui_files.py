@@ -443,3 +443,32 @@ def test_more_than_five_files_ask_first(
     assert not list(app.presenter.transfers.pending_names())  # Cancel: nothing offered
     app.send_files(paths)
     wait_until(lambda: len(app.presenter.transfers.items) == 6, what="six offers", root=app.root)
+
+
+def test_files_can_be_saved_into_a_folder_without_asking(
+    app: ChatApp,
+    room: RoomServer,
+    make_client: MakeClient,
+    files: Path,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from desktopchat.gui.menus import radio_variable
+
+    bob, _ = joined(app, room, make_client)
+    incoming_dir = tmp_path / "incoming"
+    incoming_dir.mkdir()
+    monkeypatch.setattr(tkinter.filedialog, "askdirectory", lambda **_o: str(incoming_dir))
+    menu = app.menus["Room"].nametowidget(
+        app.menus["Room"].entrycget("Files offered to you", "menu")
+    )
+    menu.invoke("Save them into a folder…")
+    assert app.root.getvar(radio_variable("autoaccept")) == "auto"
+    assert app.settings.auto_accept_dir == str(incoming_dir)
+    (files / "minutes.txt").write_text("minutes")
+    bob.offer_file(files / "minutes.txt")
+    item, _ = offered(app, "minutes.txt")
+    wait_until(lambda: status_of(item) is Status.DONE, what="saved unasked", root=app.root)
+    assert (incoming_dir / "minutes.txt").read_text() == "minutes"
+    menu.invoke("Ask me each time")
+    assert app.settings.auto_accept_dir == "" and app.presenter.transfers.auto_dir is None

@@ -479,3 +479,25 @@ def test_the_speed_is_smoothed() -> None:
 def test_paths_are_shown_with_the_home_folder_as_a_tilde(tmp_path: Path) -> None:
     assert shown_path(tmp_path / "Downloads" / "a.pdf", tmp_path) == "~/Downloads/a.pdf"
     assert shown_path(Path("/elsewhere/a.pdf"), tmp_path) == "/elsewhere/a.pdf"
+
+
+def test_saving_automatically_takes_live_offers_but_no_program(
+    model: Transfers, room: Room, tmp_path: Path
+) -> None:
+    auto = tmp_path / "incoming"
+    auto.mkdir()
+    (auto / "report.pdf").write_bytes(b"older")
+    offer(model, 1)  # before the setting: asked as usual
+    model.auto_dir = auto
+    offer(model, 2)
+    offer(model, 3, name="setup.sh", mime="text/x-sh")
+    model.room_event(
+        FileOffer("old.pdf", 10, "ab" * 32, "application/pdf", None, "ann", id=4), 0.0, live=False
+    )
+    assert client(room).fetches == [(2, auto / "report (1).pdf")]
+    assert [status_of(model.items[f]) for f in (1, 2, 3, 4)] == [
+        Status.OFFERED,
+        Status.FETCHING,
+        Status.OFFERED,
+        Status.OFFERED,
+    ]

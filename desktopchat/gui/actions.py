@@ -32,10 +32,14 @@ if TYPE_CHECKING:
     from desktopchat.gui.transcript import Transcript
     from desktopchat.gui.window import MainWindow
 
-__all__ = ["THEME_ITEMS", "MenuActions"]
+__all__ = ["AUTO", "AUTO_ACCEPT_ITEMS", "THEME_ITEMS", "MenuActions"]
 
 #: View ▸ Theme: (label, settings value).
 THEME_ITEMS = (("&System", "system"), ("&Light", "light"), ("&Dark", "dark"))
+
+#: Room ▸ Files offered to you: (label, choice); AUTO is their radio group (filesview.py).
+AUTO = "autoaccept"
+AUTO_ACCEPT_ITEMS = (("&Ask me each time", "ask"), ("&Save them into a folder…", "auto"))
 
 
 class MenuActions:
@@ -69,6 +73,7 @@ class MenuActions:
         def show_room_info(self) -> None: ...
         def invite_people(self) -> None: ...
         def send_file_dialog(self) -> None: ...
+        def auto_accept_setter(self, choice: str) -> Callable[[], None]: ...
 
     def menu_table(self) -> MenuTable:
         """The whole menu bar: (menu, [(label, handler, accelerator), ...])."""
@@ -83,6 +88,13 @@ class MenuActions:
                     MenuItem("&Invite people…", self.invite_people),
                     None,
                     MenuItem("Send &file…", self.send_file_dialog),
+                    Submenu(
+                        "Files &offered to you",
+                        [
+                            MenuItem(label, self.auto_accept_setter(value), group=AUTO, value=value)
+                            for label, value in AUTO_ACCEPT_ITEMS
+                        ],
+                    ),
                     MenuItem("&Save transcript…", self.save_transcript),
                     None,
                     MenuItem("&Quit", self.request_quit, "Ctrl+Q", ("<Control-q>", "<Control-Q>")),

@@ -15,6 +15,9 @@ Decisions:
 * Open writes into the download folder (``Settings.download_dir``, else
   ~/Downloads, else home) and opens with the system's program (``opener.py``),
   never a program file (``transfers.py`` decides).
+* Room ▸ Files offered to you ▸ Save them into a folder… (off by default)
+  saves offers made from then on into a folder without asking
+  (``Settings.auto_accept_dir``; ``transfers.py`` keeps programs out).
 * Sending more than :data:`ASK_ABOVE` files at once asks first. Folders,
   missing or unreadable files and files over the room's limit are refused
   before anything is hashed, each with a sentence in the transcript.
@@ -24,18 +27,21 @@ from __future__ import annotations
 
 import time
 import tkinter as tk
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from dataclasses import replace
 from pathlib import Path
 from tkinter import filedialog, messagebox
 from typing import TYPE_CHECKING
 
 from desktopchat.files.names import safe_name
 from desktopchat.gui import opener
+from desktopchat.gui.actions import AUTO
 from desktopchat.gui.attachbutton import attach_button
 from desktopchat.gui.lines import Kind, Line
+from desktopchat.gui.menus import radio_variable
 from desktopchat.gui.pastedrop import recipient
 from desktopchat.gui.title import dialog_title
-from desktopchat.gui.transferrules import Action, Transfer, download_folder
+from desktopchat.gui.transferrules import Action, Transfer, download_folder, shown_path
 from desktopchat.gui.transfertext import size_text
 from desktopchat.gui.transferview import TransferLine, add_thumbnail, show_offer
 
@@ -76,7 +82,12 @@ class FilesView:
     def setup_files(self) -> None:
         """The paperclip beside the message box; Open writes into the settings' download folder."""
         self._transfer_lines = {}
-        self.presenter.transfers.download_dir = download_folder(self.settings.download_dir)
+        transfers = self.presenter.transfers
+        transfers.download_dir = download_folder(self.settings.download_dir)
+        auto = Path(self.settings.auto_accept_dir).expanduser()
+        if self.settings.auto_accept_dir and auto.is_dir():
+            transfers.auto_dir = auto
+        self.root.setvar(radio_variable(AUTO), "auto" if transfers.auto_dir else "ask")
         send = self.window.send_button
         self.attach_button = attach_button(send.master, self.send_file_dialog)
         self.attach_button.pack(side="left", padx=(6, 0), fill="y", before=send)
@@ -160,6 +171,37 @@ class FilesView:
         show_viewer(
             self.root, item.data, item.name, on_save=lambda: self.transfer_action(item, Action.SAVE)
         )
+
+    # --- Room ▸ Files offered to you ------------------------------------------------
+
+    def auto_accept_setter(self, choice: str) -> Callable[[], None]:
+        """The menu item for ``choice``: "ask" (the default) or "auto" (a folder)."""
+        return lambda: self.set_auto_accept(choice)
+
+    def set_auto_accept(self, choice: str, folder: Path | None = None) -> None:
+        """Ask about every offer, or save offers into ``folder`` (asked for when None)."""
+        transfers = self.presenter.transfers
+        if choice == "auto" and folder is None:
+            chosen = filedialog.askdirectory(
+                parent=self.root,
+                title=dialog_title("Save offered files into"),
+                initialdir=str(transfers.auto_dir or transfers.download_dir),
+                mustexist=True,
+            )
+            self.refocus.refocus()
+            folder = Path(chosen) if chosen else None
+        if choice == "auto" and folder is not None:
+            transfers.auto_dir = folder
+            self.file_note(
+                f"Files offered to you from now on are saved into {shown_path(folder)}, "
+                "without asking (programs still wait for Save…). "
+                "Room ▸ Files offered to you ▸ Ask me each time turns this off."
+            )
+        elif choice == "ask":
+            transfers.auto_dir = None
+        auto = transfers.auto_dir
+        self.root.setvar(radio_variable(AUTO), "auto" if auto is not None else "ask")
+        self.settings = replace(self.settings, auto_accept_dir=str(auto) if auto else "")
 
     # --- sending --------------------------------------------------------------------------
 

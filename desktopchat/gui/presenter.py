@@ -412,7 +412,7 @@ class Presenter(IdentitySteps, HostingSteps, ReplaySteps):
         when = event.time if event.time is not None else self._clock()
         self._last_time = when
         self.conversations.room_event(event, when)
-        if self.transfers.room_event(event, when):  # a file offered or withdrawn
+        if self.transfers.room_event(event, when, live=live):  # a file offered or withdrawn
             return
         line: Line | None = None
         match event:

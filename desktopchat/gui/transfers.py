@@ -14,7 +14,10 @@ Decisions:
   and Decline. Save writes where the user chose (the save dialog starts in the
   download folder with the sanitised name); Open writes into the download
   folder under a name no other file has (``files.names.unique_path``) and
-  then opens it with the system's program.
+  then opens it with the system's program. The one exception is the user's
+  own: with "save offered files automatically" (:attr:`Transfers.auto_dir`,
+  off by default) an offer made while we are in the room is saved into that
+  folder under a new name -- never a program, never one from the history.
 * A picture (PNG, GIF, JPEG) of at most :data:`PREVIEW_MAX` bytes offered to
   us is fetched into memory at once (no disk write) and shown as a thumbnail;
   Save and Open then write those bytes. At most :data:`PREVIEWS_AT_ONCE`
@@ -99,6 +102,8 @@ class Transfers:
         self._clock = clock
         self.items: dict[int, Transfer] = {}  # by file id (one room run)
         self.download_dir = download_folder()
+        #: Save offers to us into this folder without asking (a setting; None: ask).
+        self.auto_dir: Path | None = None
         self.max_size: int | None = None  # the room's largest file; None: no files
         self._offering: dict[int, str] = {}  # cid of our offer -> its name, until answered
         self._reserved: set[Path] = set()  # Open's paths while written
@@ -145,11 +150,11 @@ class Transfers:
                 return False
         return True
 
-    def room_event(self, event: ev.RoomEvent, when: float) -> bool:
+    def room_event(self, event: ev.RoomEvent, when: float, *, live: bool = True) -> bool:
         """Show an offer, or end one (live or replayed); True when ``event`` was one."""
         match event:
             case FileOffer():
-                self._offer_seen(event, when)
+                self._offer_seen(event, when, live=live)
             case FileWithdrawn(file=file, sender=sender):
                 item = self.items.get(file)
                 if item is None:
@@ -169,7 +174,7 @@ class Transfers:
         own = self._room.own_name
         return own is not None and name_key(name) == name_key(own)
 
-    def _offer_seen(self, offer: FileOffer, when: float) -> None:
+    def _offer_seen(self, offer: FileOffer, when: float, *, live: bool) -> None:
         if offer.file in self.items:
             return  # ours (OfferMade came first), or shown already
         own = self._own(offer.sender)
@@ -182,6 +187,9 @@ class Transfers:
         self._show(item, when)
         if not own and wants_preview(item.mime, item.size) and len(self._previews) < MAX_QUEUED:
             self._queue_preview(item)
+        folder = self.auto_dir
+        if live and not own and not item.program and folder is not None and folder.is_dir():
+            self._write(item, self._place(item.name, folder), open_after=False)
 
     def _offered(self, made: ev.OfferMade) -> None:
         self._offering.pop(made.cid, None)
@@ -281,7 +289,7 @@ class Transfers:
 
     def open(self, item: Transfer) -> None:
         """Open: write ``item`` into the download folder, then open it (never a program)."""
-        self._write(item, self._place(item.name), open_after=not item.program)
+        self._write(item, self._place(item.name, self.download_dir), open_after=not item.program)
 
     def decline(self, item: Transfer) -> None:
         """Decline: no, thanks (the sender is not told: the offer stays for others)."""
@@ -313,12 +321,12 @@ class Transfers:
 
     # --- writing ------------------------------------------------------------------------
 
-    def _place(self, name: str) -> Path:
-        path = unique_path(self.download_dir, name)
+    def _place(self, name: str, folder: Path) -> Path:
+        path = unique_path(folder, name)
         number = 0
         while path in self._reserved:  # another Open is writing that name now
             number += 1
-            path = unique_path(self.download_dir, numbered(safe_name(name), number))
+            path = unique_path(folder, numbered(safe_name(name), number))
         return path
 
     def _write(self, item: Transfer, path: Path, *, open_after: bool) -> None:
