@@ -33,7 +33,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from tkinter import messagebox
-from urllib.parse import unquote, urlsplit
+from urllib.parse import urlsplit
 
 from desktopchat.gui.title import dialog_title
 
@@ -110,10 +110,12 @@ def paths_in_text(text: str) -> list[Path] | None:
 
 def _path_of(line: str) -> Path | None:
     if line.startswith("file:"):
+        from urllib.request import url2pathname  # slow to import (http, email): only here
+
         parts = urlsplit(line)
         if parts.netloc not in ("", "localhost"):
             return None  # another machine's file
-        return Path(unquote(parts.path))
+        return Path(url2pathname(parts.path))  # "/C:/x" -> "C:\\x" on Windows
     path = Path(line).expanduser()
     return path if path.is_absolute() else None
 

@@ -25,7 +25,7 @@ import logging
 import tkinter as tk
 from collections.abc import Callable, Iterable
 from pathlib import Path
-from urllib.parse import unquote, urlsplit
+from urllib.parse import urlsplit
 
 __all__ = ["DropTarget", "dropped_paths", "install_drop"]
 
@@ -39,6 +39,8 @@ COPY = "copy"
 
 def dropped_paths(root: tk.Misc, data: str) -> list[Path]:
     """The paths of a drop's data: a Tcl list of paths (or file:// URIs) -> local paths."""
+    from urllib.request import url2pathname  # slow to import (http, email): only here
+
     paths: list[Path] = []
     for item in root.tk.splitlist(data):
         text = str(item)
@@ -46,7 +48,7 @@ def dropped_paths(root: tk.Misc, data: str) -> list[Path]:
             parts = urlsplit(text)
             if parts.netloc not in ("", "localhost"):
                 continue  # another machine's file
-            text = unquote(parts.path)
+            text = url2pathname(parts.path)  # unquoted; "/C:/x" -> "C:\\x" on Windows
         if text:
             paths.append(Path(text))
     return paths
