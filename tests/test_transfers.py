@@ -98,6 +98,17 @@ class View:
         self.lines.append(line)
 
 
+class Attention:
+    """Records the lines offered to the attention rules."""
+
+    def __init__(self) -> None:
+        self.lines: list[tuple[Line, bool]] = []
+
+    def arrived(self, line: Line, own_name: str | None, *, live: bool) -> Line:
+        self.lines.append((line, live))
+        return line
+
+
 class Room:
     """The presenter's side the model reads."""
 
@@ -105,6 +116,7 @@ class Room:
         self.client: FakeClient | None = FakeClient()
         self.own_name: str | None = "me"
         self.conversations = Conversations(view)
+        self.attention = Attention()
 
 
 class Clock:
@@ -177,9 +189,10 @@ def test_an_offer_shows_a_line_with_save_open_decline_and_fetches_nothing(
     assert fraction(item) is None
 
 
-def test_a_private_offer_goes_to_the_senders_tab(model: Transfers, view: View) -> None:
+def test_a_private_offer_goes_to_the_senders_tab(model: Transfers, view: View, room: Room) -> None:
     offer(model, to="me")
     tid, line, _ = view.shown[0]
+    assert room.attention.lines == [(line, True)]  # alerts like a private message
     assert tid != ROOM and view.tabs[tid] == "ann"
     assert (line.kind, line.text) == (Kind.PRIVATE, "offers you report.pdf (1.2 MB, PDF document)")
 

@@ -65,6 +65,7 @@ from desktopchat.protocol.fileevents import FileOffer, FileWithdrawn
 
 if TYPE_CHECKING:
     from desktopchat.client import ChatClient
+    from desktopchat.gui.attention_rules import Attention
     from desktopchat.gui.conversations import Conversations
 
 __all__ = ["RoomSide", "TransferView", "Transfers"]
@@ -86,6 +87,7 @@ class RoomSide(Protocol):
     client: ChatClient | None
     own_name: str | None
     conversations: Conversations
+    attention: Attention  # an offer to us alerts like a line (private, mention, all)
 
 
 class Transfers:
@@ -184,7 +186,7 @@ class Transfers:
         if own:
             item.status = Status.SHARING
         self.items[item.file] = item
-        self._show(item, when)
+        self._show(item, when, live=live)
         if not own and wants_preview(item.mime, item.size) and len(self._previews) < MAX_QUEUED:
             self._queue_preview(item)
         folder = self.auto_dir
@@ -201,7 +203,7 @@ class Transfers:
         self.items[item.file] = item
         self._show(item, time.time())
 
-    def _show(self, item: Transfer, when: float) -> None:
+    def _show(self, item: Transfer, when: float, *, live: bool = True) -> None:
         words = offer_text(item)
         if item.to is None:
             line = Line(Kind.ACTION, words, when, item.sender, own=not item.incoming)
@@ -210,6 +212,8 @@ class Transfers:
             peer = item.to if not item.incoming else ""
             line = Line(Kind.PRIVATE, words, when, item.sender, peer, own=not item.incoming)
             tid = self._room.conversations.route(line)
+        if item.incoming:
+            line = self._room.attention.arrived(line, self._room.own_name, live=live)
         self.view.transfer_shown(tid, line, item)
 
     def _progress(self, event: ev.TransferProgress) -> None:
