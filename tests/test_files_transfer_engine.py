@@ -334,14 +334,17 @@ def test_sender_stops_a_changed_file_and_withdraws_it(tmp_path: Path) -> None:
     withdrawn: list[Offer] = []
     sender = Sender(posted.append, control.append, withdrawn.append)
     path = tmp_path / "a.bin"
-    path.write_bytes(b"a" * 100)
+    path.write_bytes(b"a" * 3 * fe.CHUNK)
     offer = Offer(1, "a.bin", "-", None, path, outgoing.fingerprint_file(path))
     sender.by_cid[1] = offer
     sender.accepted(1, 9)
-    sender.start(fe.StreamStart(4, 9, 0))
+    sender.start(fe.StreamStart(4, 9, 0))  # reads ahead: the whole file, as it was
+    assert sender.next_chunk(0.0) is not None
     path.write_bytes(b"b" * 120)
+    sender.start(fe.StreamStart(5, 9, 0))  # another receiver: the change shows
+    assert control == [fe.StreamStop(5, "changed")]
+    assert sender.streams == {}  # the offer is withdrawn: stream 4 ends too
     assert sender.next_chunk(0.0) is None
-    assert control == [fe.StreamStop(4, "changed")]
     assert withdrawn == [offer]
     last(posted, ev.TransferFailed)
 

@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 from sessionkit import drain_client, welcome_v2
 from transferkit import random_file
+from waiting import wait_until
 
 from desktopchat import protocol
 from desktopchat.client import ChatClient
@@ -64,6 +65,13 @@ def session(tmp_path: Path) -> Iterator[tuple[ChatClient, Session]]:
     sender.by_cid[1] = offer
     sender.accepted(1, 5)
     sender.start(fe.StreamStart(1, 5, 0))
+    stream = sender.streams[1]
+
+    def read_ahead() -> bool:  # the reader thread's chunks, taken as the network thread does
+        client.transfers.poll(0.0)
+        return len(stream.ready) == fe.WINDOW
+
+    wait_until(read_ahead, what="the initial window read")
     yield client, session
     client.transfers.close()
     client.close()
@@ -92,5 +100,11 @@ def test_no_chunk_goes_without_credit(session: tuple[ChatClient, Session]) -> No
     assert s._flush() is False
     assert len(kernel.metas()) == fe.WINDOW
     client.transfers.handle(fe.StreamCredit(1, 3), 0.0)
-    s._flush()
+
+    def sent_more() -> bool:
+        client.transfers.poll(0.0)  # as the network thread's loop does
+        s._flush()
+        return len(kernel.metas()) == fe.WINDOW + 3
+
+    wait_until(sent_more, what="three more chunks")
     assert len(kernel.metas()) == fe.WINDOW + 3

@@ -17,9 +17,10 @@ and the hashing workers only hand it work through :meth:`TransferEngine.call`
 
 Offers (``offer``, ``unoffer``) carry cids and go through the client's
 outbox like chat, so they are resent after a reconnect and settled once.
-Hashing an offer runs on a worker thread per offer (``desktopchat-hash``);
-writing and hashing what we receive on the writer thread (``writer.py``):
-never on the network thread. docs/PROTOCOL.md section 14 is the wire.
+Hashing an offer runs on a worker thread per offer (``desktopchat-hash``),
+reading it for the room on the reader thread, writing and hashing what we
+receive on the writer thread (both ``writer.py``): never on the network
+thread. docs/PROTOCOL.md section 14 is the wire.
 """
 
 from __future__ import annotations
@@ -73,9 +74,13 @@ class TransferEngine:
         #: The room's largest file (bytes) as its last welcome said; None: no files.
         self.max_size: int | None = None
         self.offers: OrderedDict[int, fe.FileOffer] = OrderedDict()
-        self.sender = Sender(post, self._control.append, self._unoffer)
+        #: Offered files are opened and read on its thread.
+        self.reader = Writer("desktopchat-read")
+        self.sender = Sender(
+            post, self._control.append, self._unoffer, io=self.reader.run, call=self.call
+        )
         #: Received files are written (and hashed) on its thread.
-        self.writer = Writer()
+        self.writer = Writer("desktopchat-write")
         self.receiver = Receiver(
             post, self._control.append, next_cid, io=self.writer.run, call=self.call
         )
@@ -171,11 +176,6 @@ class TransferEngine:
             return None
         return self.sender.next_chunk(now)
 
-    @property
-    def sending(self) -> bool:
-        """A stream of ours has credit: the session should offer to write."""
-        return any(s.credit > 0 for s in self.sender.streams.values())
-
     def handle(self, event: ev.Event, now: float) -> bool:
         """Take one event from the room; True if the window need not see it."""
         match event:
@@ -245,6 +245,7 @@ class TransferEngine:
             self._calls.clear()
         self.sender.close()
         self.receiver.close()
+        self.reader.close()
         self.writer.close()
 
     # --- work handed in ---------------------------------------------------------------------

@@ -11,12 +11,19 @@ For each ``send S FILE OFFSET`` the room sends, a :class:`Stream` reads the
 file from OFFSET and sends one ``data`` pair per chunk of credit it holds;
 ``more S N`` gives credit, ``stop S REASON`` ends it. The session takes
 chunks only when no chat is waiting (:meth:`Sender.next_chunk`), so chat
-never waits behind file data. No sockets, no clock, no threads here.
+never waits behind file data.
+
+The file is opened and read on a reader thread (``io``, one per client:
+a slow or hung disk, a network share, never holds up the network thread),
+ahead of the credit: what is read and not yet sent is at most the stream's
+credit (16 chunks). Results come back through ``call``, in order. No
+sockets and no clock here.
 """
 
 from __future__ import annotations
 
 import logging
+from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -68,13 +75,22 @@ class Offer:
 
 @dataclass(slots=True)
 class Stream:
-    """One stream the room asked of an offer: the next offset and the credit left."""
+    """One stream the room asked of an offer: the next offset and the credit left.
+
+    ``reader`` belongs to the reader thread (opened by its first read there).
+    """
 
     stream: int
     offer: Offer
     offset: int
-    reader: ChunkReader
     credit: int = fe.WINDOW
+    #: Chunks read and not sent yet, in order.
+    ready: deque[bytes] = field(default_factory=deque)
+    #: Reads asked of the reader thread and not back yet.
+    asked: int = 0
+    #: Offset of the next read to ask for.
+    next_read: int = 0
+    reader: ChunkReader | None = None
     throttle: Throttle = field(default_factory=Throttle)
 
 
@@ -83,7 +99,9 @@ class Sender:
 
     ``post`` puts an event on the client's queue; ``control`` queues a
     small pair (``stop``) for the session; ``unoffer`` withdraws an offer
-    through the outbox (the engine gives it a cid).
+    through the outbox (the engine gives it a cid); ``io`` runs a job on the
+    reader thread, ``call`` runs work on the network thread (both default to
+    at once, on this thread: unit tests).
     """
 
     def __init__(
@@ -91,10 +109,14 @@ class Sender:
         post: Callable[[ev.Event], None],
         control: Callable[[ev.Event], None],
         unoffer: Callable[[Offer], None],
+        io: Callable[[Callable[[], None]], None] = lambda job: job(),
+        call: Callable[[Callable[[float], None]], None] = lambda work: work(0.0),
     ) -> None:
         self._post = post
         self._control = control
         self._unoffer = unoffer
+        self._io = io
+        self._call = call
         self.by_cid: dict[int, Offer] = {}
         self.by_file: dict[int, Offer] = {}
         self.streams: dict[int, Stream] = {}
@@ -146,45 +168,37 @@ class Sender:
     def start(self, start: fe.StreamStart) -> None:
         """``send S FILE OFFSET``: start reading for the room."""
         offer = self.by_file.get(start.file)
-        if offer is None or offer.withdrawn or offer.fingerprint is None:
-            self._control(fe.StreamStop(start.stream, "cancelled"))
-            return
         old = self.streams.pop(start.stream, None)
         if old is not None:
-            old.reader.close()
-        if len(self.streams) >= MAX_STREAMS:  # a room asking for more than it may: no
-            self._control(fe.StreamStop(start.stream, "cancelled"))
-            return
-        try:
-            reader = ChunkReader(offer.source, offer.fingerprint)
-        except FileChanged:
-            self._failed_offer(offer, start.stream, "changed")
-            return
-        except OSError as exc:
-            log.info("offer %d unreadable: %s", start.file, exc)
-            self._failed_offer(offer, start.stream, "unreadable")
-            return
-        if not 0 <= start.offset <= offer.fingerprint.size:
-            reader.close()
+            self._close(old)
+        if (
+            offer is None
+            or offer.withdrawn
+            or offer.fingerprint is None
+            or not 0 <= start.offset <= offer.fingerprint.size
+            or len(self.streams) >= MAX_STREAMS  # a room asking for more than it may: no
+        ):
             self._control(fe.StreamStop(start.stream, "cancelled"))
             return
         if start.offset == offer.fingerprint.size:  # nothing to send (an empty file)
-            reader.close()
             return
-        self.streams[start.stream] = Stream(start.stream, offer, start.offset, reader)
+        stream = Stream(start.stream, offer, start.offset, next_read=start.offset)
+        self.streams[start.stream] = stream
         log.debug("stream %d of file %d from %d", start.stream, start.file, start.offset)
+        self._refill(stream)
 
     def credit(self, credit: fe.StreamCredit) -> None:
         stream = self.streams.get(credit.stream)
         if stream is not None:
             stream.credit = min(fe.MAX_CREDIT, stream.credit + credit.chunks)
+            self._refill(stream)
 
     def stopped(self, stop: fe.StreamStop) -> None:
         """The room ended a stream (the receiver cancelled, left, a limit)."""
         stream = self.streams.pop(stop.stream, None)
         if stream is None:
             return
-        stream.reader.close()
+        self._close(stream)
         assert stream.offer.file is not None
         reason = _STOPPED.get(stop.reason, f"The room stopped the transfer ({stop.reason}).")
         self._post(ev.TransferFailed(stream.offer.file, False, stream.offer.peer, reason))
@@ -194,24 +208,20 @@ class Sender:
         for key in list(self.streams):
             stream = self.streams.pop(key)
             self.streams[key] = stream  # to the back: the next call starts with another
-            if stream.credit <= 0:
-                continue
-            return self._read(stream, now)
+            if stream.credit > 0 and stream.ready:
+                return self._send(stream, now)
         return None
 
-    def _read(self, stream: Stream, now: float) -> fe.StreamData | None:
+    @property
+    def sending(self) -> bool:
+        """A stream has a chunk it may send now."""
+        return any(s.credit > 0 and s.ready for s in self.streams.values())
+
+    def _send(self, stream: Stream, now: float) -> fe.StreamData:
         offer = stream.offer
         assert offer.fingerprint is not None and offer.file is not None
         size = offer.fingerprint.size
-        try:
-            data = stream.reader.read(stream.offset, fe.CHUNK)
-        except FileChanged:
-            self._failed_offer(offer, stream.stream, "changed")
-            return None
-        except OSError as exc:
-            log.info("file %d unreadable: %s", offer.file, exc)
-            self._failed_offer(offer, stream.stream, "unreadable")
-            return None
+        data = stream.ready.popleft()
         chunk = fe.StreamData(stream.stream, stream.offset, data)
         stream.offset += len(data)
         stream.credit -= 1
@@ -222,12 +232,65 @@ class Sender:
             self._post(ev.TransferProgress(offer.file, stream.offset, size, False, offer.peer))
         return chunk
 
+    # --- the reader thread --------------------------------------------------------------
+
+    def _refill(self, stream: Stream) -> None:
+        """Ask the reader thread for as many chunks as the credit may send (one job for all)."""
+        assert stream.offer.fingerprint is not None
+        size = stream.offer.fingerprint.size
+        want = stream.credit - len(stream.ready) - stream.asked
+        offsets = range(stream.next_read, size, fe.CHUNK)[: max(0, want)]
+        if offsets:
+            stream.next_read = offsets[-1] + fe.CHUNK
+            stream.asked += len(offsets)
+            self._io(lambda: self._read(stream, offsets))
+
+    def _read(self, stream: Stream, offsets: range) -> None:
+        """On the reader thread: open the file if need be, read the chunks; report back."""
+        offer = stream.offer
+        assert offer.fingerprint is not None
+        chunks: list[bytes] = []
+        failure: str | None = None
+        try:
+            if stream.reader is None:
+                stream.reader = ChunkReader(offer.source, offer.fingerprint)
+            for offset in offsets:
+                chunks.append(stream.reader.read(offset, fe.CHUNK))
+        except FileChanged:
+            failure = "changed"
+        except OSError as exc:
+            log.info("file %s unreadable: %s", offer.file, exc)
+            failure = "unreadable"
+        self._call(lambda now: self._read_done(stream, len(offsets), chunks, failure))
+
+    def _read_done(
+        self, stream: Stream, asked: int, chunks: list[bytes], failure: str | None
+    ) -> None:
+        if self.streams.get(stream.stream) is not stream:
+            return  # ended meanwhile
+        stream.asked -= asked
+        stream.ready.extend(chunks)
+        if failure is not None:
+            self._failed_offer(stream.offer, stream.stream, failure)
+
+    def _close(self, stream: Stream) -> None:
+        """Close the stream's file on the reader thread, after the reads asked before."""
+        stream.ready.clear()
+
+        def close() -> None:
+            if stream.reader is not None:
+                stream.reader.close()
+
+        self._io(close)
+
+    # --- endings ------------------------------------------------------------------------
+
     def _failed_offer(self, offer: Offer, stream: int, reason: str) -> None:
         """The file cannot be sent (any more): stop the stream, withdraw the offer, say why."""
         self._control(fe.StreamStop(stream, reason))
         old = self.streams.pop(stream, None)
         if old is not None:
-            old.reader.close()
+            self._close(old)
         assert offer.file is not None
         if reason == "changed":
             text = f"{offer.name} changed after you offered it; offer it again to send the new one."
@@ -238,7 +301,7 @@ class Sender:
 
     def _end(self, stream: Stream) -> None:
         self.streams.pop(stream.stream, None)
-        stream.reader.close()
+        self._close(stream)
 
     def forget_accepted(self) -> None:
         """The room restarted: our offers it had are gone (those still unanswered are resent)."""

@@ -1,13 +1,17 @@
-"""The thread that writes received files: disk work never holds up the network thread.
+"""A thread for file work, so disk waits never hold up the network thread.
 
 Writing to disk can block for a long time (the kernel throttles a process
 that dirties pages faster than the disk takes them; a slow USB stick, a
-network share), and so can hashing a resumed ``.part``. The network thread
-must keep reading chat meanwhile, so every operation on a receiving sink
-(hash the prefix, write, check and rename, discard, close) is a job for one
-``desktopchat-write`` thread per client, run in the order given. What waits
-there is bounded by the credit the receiver grants: it grants only for
-chunks written (receiving.py), at most 16 chunks of 60 KiB per fetch.
+network share), and so can reading, or hashing a resumed ``.part``. The
+network thread must keep reading chat meanwhile, so each client has two
+:class:`Writer` threads that run jobs in the order given:
+
+* ``desktopchat-write``: every operation on a receiving sink (hash the
+  prefix, write, check and rename, discard, close). What waits there is
+  bounded by the credit the receiver grants: it grants only for chunks
+  written (receiving.py), at most 16 chunks of 60 KiB per fetch;
+* ``desktopchat-read``: opening and reading offered files for the room,
+  at most the stream's credit ahead (sending.py).
 """
 
 from __future__ import annotations
@@ -25,9 +29,10 @@ Job = Callable[[], None]
 
 
 class Writer:
-    """Runs jobs one after another on its own thread, started by the first job."""
+    """Runs jobs one after another on its own thread (called ``name``), started by the first job."""
 
-    def __init__(self) -> None:
+    def __init__(self, name: str = "desktopchat-write") -> None:
+        self.name = name
         self._jobs: queue.SimpleQueue[Job | None] = queue.SimpleQueue()
         self._lock = threading.Lock()
         self._thread: threading.Thread | None = None
@@ -38,9 +43,7 @@ class Writer:
         with self._lock:
             closed = self._closed
             if self._thread is None and not closed:
-                self._thread = threading.Thread(
-                    target=self._loop, name="desktopchat-write", daemon=True
-                )
+                self._thread = threading.Thread(target=self._loop, name=self.name, daemon=True)
                 self._thread.start()
         if closed:
             self._do(job)  # the client is stopping: closing files, nothing slow
