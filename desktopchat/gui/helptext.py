@@ -73,6 +73,15 @@ on the internet.
   new line. Lines you type while the connection is down are sent when it is back.
 - Double-click a name in the list for a private conversation (its own tab).
 - Help ▸ Commands and shortcuts lists every command and key.
+
+## Files and pictures
+- Room ▸ Send file… or the paperclip beside the message box sends files to the
+  room, or in a private tab to that person. You can also drop files on the
+  window or paste them.
+- A file offered to you waits for Save…, Open or Decline: nothing is written
+  before you choose. Pictures show as a small picture at once; click it to see
+  it whole.
+- desktopchat never opens a program it received: it only saves it.
 """
 
 
