@@ -279,8 +279,8 @@ def test_a_failure_can_be_retried_until_the_offer_is_withdrawn(
 ) -> None:
     item = offer(model)
     model.save(item, tmp_path / "x.pdf")
-    model.handle(ev.TransferWaiting(7, "ann is away."))
-    assert status_text(item) == "Paused: ann is away. It goes on by itself."
+    model.handle(ev.TransferWaiting(7, "ann's connection dropped; waiting for them to come back."))
+    assert status_text(item) == ("Paused: ann's connection dropped; waiting for them to come back.")
     model.handle(ev.TransferFailed(7, True, "ann", "The file changed on ann's side."))
     assert status_text(item) == "Failed: The file changed on ann's side."
     assert actions(item) == (Action.SAVE, Action.OPEN)

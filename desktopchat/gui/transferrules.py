@@ -194,7 +194,7 @@ def status_text(item: Transfer) -> str:
             rate = item.rate.text(item.size)
             return f"{done} · {rate}" if rate else done
         case Status.WAITING:
-            return f"Paused: {item.reason} It goes on by itself."
+            return f"Paused: {item.reason}"  # the client's sentence says how it goes on
         case Status.DONE:
             return f"Saved to {shown_path(item.path)}" if item.path else "Saved."
         case Status.FAILED:
