@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import io
+import random
 import threading
 import time
 import tkinter.filedialog
@@ -25,7 +26,7 @@ from desktopchat.gui import opener
 from desktopchat.gui.app import ChatApp
 from desktopchat.gui.host import HostValues
 from desktopchat.gui.pictures import thumbnails_in
-from desktopchat.gui.transferrules import Action, Status, Transfer
+from desktopchat.gui.transferrules import Action, Status, Transfer, status_text
 from desktopchat.gui.transferview import TransferLine
 from desktopchat.protocol import events as ev
 from desktopchat.protocol.fileevents import FileOffer, FileWithdrawn
@@ -472,3 +473,50 @@ def test_files_can_be_saved_into_a_folder_without_asking(
     assert (incoming_dir / "minutes.txt").read_text() == "minutes"
     menu.invoke("Ask me each time")
     assert app.settings.auto_accept_dir == "" and app.presenter.transfers.auto_dir is None
+
+
+@pytest.mark.usefixtures("slow_disk")
+def test_a_reconnect_pauses_the_line_and_the_file_is_completed(
+    app: ChatApp,
+    room: RoomServer,
+    make_client: MakeClient,
+    files: Path,
+    downloads: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from cutproxy import CutProxy
+
+    data = random.Random(11).randbytes(12 * 1024**2)
+    (files / "dump.bin").write_bytes(data)
+    with CutProxy(room.address) as proxy:
+        app.join(*proxy.address, "ann")
+        wait_until(lambda: app.presenter.transfers.max_size, what="files on", root=app.root)
+        bob = make_client(room.address, "bob")
+        bob.start()
+        bob.offer_file(files / "dump.bin")
+        item, widgets = offered(app, "dump.bin")
+        answer_save_dialog(monkeypatch, downloads / "dump.bin")
+        press(app, widgets, Action.SAVE)
+        wait_until(lambda: item.done > 2 * 1024**2, what="some bytes in", root=app.root)
+        shown_texts: list[tuple[Status, str, tuple[Action, ...]]] = []
+        redraw = app.transfer_changed
+
+        def record(changed: Transfer) -> None:
+            redraw(changed)
+            shown_texts.append((changed.status, status_text(changed), shown(widgets)))
+
+        monkeypatch.setattr(app, "transfer_changed", record)
+        proxy.cut(keep_ghost=False)
+        wait_until(
+            lambda: status_of(item) is Status.DONE,
+            20,
+            "the rest after the reconnect",
+            root=app.root,
+        )
+    assert (downloads / "dump.bin").read_bytes() == data
+    assert shown(widgets) == (Action.OPEN_FILE, Action.SHOW)
+    paused = [(text, actions) for status, text, actions in shown_texts if status is Status.WAITING]
+    assert paused[0] == (
+        "Paused: The connection to the room dropped; the transfer resumes after the reconnect.",
+        (Action.CANCEL,),
+    )
