@@ -94,3 +94,32 @@ def test_a_long_list_asks_for_the_next_page_only_when_scrolled_to_its_end(
     wait_until(lambda: len(listed(app)) > held, what="the next page", root=app.root)
     for peer in members.values():
         peer.close()
+
+
+def test_the_user_list_keeps_the_count_of_names_it_does_not_hold(app: ChatApp) -> None:
+    panel = app.userlist
+    asked: list[int] = []
+    panel.on_more = asked.append
+    panel.set_own("ann")
+    panel.page(["bob", "cy"], 0, 500, frozenset())
+    assert set(panel.names()) == {"ann", "bob", "cy"}
+    assert panel.header.cget("text") == "In the room (500)"
+    assert panel.listbox.get("end") == "… 497 more"
+    panel.came(["dee"], 501)
+    panel.went(["bob", "zed"], 499)  # zed was never listed here: only the count moves
+    assert set(panel.names()) == {"ann", "cy", "dee"} and panel.total == 499
+    panel.add("eve")  # the room got small again: one by one
+    panel.remove("yan")
+    panel.rename("cy", "cyrus")
+    assert set(panel.names()) == {"ann", "cyrus", "dee", "eve"} and panel.total == 499
+    panel.page(["fay"], 2, 499, frozenset({"fay"}))
+    assert "fay (unencrypted)" in panel.listbox.get(0, "end")
+    app.root.update()
+    assert asked == [3]  # all in view: the next page, after the last one, is wanted
+    panel.listbox.selection_set("end")  # the "… N more" row, picked: asked again
+    panel.listbox.focus_force()
+    app.root.update()
+    panel.listbox.event_generate("<Return>")
+    assert asked == [3, 3]
+    panel.set_names(["ann", "bob"])  # a whole list: the count is its length again
+    assert panel.total == 2 and panel.header.cget("text") == "In the room (2)"

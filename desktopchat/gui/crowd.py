@@ -66,8 +66,11 @@ class BigRoom:
             ):
                 self.asked = None
                 view.users_page(names, start, total, p.own_name, plain)
-                for name in names:
-                    p.roster.handle(ev.Joined(name))
+                if start == 0:  # the host's count starts again from the first page
+                    p.roster.handle(ev.UserList(names))
+                else:
+                    for name in names:
+                        p.roster.handle(ev.Joined(name))
             case ev.Connected():
                 self.asked = None  # a page asked for on the last connection is not coming
                 return False
