@@ -520,3 +520,19 @@ def test_a_reconnect_pauses_the_line_and_the_file_is_completed(
         "Paused: The connection to the room dropped; the transfer resumes after the reconnect.",
         (Action.CANCEL,),
     )
+
+
+def test_our_own_picture_shows_its_thumbnail(
+    app: ChatApp, room: RoomServer, make_client: MakeClient, tmp_path: Path
+) -> None:
+    from PIL import Image
+
+    buffer = io.BytesIO()
+    Image.new("RGB", (64, 48), (20, 160, 60)).save(buffer, "PNG")
+    photo = tmp_path / "green.png"
+    photo.write_bytes(buffer.getvalue())
+    joined(app, room, make_client)
+    app.send_files([photo])
+    _, widgets = offered(app, "green.png")
+    wait_until(lambda: widgets.has_thumbnail, what="our thumbnail", root=app.root)
+    assert shown(widgets) == (Action.WITHDRAW,)

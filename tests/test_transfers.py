@@ -514,3 +514,14 @@ def test_saving_automatically_takes_live_offers_but_no_program(
         Status.OFFERED,
         Status.OFFERED,
     ]
+
+
+def test_our_own_picture_shows_on_our_line(model: Transfers, view: View, tmp_path: Path) -> None:
+    photo = tmp_path / "cat.png"
+    photo.write_bytes(PNG)
+    model.handle(ev.OfferMade(101, 12, "cat.png", len(PNG), photo, None))
+    model.offering_bytes(102, "Pasted image.png", PNG + b"2")
+    model.handle(ev.OfferMade(102, 13, "Pasted image.png", len(PNG) + 1, None, None))
+    assert model.items[12].data == PNG and model.items[13].data == PNG + b"2"
+    assert view.changed[-1] is model.items[13]  # drawn once shown
+    assert actions(model.items[13]) == (Action.WITHDRAW,)

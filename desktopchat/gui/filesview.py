@@ -111,12 +111,9 @@ class FilesView:
             return
         widgets.update_from(item)
         if item.data is not None and not widgets.has_thumbnail:
-            add_thumbnail(
-                widgets,
-                item.data,
-                on_open=lambda: self.view_picture(item),
-                on_save=lambda: self.transfer_action(item, Action.SAVE),
-            )
+            # Ours: Save… writes a copy (pictures.py); the offer line stays as it is.
+            save = (lambda: self.transfer_action(item, Action.SAVE)) if item.incoming else None
+            add_thumbnail(widgets, item.data, on_open=lambda: self.view_picture(item), on_save=save)
 
     def open_file(self, path: Path) -> None:
         """Open a received file with the system's program (transfers.py said it may be)."""
@@ -168,9 +165,8 @@ class FilesView:
         if item.data is None:
             self.file_error(f"{item.name} is no longer kept in memory: save it to see it whole.")
             return
-        show_viewer(
-            self.root, item.data, item.name, on_save=lambda: self.transfer_action(item, Action.SAVE)
-        )
+        save = (lambda: self.transfer_action(item, Action.SAVE)) if item.incoming else None
+        show_viewer(self.root, item.data, item.name, on_save=save)
 
     # --- Room ▸ Files offered to you ------------------------------------------------
 

@@ -117,7 +117,9 @@ class PasteAndDrop:
                 f"It is {len(png):,} bytes as PNG; this room takes files up to {limit:,} bytes.",
             )
             return None
-        return client.offer_bytes(png, name, "image/png", recipient(self.app.presenter))
+        cid = client.offer_bytes(png, name, "image/png", recipient(self.app.presenter))
+        self.app.presenter.transfers.offering_bytes(cid, name, png)  # our line shows it too
+        return cid
 
     def _error_line(self, message: str, detail: str) -> None:
         self.app.file_error(f"{message} {detail}")  # a red line where the user looks

@@ -37,6 +37,7 @@ __all__ = [
     "download_folder",
     "fraction",
     "offer_text",
+    "read_picture",
     "shown_path",
     "status_text",
     "wants_preview",
@@ -285,3 +286,12 @@ def _problem(path: Path, max_size: int) -> str | None:
             f"{size_text(max_size)}."
         )
     return None
+
+
+def read_picture(path: Path) -> bytes | None:
+    """The bytes of our own picture (at most PREVIEW_MAX), or None when unreadable."""
+    try:
+        with path.open("rb") as f:
+            return f.read(PREVIEW_MAX + 1)
+    except OSError:
+        return None

@@ -56,6 +56,7 @@ from desktopchat.gui.transferrules import (
     check_files,
     download_folder,
     offer_text,
+    read_picture,
     wants_preview,
 )
 from desktopchat.gui.transfertext import Rate
@@ -108,6 +109,7 @@ class Transfers:
         self.auto_dir: Path | None = None
         self.max_size: int | None = None  # the room's largest file; None: no files
         self._offering: dict[int, str] = {}  # cid of our offer -> its name, until answered
+        self._own_bytes: dict[int, bytes] = {}  # cid of our pasted picture -> its bytes
         self._reserved: set[Path] = set()  # Open's paths while written
         self._previews: deque[Transfer] = deque()  # waiting to be fetched into memory
         self._held: deque[Transfer] = deque()  # holding picture bytes, oldest first
@@ -140,6 +142,7 @@ class Transfers:
                 pass  # OfferMade follows with the file's id
             case ev.Rejected(cid=cid, reason=reason) if cid in self._offering:
                 name = self._offering.pop(cid)
+                self._own_bytes.pop(cid, None)
                 self._room.conversations.error(
                     Line(Kind.ERROR, f"{name} was not offered: {reason}", time.time())
                 )
@@ -195,13 +198,27 @@ class Transfers:
 
     def _offered(self, made: ev.OfferMade) -> None:
         self._offering.pop(made.cid, None)
-        mime = guess_mime(made.name)
+        data = self._own_bytes.pop(made.cid, None)
+        mime = guess_mime(made.name, data[:HEAD_BYTES] if data else b"")
         item = Transfer(
             made.file, self._room.own_name or "me", made.name, made.size, mime, False, made.to
         )
         item.status, item.path = Status.SHARING, made.path
+        if data is None and made.path is not None and wants_preview(mime, made.size):
+            data = read_picture(made.path)  # our own picture: its thumbnail too
         self.items[item.file] = item
+        if data is not None and wants_preview(mime, len(data)):
+            self._hold(item, data)
         self._show(item, time.time())
+        if item.data is not None:
+            self._changed(item)  # the thumbnail
+
+    def offering_bytes(self, cid: int, name: str, data: bytes) -> None:
+        """Our offer ``cid`` of bytes (a pasted picture): its line shows the picture."""
+        self._offering[cid] = name
+        self._own_bytes[cid] = data
+        while len(self._own_bytes) > MAX_QUEUED:  # offers the room never answered
+            del self._own_bytes[next(iter(self._own_bytes))]
 
     def _show(self, item: Transfer, when: float, *, live: bool = True) -> None:
         words = offer_text(item)

@@ -152,7 +152,8 @@ def show_offer(
 
     from desktopchat.gui.transferrules import wants_preview
 
-    rows = 2 if item.incoming and wants_preview(item.mime, item.size) else 1
+    picture = wants_preview(item.mime, item.size) and (item.incoming or item.data is not None)
+    rows = 2 if picture else 1
     transcript.flush()
     at_bottom = transcript.at_bottom()
     transcript.show(replace(line, text=line.text + "\n" * rows))
@@ -179,7 +180,7 @@ def add_thumbnail(
     widgets: TransferLine,
     data: bytes,
     on_open: Callable[[], None],
-    on_save: Callable[[], None],
+    on_save: Callable[[], None] | None,
 ) -> bool:
     """Put the picture's thumbnail on its row (once); False when it cannot be shown."""
     from desktopchat.files.images import ImageError
