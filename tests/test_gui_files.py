@@ -536,3 +536,14 @@ def test_our_own_picture_shows_its_thumbnail(
     _, widgets = offered(app, "green.png")
     wait_until(lambda: widgets.has_thumbnail, what="our thumbnail", root=app.root)
     assert shown(widgets) == (Action.WITHDRAW,)
+
+
+def test_the_download_folder_can_be_chosen(
+    app: ChatApp, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(tkinter.filedialog, "askdirectory", lambda **_o: str(tmp_path))
+    room_menu = app.menus["Room"]
+    menu = room_menu.nametowidget(room_menu.entrycget("Files offered to you", "menu"))
+    menu.invoke("Download folder (for Open)…")
+    assert app.presenter.transfers.download_dir == tmp_path
+    assert app.settings.download_dir == str(tmp_path)

@@ -74,6 +74,7 @@ class MenuActions:
         def invite_people(self) -> None: ...
         def send_file_dialog(self) -> None: ...
         def auto_accept_setter(self, choice: str) -> Callable[[], None]: ...
+        def choose_download_folder(self) -> None: ...
 
     def menu_table(self) -> MenuTable:
         """The whole menu bar: (menu, [(label, handler, accelerator), ...])."""
@@ -91,8 +92,12 @@ class MenuActions:
                     Submenu(
                         "Files &offered to you",
                         [
-                            MenuItem(label, self.auto_accept_setter(value), group=AUTO, value=value)
-                            for label, value in AUTO_ACCEPT_ITEMS
+                            *(
+                                MenuItem(label, self.auto_accept_setter(v), group=AUTO, value=v)
+                                for label, v in AUTO_ACCEPT_ITEMS
+                            ),
+                            None,
+                            MenuItem("&Download folder (for Open)…", self.choose_download_folder),
                         ],
                     ),
                     MenuItem("&Save transcript…", self.save_transcript),

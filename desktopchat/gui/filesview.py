@@ -199,6 +199,21 @@ class FilesView:
         self.root.setvar(radio_variable(AUTO), "auto" if auto is not None else "ask")
         self.settings = replace(self.settings, auto_accept_dir=str(auto) if auto else "")
 
+    def choose_download_folder(self) -> None:
+        """Room ▸ Files offered to you ▸ Download folder…: where Open writes."""
+        transfers = self.presenter.transfers
+        chosen = filedialog.askdirectory(
+            parent=self.root,
+            title=dialog_title("Download folder"),
+            initialdir=str(transfers.download_dir),
+            mustexist=True,
+        )
+        self.refocus.refocus()
+        if chosen:
+            transfers.download_dir = Path(chosen)
+            self.settings = replace(self.settings, download_dir=chosen)
+            self.file_note(f"Open saves files into {shown_path(Path(chosen))} from now on.")
+
     # --- sending --------------------------------------------------------------------------
 
     def send_file_dialog(self) -> None:
