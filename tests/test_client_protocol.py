@@ -129,6 +129,7 @@ def test_every_wire_event_becomes_its_dataclass(
     assert c.version == 1
     expected = [
         ev.Welcome("ann", "Hello ann", version=1),
+        ev.FilesAllowed(None),  # after every welcome; an older room takes no files
         ev.UserList(("ann", "bob", "😀")),
         ev.Joined("cy"),
         ev.Message("hi there", sender="bob"),
