@@ -403,3 +403,25 @@ def test_a_room_cannot_make_us_open_the_file_without_end(tmp_path: Path) -> None
     assert control == [fe.StreamStop(s, "cancelled") for s in range(MAX_STREAMS, MAX_STREAMS + 5)]
     sender.close()
     assert sender.streams == {}
+
+
+def test_an_offer_whose_ok_came_in_the_resume_replay_is_made(tmp_path: Path) -> None:
+    from desktopchat.transfer.engine import TransferEngine
+    from desktopchat.transfer.outgoing import fingerprint_file
+
+    posted: list[ev.Event] = []
+    queued: list[ev.Event] = []
+    cids = itertools.count(1)
+    engine = TransferEngine(posted.append, lambda: next(cids), queued.append, lambda: None)
+    path = tmp_path / "a.txt"
+    path.write_bytes(b"hello")
+    offer = Offer(1, "a.txt", "text/plain", None, path)
+    engine._hashed(offer, fingerprint_file(path))
+    assert [type(q) for q in queued] == [fe.FileOffer]
+    # the connection dropped before the ok; the resume replay carries it
+    replay = ev.Replay((ev.Accepted(1, id=12, time=1.0),), resumed=True)
+    assert engine.handle(replay, 0.0)
+    assert posted[0] is replay
+    made = last(posted, ev.OfferMade)
+    assert (made.cid, made.file, made.name, made.size) == (1, 12, "a.txt", 5)
+    engine.close()

@@ -208,7 +208,10 @@ class TransferEngine:
                     return True
                 self.sender.rejected(cid)
                 return False
-            case fe.FileOffer() | fe.FileWithdrawn() | ev.Replay():
+            case ev.Replay():  # the replay first: its Accepted before an OfferMade
+                self._post(event)
+                self._watch(event)
+            case fe.FileOffer() | fe.FileWithdrawn():
                 self._watch(event)
                 return False
             case _:
