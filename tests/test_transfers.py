@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 
+from desktopchat.gui import transfers as transfers_module
 from desktopchat.gui.conversations import ROOM, Conversations
 from desktopchat.gui.lines import Kind, Line
 from desktopchat.gui.transferrules import (
@@ -525,3 +526,15 @@ def test_our_own_picture_shows_on_our_line(model: Transfers, view: View, tmp_pat
     assert model.items[12].data == PNG and model.items[13].data == PNG + b"2"
     assert view.changed[-1] is model.items[13]  # drawn once shown
     assert actions(model.items[13]) == (Action.WITHDRAW,)
+
+
+def test_a_long_day_of_offers_stays_bounded(
+    model: Transfers, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(transfers_module, "MAX_ITEMS", 5)
+    running = offer(model, 1)
+    model.save(running, tmp_path / "x.pdf")
+    for file in range(2, 12):
+        offer(model, file)
+    assert len(model.items) == 5 and 1 in model.items  # a running transfer is kept
+    assert sorted(model.items) == [1, 8, 9, 10, 11]

@@ -20,7 +20,7 @@ Decisions:
   folder under a new name -- never a program, never one from the history.
 * A picture (PNG, GIF, JPEG) of at most :data:`PREVIEW_MAX` bytes offered to
   us is fetched into memory at once (no disk write) and shown as a thumbnail;
-  Save and Open then write those bytes. At most :data:`PREVIEWS_AT_ONCE`
+  Save and Open then write those bytes (``previews.py``). At most :data:`PREVIEWS_AT_ONCE`
   previews run together (the room allows a member 4 fetches), and the bytes
   held for previews stay under :data:`PREVIEW_BUDGET` (the oldest are dropped:
   their thumbnails stay, Save fetches again).
@@ -45,11 +45,10 @@ from desktopchat.files.kinds import guess_mime, is_executable
 from desktopchat.files.names import numbered, safe_name, unique_path
 from desktopchat.gui.conversations import ROOM
 from desktopchat.gui.lines import Kind, Line
+from desktopchat.gui.previews import PreviewSteps
 from desktopchat.gui.transferrules import (
     HEAD_BYTES,
     MAX_QUEUED,
-    PREVIEW_BUDGET,
-    PREVIEWS_AT_ONCE,
     Receiver,
     Status,
     Transfer,
@@ -73,6 +72,9 @@ __all__ = ["RoomSide", "TransferView", "Transfers"]
 
 log = logging.getLogger(__name__)
 
+#: Offers remembered in one room (a long day's worth); the oldest finished go first.
+MAX_ITEMS = 2000
+
 
 class TransferView(Protocol):
     """What the transfers ask of the window (Tk thread)."""
@@ -91,7 +93,7 @@ class RoomSide(Protocol):
     attention: Attention  # an offer to us alerts like a line (private, mention, all)
 
 
-class Transfers:
+class Transfers(PreviewSteps):
     """Every offer of the current room and its transfer. See the module docstring."""
 
     def __init__(
@@ -188,13 +190,22 @@ class Transfers:
         )
         if own:
             item.status = Status.SHARING
-        self.items[item.file] = item
+        self._keep(item)
         self._show(item, when, live=live)
         if not own and wants_preview(item.mime, item.size) and len(self._previews) < MAX_QUEUED:
             self._queue_preview(item)
         folder = self.auto_dir
         if live and not own and not item.program and folder is not None and folder.is_dir():
             self._write(item, self._place(item.name, folder), open_after=False)
+
+    def _keep(self, item: Transfer) -> None:
+        """Remember ``item``; past MAX_ITEMS the oldest finished ones are forgotten."""
+        self.items[item.file] = item
+        if len(self.items) > MAX_ITEMS:
+            busy = (Status.FETCHING, Status.WAITING, Status.SHARING)
+            old = [f for f, i in self.items.items() if i.status not in busy and not i.previewing]
+            for file in old[: len(self.items) - MAX_ITEMS]:
+                del self.items[file]  # its line keeps its words; its buttons do nothing
 
     def _offered(self, made: ev.OfferMade) -> None:
         self._offering.pop(made.cid, None)
@@ -206,7 +217,7 @@ class Transfers:
         item.status, item.path = Status.SHARING, made.path
         if data is None and made.path is not None and wants_preview(mime, made.size):
             data = read_picture(made.path)  # our own picture: its thumbnail too
-        self.items[item.file] = item
+        self._keep(item)
         if data is not None and wants_preview(mime, len(data)):
             self._hold(item, data)
         self._show(item, time.time())
@@ -411,61 +422,6 @@ class Transfers:
     def _release(self, item: Transfer) -> None:
         if item.path is not None and item.status is not Status.DONE:
             self._reserved.discard(item.path)
-
-    # --- previews -------------------------------------------------------------------
-
-    def _queue_preview(self, item: Transfer) -> None:
-        self._previews.append(item)
-        self._next_previews()
-
-    def _next_previews(self) -> None:
-        client = self._client()
-        running = sum(1 for i in self.items.values() if i.previewing)
-        while self._previews and running < PREVIEWS_AT_ONCE and client is not None:
-            item = self._previews.popleft()
-            if item.status is not Status.OFFERED or not item.live:
-                continue
-            item.previewing = True
-            running += 1
-            client.fetch_file(item.file, None)
-            self._changed(item)
-
-    def _unpreview(self, item: Transfer) -> None:
-        if item in self._previews:
-            self._previews.remove(item)
-        if item.previewing:
-            item.previewing = False
-            client = self._client()
-            if client is not None:
-                client.cancel_fetch(item.file)
-            self._next_previews()
-
-    def _hold(self, item: Transfer, data: bytes) -> None:
-        item.data = data
-        self._held.append(item)
-        while sum(len(i.data or b"") for i in self._held) > PREVIEW_BUDGET and len(self._held) > 1:
-            self._held.popleft().data = None  # its thumbnail stays; Save fetches again
-
-    def _preview_done(self, item: Transfer, data: bytes) -> None:
-        item.previewing = False
-        self._hold(item, data)
-        self._changed(item)  # the thumbnail
-        if item.then is not None:
-            path, open_after = item.then
-            item.then = None
-            self._write_bytes(item, data, path, open_after=open_after)
-        self._next_previews()
-
-    def _preview_failed(self, item: Transfer, reason: str) -> None:
-        item.previewing = False
-        log.info("no preview of file %s: %s", item.file, reason)
-        if item.then is not None:  # the user chose meanwhile: fetch it to disk
-            path, open_after = item.then
-            item.then, item.status = None, Status.OFFERED
-            self._write(item, path, open_after=open_after)
-        else:
-            self._changed(item)
-        self._next_previews()
 
     # --- bookkeeping ------------------------------------------------------------------
 
