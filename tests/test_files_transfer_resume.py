@@ -143,3 +143,23 @@ def test_a_restarted_room_ends_fetches_and_forgets_offers(
         ann.log.wait_for(ev.Connected, lambda e: not e.resumed, timeout=15.0)
         ann.log.wait_for(ev.FilesAllowed)  # posted once the engine took the welcome
         assert ann.client.transfers.sender.by_file == {}
+
+
+def test_fetching_again_into_the_same_part_goes_on_in_it(
+    room: RoomServer, make_client: MakeClient, tmp_path: Path
+) -> None:
+    ann = Member(make_client, room.address, "ann")
+    src = random_file(tmp_path, "movie.bin", SIZE)
+    file = ann.offer(src)
+    bob = Member(make_client, room.address, "bob")
+    bob.seen_offer(file)
+    stall(bob)
+    dest = tmp_path / "got.bin"
+    bob.client.fetch_file(file, dest)
+    first = bob.fetch(file)
+    wait_until(lambda: first.sink.written == HELD, what="the initial window written")
+    unstall(bob)
+    bob.client.fetch_file(file, dest)  # the same destination again: replaces the first
+    assert bob.done(file).path == dest
+    assert digest(dest) == digest(src)
+    assert not [e for e in bob.log.seen if isinstance(e, ev.TransferFailed)]

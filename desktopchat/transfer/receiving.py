@@ -147,7 +147,20 @@ class Receiver:
 
         A ``.part`` with a prefix has it hashed by the writer first (PREPARING).
         """
-        self.cancel(offer.file, quietly=True)
+        old = self.fetches.get(offer.file)
+        if old is not None:  # replaced: ended without a word
+            if old.state in (State.REQUESTED, State.STREAMING) and self.online:
+                self._control(fe.CancelFetch(offer.file))
+            self._end(old)
+            prior = old.sink
+            if (
+                isinstance(prior, PartFile)
+                and isinstance(sink, PartFile)
+                and prior.part == sink.part
+            ):
+                self._io(prior.close)  # the new fetch goes on in this very .part
+            else:
+                self._io(prior.discard)
         fetch = self.fetches[offer.file] = Fetch(offer, sink)
         fetch.received = fetch.written = sink.written
         if isinstance(sink, PartFile) and sink.needs_hashing:
@@ -173,7 +186,7 @@ class Receiver:
         fetch.state = State.QUEUED
         self.pump(now)
 
-    def cancel(self, file: int, *, quietly: bool = False) -> None:
+    def cancel(self, file: int) -> None:
         """Stop receiving ``file``; its ``.part`` is removed."""
         fetch = self.fetches.get(file)
         if fetch is None:
@@ -181,10 +194,7 @@ class Receiver:
         if fetch.state in (State.REQUESTED, State.STREAMING) and self.online:
             self._control(fe.CancelFetch(file))
         self._end(fetch)
-        if quietly:
-            self._io(fetch.sink.discard)
-        else:
-            self._discard(fetch, "You cancelled the transfer.")
+        self._discard(fetch, "You cancelled the transfer.")
 
     # --- the connection -----------------------------------------------------------------
 
