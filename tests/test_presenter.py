@@ -467,3 +467,25 @@ def test_members_without_encryption_are_passed_to_the_user_list(
                 assert "bob" in harness.view.unencrypted
         finally:
             carl.close()
+
+
+def test_an_offer_counts_as_unread_and_a_private_one_alerts(
+    harness: Harness, tmp_path: Path
+) -> None:
+    view = harness.view
+    (tmp_path / "notes.txt").write_text("notes")
+    with RoomServer("127.0.0.1", 0) as room:
+        p = harness.presenter
+        p.join(*room.address, "ann")
+        harness.until(lambda: p.online and p.transfers.max_size is not None, "in the room")
+        view.focused = False
+        bob = ChatClient(*room.address, "bob")
+        bob.start()
+        try:
+            bob.offer_file(tmp_path / "notes.txt")
+            bob.offer_file(tmp_path / "notes.txt", "ann")
+            harness.until(lambda: len(view.transfers) == 2, "both offers")
+        finally:
+            bob.close()
+    assert p.unread == 2 and "(2 unread)" in view.title
+    assert [(a.reason, a.sender) for a in view.alerts] == [(Reason.PRIVATE, "bob")]

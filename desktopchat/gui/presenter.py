@@ -48,6 +48,7 @@ from desktopchat.inbox import EventQueue
 from desktopchat.protocol import LocalProtocolError, name_key
 from desktopchat.protocol import events as ev
 from desktopchat.protocol.commands import BadCommand
+from desktopchat.protocol.fileevents import FileOffer
 
 if TYPE_CHECKING:  # imported when hosting starts: joining a room never needs it
     from desktopchat.server import RoomServer
@@ -413,6 +414,8 @@ class Presenter(IdentitySteps, HostingSteps, ReplaySteps):
         self._last_time = when
         self.conversations.room_event(event, when)
         if self.transfers.room_event(event, when, live=live):  # a file offered or withdrawn
+            if isinstance(event, FileOffer) and not self._is_own(event.sender):
+                self._count_unread()  # an offer is read like a line
             return
         line: Line | None = None
         match event:
@@ -444,9 +447,12 @@ class Presenter(IdentitySteps, HostingSteps, ReplaySteps):
             self.conversations.show(line)  # a private line goes to its tab
             if live and self.version == 0:  # a plain relay sends no joins: list talkers
                 self.view.user_joined(line.sender)
-            if not self.view.has_focus():
-                self.unread += 1
-                self._update_title()
+            self._count_unread()
+
+    def _count_unread(self) -> None:
+        if not self.view.has_focus():
+            self.unread += 1
+            self._update_title()
 
     # --- helpers --------------------------------------------------------------------------
 
