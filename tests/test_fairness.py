@@ -17,8 +17,9 @@ from relay import EventLog, MakeClient
 from waiting import wait_until
 
 from desktopchat import session
-from desktopchat.__main__ import build_parser, rate_limits_from
+from desktopchat.__main__ import build_parser
 from desktopchat.protocol import events as ev
+from desktopchat.serve import rate_limits_from
 from desktopchat.server import RoomServer
 from desktopchat.server.rates import DEFAULT_RATE_LIMITS, RateLimits
 

@@ -2,9 +2,9 @@
 
 protocol/ and address -> standard library only (protocol/ may import itself);
 server/ and client -> protocol, never gui; only desktopchat/gui imports tkinter;
-only __main__, gui and server/ itself import server; files/ (names, kinds,
-images) is Tk-free and imports neither gui nor server nor the client, so the
-window and the client library may both use it; the slow libraries
+only __main__ (with serve and historyopts), gui and server/ itself import
+server; files/ (names, kinds, images) is Tk-free and imports neither gui nor
+server nor the client, so the window and the client library may both use it; the slow libraries
 (zeroconf, cryptography, Pillow, tkinterdnd2) are imported inside functions
 only, never when a module loads (start to window stays fast).
 """
@@ -62,10 +62,10 @@ def test_import_direction(path: Path) -> None:
     name = rel(path)
     names = imported(path)
     tops = {n.split(".")[0] for n in names}
-    # historyopts.py is the command line's too (the options that open saved history).
-    wiring = name in ("desktopchat/__main__.py", "desktopchat/historyopts.py") or name.startswith(
-        "desktopchat/gui/"
-    )
+    # historyopts.py and serve.py are the command line's too (the options that open saved
+    # history; --serve, the headless room).
+    command_line = ("desktopchat/__main__.py", "desktopchat/historyopts.py", "desktopchat/serve.py")
+    wiring = name in command_line or name.startswith("desktopchat/gui/")
 
     if name.startswith(STDLIB_ONLY):
         own = {n for n in names if n.startswith("desktopchat.protocol")}
