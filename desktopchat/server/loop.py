@@ -25,7 +25,6 @@ from __future__ import annotations
 
 import contextlib
 import errno
-import heapq
 import itertools
 import logging
 import selectors
@@ -42,6 +41,7 @@ from desktopchat.protocol.server import ServerConnection, ServerState
 from desktopchat.server import limits
 from desktopchat.server.admission import AddressCounts, Admission
 from desktopchat.server.crowd import QUIET_ABOVE
+from desktopchat.server.deadlines import Deadlines
 from desktopchat.server.lifecycle import Lifecycle
 from desktopchat.server.output import Output, output_limits
 from desktopchat.server.rates import DEFAULT_RATE_LIMITS, RateLimits
@@ -68,7 +68,7 @@ _LISTENER = "listener"
 _WAKEUP = "wakeup"
 
 
-class RoomServer(Lifecycle):
+class RoomServer(Deadlines, Lifecycle):
     """A chat room on a TCP port. See the module docstring for the rules it keeps.
 
     The constructor binds and listens, so a busy port raises :class:`OSError`
@@ -368,84 +368,6 @@ class RoomServer(Lifecycle):
                 self._linger(conn)
             else:
                 self._process(conn)
-
-    # --- timers ------------------------------------------------------------------------------
-
-    def _push_deadline(self, conn: Connection, seconds: float) -> float:
-        deadline = time.monotonic() + seconds
-        heapq.heappush(self._deadlines, (deadline, next(self._seq), conn))
-        return deadline
-
-    def _set_deadline(self, conn: Connection, seconds: float) -> None:
-        conn.deadline = self._push_deadline(conn, seconds)
-
-    def _watch(self, conn: Connection) -> None:
-        """Part of a frame arrived, or output started waiting: look again in time."""
-        if conn.watch is None:
-            self._look_at(conn, self._output.now)
-
-    def _look_at(self, conn: Connection, now: float) -> None:
-        """Drop a stalled frame or an idle member; else look again when one could be due."""
-        if conn.state != OPEN:
-            return
-        due: float | None = None
-        if conn.session.in_frame:
-            if conn in self._backlog:  # we are the slow ones: its frames wait for us
-                due = now + self._stall_timeout
-            elif conn.last_input + self._stall_timeout <= now:
-                self._fail(
-                    conn,
-                    "Protocol error: incomplete frame: nothing more arrived"
-                    f" for {self._stall_timeout:g} s.",
-                )
-                return
-            else:
-                due = conn.last_input + self._stall_timeout
-        if conn.writing and conn.session.state is ServerState.CHAT:
-            idle = max(conn.last_input, conn.progress_at) + self._idle_limit
-            if idle <= now:
-                log.warning(
-                    "%s: dropped: idle for %g s (sent nothing, took none of %d bytes waiting)",
-                    conn.label(),
-                    self._idle_limit,
-                    conn.out.queued,
-                )
-                self._close(conn)
-                return
-            due = idle if due is None else min(due, idle)
-        if due is not None:
-            conn.watch = due
-            heapq.heappush(self._deadlines, (due, next(self._seq), conn))
-
-    def _expire(self) -> None:
-        now = time.monotonic()
-        heap = self._deadlines
-        while heap and heap[0][0] <= now:
-            deadline, _, conn = heapq.heappop(heap)
-            if conn.state == CLOSED:
-                continue
-            if deadline == conn.watch:
-                conn.watch = None
-                self._look_at(conn, now)
-                continue
-            if deadline == conn.upgrade_deadline:
-                conn.upgrade_deadline = None
-                request = conn.session.upgrade_wait_over()
-                if request is not None and conn.state == OPEN:
-                    self._room.handle(conn, request)
-                    if conn.session.state is ServerState.CLOSED:
-                        self._linger(conn)
-                    else:
-                        self._process(conn)
-                continue
-            if conn.deadline != deadline:
-                continue  # stale entry: the handshake finished or the deadline moved
-            if conn.state == CLOSING:
-                log.debug("%s: linger time over", conn.label())
-                self._close(conn)
-            else:
-                log.info("%s: handshake timed out", conn.label())
-                self._fail(conn, f"Handshake timed out after {self._handshake_timeout:g} s.")
 
     # --- leaving ---------------------------------------------------------------------------------
 
