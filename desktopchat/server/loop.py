@@ -75,6 +75,8 @@ class RoomServer(Deadlines, Lifecycle):
     (``errno.EADDRINUSE``) right here; :attr:`address` is the bound address.
     """
 
+    _room_class: type[Room] = Room  # sharedserver.py: a SharedRoom (Redis)
+
     def __init__(
         self,
         host: str = "0.0.0.0",
@@ -105,7 +107,7 @@ class RoomServer(Deadlines, Lifecycle):
             raise ValueError("handshake_timeout must be positive, max_file_size not negative")
         # rate_limits=None: no per-member limits (benchmarks, trusted tests).
         marks = identity is not None  # TLS members exist: say who is in plaintext
-        self._room = Room(
+        self._room = self._room_class(
             history,
             password=password,
             clock=clock,
