@@ -41,6 +41,7 @@ from pathlib import Path
 from desktopchat import protocol
 from desktopchat.client import ChatClient
 from desktopchat.protocol import events as ev
+from desktopchat.protocol import transferevents as te
 
 MB = 1000 * 1000
 MIB = 1024 * 1024
@@ -129,9 +130,9 @@ def sender_main(port: int, name: str, paths: list[str]) -> None:
     while True:
         event = client.events.get()
         match event:
-            case ev.OfferMade(cid=cid, file=file) if cid in cids:
+            case te.OfferMade(cid=cid, file=file) if cid in cids:
                 print(file, cids[cid], flush=True)
-            case ev.Rejected() | ev.Failed() | ev.TransferFailed():
+            case ev.Rejected() | ev.Failed() | te.TransferFailed():
                 print(f"{name}: {event}", file=sys.stderr, flush=True)
             case ev.Stopped():
                 return
@@ -157,14 +158,14 @@ class Receiver:
             match event:
                 case ev.Message(text=text) if text.startswith("t="):
                     self.latencies.append(now - float(text[2:]))
-                case ev.TransferDone() | ev.TransferFailed() | ev.FilesAllowed():
+                case te.TransferDone() | te.TransferFailed() | te.FilesAllowed():
                     self.done.put(event)
                 case ev.Stopped():
                     return
 
     def ready(self) -> None:
         allowed = self.done.get(timeout=10)
-        assert isinstance(allowed, ev.FilesAllowed) and allowed.max_size, allowed
+        assert isinstance(allowed, te.FilesAllowed) and allowed.max_size, allowed
 
     def offered(self, file: int) -> None:
         """Wait until the offer ``file`` is known here (the room's event came in)."""
@@ -273,7 +274,7 @@ def one(work: Path, size: int) -> bool:
         bob.client.close()
         server.terminate()
         server.wait(10)
-    if not isinstance(done, ev.TransferDone):
+    if not isinstance(done, te.TransferDone):
         print(f"  FAILED: {done}")
         return False
     same = file_digest(dest) == want
@@ -335,9 +336,9 @@ def ten(work: Path, size: int) -> bool:
             r.client.close()
         server.terminate()
         server.wait(10)
-    good = sum(isinstance(e, ev.TransferDone) for e in results)
+    good = sum(isinstance(e, te.TransferDone) for e in results)
     for e in results:
-        if not isinstance(e, ev.TransferDone):
+        if not isinstance(e, te.TransferDone):
             print(f"  FAILED: {e}")
             ok = False
     same = 0

@@ -19,6 +19,7 @@ from desktopchat import client as client_mod
 from desktopchat import protocol
 from desktopchat.client import ChatClient
 from desktopchat.protocol import events as ev
+from desktopchat.protocol import transferevents as te
 
 
 class Conn:
@@ -129,7 +130,7 @@ def test_every_wire_event_becomes_its_dataclass(
     assert c.version == 1
     expected = [
         ev.Welcome("ann", "Hello ann", version=1),
-        ev.FilesAllowed(None),  # after every welcome; an older room takes no files
+        te.FilesAllowed(None),  # after every welcome; an older room takes no files
         ev.UserList(("ann", "bob", "😀")),
         ev.Joined("cy"),
         ev.Message("hi there", sender="bob"),

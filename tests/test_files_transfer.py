@@ -20,6 +20,7 @@ from waiting import wait_until
 
 from desktopchat.protocol import events as ev
 from desktopchat.protocol import fileevents as fe
+from desktopchat.protocol import transferevents as te
 from desktopchat.server import RoomServer
 from desktopchat.transfer.incoming import part_path
 
@@ -54,7 +55,7 @@ def test_a_small_file_arrives_whole_and_checked(ann: Member, bob: Member, tmp_pa
     done = bob.done(file)
     assert done.path == dest and dest.read_bytes() == src.read_bytes()
     assert done.peer == "ann" and not part_path(dest).exists()
-    sent = ann.log.wait_for(ev.TransferDone, lambda e: e.file == file and not e.incoming)
+    sent = ann.log.wait_for(te.TransferDone, lambda e: e.file == file and not e.incoming)
     assert sent.path == src
 
 
@@ -69,7 +70,7 @@ def test_an_empty_file_and_bytes_into_memory(ann: Member, bob: Member, tmp_path:
 
     picture = os.urandom(300_000)
     cid = ann.client.offer_bytes(picture, "Pasted image.png", "image/png")
-    made = ann.log.wait_for(ev.OfferMade, lambda e: e.cid == cid)
+    made = ann.log.wait_for(te.OfferMade, lambda e: e.cid == cid)
     assert made.path is None and made.size == len(picture)
     assert bob.seen_offer(made.file).mime == "image/png"
     bob.client.fetch_file(made.file, None)
@@ -87,7 +88,7 @@ def test_fifty_megabytes_arrive_verified_with_progress(
     bob.client.fetch_file(file, dest)
     done = bob.done(file, timeout=60.0)
     assert done.path == dest and digest(dest) == digest(src)
-    progress = [e for e in bob.log.seen if isinstance(e, ev.TransferProgress) and e.file == file]
+    progress = [e for e in bob.log.seen if isinstance(e, te.TransferProgress) and e.file == file]
     assert all(p.incoming and p.peer == "ann" and p.total == src.stat().st_size for p in progress)
     assert [p.done for p in progress] == sorted(p.done for p in progress)
     assert list(files.iterdir()) == [dest]
@@ -189,7 +190,7 @@ def test_a_checksum_mismatch_is_never_shown_complete(
     os.utime(src, ns=(before.st_atime_ns, before.st_mtime_ns))
     bob.client.fetch_file(file, files / "doc.bin")
     assert bob.failed(file).reason.startswith("Checksum mismatch:")
-    assert not [e for e in bob.log.seen if isinstance(e, ev.TransferDone)]
+    assert not [e for e in bob.log.seen if isinstance(e, te.TransferDone)]
     assert list(files.iterdir()) == []
 
 
@@ -237,9 +238,9 @@ def test_a_bad_name_is_refused_at_once(ann: Member) -> None:
 
 def test_an_offer_is_accepted_then_made(ann: Member, tmp_path: Path) -> None:
     cid = ann.client.offer_file(random_file(tmp_path, "a.txt", 10))
-    made = ann.log.wait_for(ev.OfferMade, lambda e: e.cid == cid)
+    made = ann.log.wait_for(te.OfferMade, lambda e: e.cid == cid)
     kinds = [type(e) for e in ann.log.seen if getattr(e, "cid", None) == cid]
-    assert kinds == [ev.Accepted, ev.OfferMade]
+    assert kinds == [ev.Accepted, te.OfferMade]
     assert made.name == "a.txt" and made.size == 10 and made.to is None
 
 

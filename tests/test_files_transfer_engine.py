@@ -17,6 +17,7 @@ import pytest
 
 from desktopchat.protocol import events as ev
 from desktopchat.protocol import fileevents as fe
+from desktopchat.protocol import transferevents as te
 from desktopchat.transfer import incoming, outgoing, receiving
 from desktopchat.transfer.incoming import ChecksumMismatch, MemorySink, PartFile
 from desktopchat.transfer.outgoing import ChunkReader, FileChanged
@@ -175,7 +176,7 @@ def test_receiver_asks_grants_credit_and_finishes_in_memory() -> None:
     assert (get.file, get.offset, get.cid) == (7, 0, 100)
     assert h.receiver.answered(100, True, "", 0.0)
     stream_in(h, data, 0)
-    done = [e for e in h.posted if isinstance(e, ev.TransferDone)]
+    done = [e for e in h.posted if isinstance(e, te.TransferDone)]
     assert len(done) == 1 and done[0].data == data and done[0].path is None
     credit = sum(c.chunks for c in h.sent(fe.FetchCredit))
     # the room may send WINDOW chunks without credit; we never grant past the end
@@ -192,7 +193,7 @@ def test_data_before_the_ok_of_a_get_is_dropped() -> None:
     assert not h.posted
     h.receiver.answered(100, True, "", 0.0)
     h.receiver.data(fe.FileData(7, 0, data), 0.0)
-    last(h.posted, ev.TransferDone)
+    last(h.posted, te.TransferDone)
 
 
 def test_out_of_order_data_fails_and_cancels() -> None:
@@ -202,7 +203,7 @@ def test_out_of_order_data_fails_and_cancels() -> None:
     h.receiver.ready(0.0)
     h.receiver.answered(100, True, "", 0.0)
     h.receiver.data(fe.FileData(7, fe.CHUNK, data[fe.CHUNK : 2 * fe.CHUNK]), 0.0)
-    last(h.posted, ev.TransferFailed)
+    last(h.posted, te.TransferFailed)
     assert h.sent(fe.CancelFetch) == [fe.CancelFetch(7)]
     assert 7 not in h.receiver.fetches
 
@@ -216,14 +217,14 @@ def test_a_reconnect_asks_again_from_what_was_written(tmp_path: Path) -> None:
     h.receiver.answered(100, True, "", 0.0)
     stream_in(h, data[: 3 * fe.CHUNK], 0)
     h.receiver.connection_lost()
-    last(h.posted, ev.TransferWaiting)
+    last(h.posted, te.TransferWaiting)
     h.receiver.answered(100, True, "", 0.0)  # a late answer to the old get: ignored
     h.receiver.ready(1.0)
     offsets = [g.offset for g in h.sent(fe.FetchFile)]
     assert offsets == [0, 3 * fe.CHUNK]
     h.receiver.answered(101, True, "", 1.0)
     stream_in(h, data, 3 * fe.CHUNK)
-    last(h.posted, ev.TransferDone)
+    last(h.posted, te.TransferDone)
     assert dest.read_bytes() == data
 
 
@@ -234,7 +235,7 @@ def test_an_away_sender_is_asked_again_with_backoff_then_given_up() -> None:
     h.receiver.ready(0.0)
     h.receiver.answered(100, True, "", 0.0)
     h.receiver.aborted(fe.FileAbort(7, "away"), 0.0)
-    last(h.posted, ev.TransferWaiting)
+    last(h.posted, te.TransferWaiting)
     now, delays = 0.0, []
     while 7 in h.receiver.fetches:
         deadline = h.receiver.next_deadline()
@@ -247,7 +248,7 @@ def test_an_away_sender_is_asked_again_with_backoff_then_given_up() -> None:
         h.receiver.answered(cid, False, "ann is away; try again later.", now)
     assert delays[:5] == [1.0, 2.0, 4.0, 8.0, 10.0]
     assert receiving.GIVE_UP_AFTER <= now < receiving.GIVE_UP_AFTER + receiving.MAX_RETRY_DELAY
-    assert "did not come back" in last(h.posted, ev.TransferFailed).reason
+    assert "did not come back" in last(h.posted, te.TransferFailed).reason
 
 
 def test_at_most_four_fetches_run_at_once() -> None:
@@ -271,7 +272,7 @@ def test_abort_reasons_become_sentences() -> None:
     h.receiver.answered(100, True, "", 0.0)
     h.receiver.aborted(fe.FileAbort(7, "changed"), 0.0)
     assert (
-        last(h.posted, ev.TransferFailed).reason
+        last(h.posted, te.TransferFailed).reason
         == "The file changed on ann's side after it was offered; ask for it again."
     )
 
@@ -281,7 +282,7 @@ def test_an_empty_file_needs_no_get() -> None:
     h.receiver.fetch(offer_of(b""), MemorySink(0, sha(b"")))
     h.receiver.ready(0.0)
     assert not h.sent(fe.FetchFile)
-    assert last(h.posted, ev.TransferDone).data == b""
+    assert last(h.posted, te.TransferDone).data == b""
 
 
 def test_cancel_sends_cancel_and_removes_the_part(tmp_path: Path) -> None:
@@ -313,7 +314,7 @@ def test_sender_sends_only_with_credit_and_ends_at_the_last_byte(tmp_path: Path)
     offer = Offer(1, "a.bin", "-", None, path, outgoing.fingerprint_file(path))
     sender.by_cid[1] = offer
     assert sender.accepted(1, 55)
-    assert last(posted, ev.OfferMade).file == 55
+    assert last(posted, te.OfferMade).file == 55
     sender.start(fe.StreamStart(3, 55, 2 * fe.CHUNK))
     chunks = []
     while (chunk := sender.next_chunk(0.0)) is not None:
@@ -324,7 +325,7 @@ def test_sender_sends_only_with_credit_and_ends_at_the_last_byte(tmp_path: Path)
     while (chunk := sender.next_chunk(0.0)) is not None:
         chunks.append(chunk)
     assert b"".join(c.data for c in chunks) == data[2 * fe.CHUNK :]
-    assert not last(posted, ev.TransferDone).incoming
+    assert not last(posted, te.TransferDone).incoming
     assert sender.streams == {}
 
 
@@ -346,7 +347,7 @@ def test_sender_stops_a_changed_file_and_withdraws_it(tmp_path: Path) -> None:
     assert sender.streams == {}  # the offer is withdrawn: stream 4 ends too
     assert sender.next_chunk(0.0) is None
     assert withdrawn == [offer]
-    last(posted, ev.TransferFailed)
+    last(posted, te.TransferFailed)
 
 
 # --- the writer thread ---------------------------------------------------------------------------
@@ -383,7 +384,7 @@ def test_chunks_beyond_the_credit_end_the_fetch() -> None:
     h.receiver._grant = lambda fetch, chunks: None  # type: ignore[method-assign]
     h.receiver.answered(100, True, "", 0.0)
     stream_in(h, data[: (fe.WINDOW + 1) * fe.CHUNK], 0)
-    assert "more of the file than was asked for" in last(h.posted, ev.TransferFailed).reason
+    assert "more of the file than was asked for" in last(h.posted, te.TransferFailed).reason
     assert h.sent(fe.CancelFetch) == [fe.CancelFetch(7)]
 
 
@@ -422,6 +423,6 @@ def test_an_offer_whose_ok_came_in_the_resume_replay_is_made(tmp_path: Path) -> 
     replay = ev.Replay((ev.Accepted(1, id=12, time=1.0),), resumed=True)
     assert engine.handle(replay, 0.0)
     assert posted[0] is replay
-    made = last(posted, ev.OfferMade)
+    made = last(posted, te.OfferMade)
     assert (made.cid, made.file, made.name, made.size) == (1, 12, "a.txt", 5)
     engine.close()

@@ -23,6 +23,7 @@ from waiting import wait_until
 
 from desktopchat.protocol import events as ev
 from desktopchat.protocol import fileevents as fe
+from desktopchat.protocol import transferevents as te
 from desktopchat.server import RoomServer
 from desktopchat.transfer.incoming import part_path
 
@@ -47,7 +48,7 @@ def test_a_receiver_cut_mid_transfer_resumes_where_it_stopped(
         proxy.cut(keep_ghost=False)
         unstall(bob)  # after the cut: not a byte more came on the first stream
         bob.log.wait_for(ev.Disconnected)
-        waiting = bob.log.wait_for(ev.TransferWaiting, lambda e: e.file == file)
+        waiting = bob.log.wait_for(te.TransferWaiting, lambda e: e.file == file)
         assert "resumes after the reconnect" in waiting.reason
         bob.log.wait_for(ev.Connected, lambda e: e.resumed)
         done = bob.done(file)
@@ -73,7 +74,7 @@ def test_a_sender_cut_mid_transfer_is_waited_for(
         proxy.accepting = False  # ann stays away until the test lets her back
         proxy.cut(keep_ghost=False)
         unstall(bob)
-        waiting = bob.log.wait_for(ev.TransferWaiting, lambda e: e.file == file)
+        waiting = bob.log.wait_for(te.TransferWaiting, lambda e: e.file == file)
         assert waiting.reason == "ann's connection dropped; waiting for them to come back."
         ann.log.wait_for(ev.Disconnected)
         proxy.accepting = True
@@ -141,7 +142,7 @@ def test_a_restarted_room_ends_fetches_and_forgets_offers(
         assert not part_path(dest).exists() and not dest.exists()
         assert file not in bob.client.transfers.offers
         ann.log.wait_for(ev.Connected, lambda e: not e.resumed, timeout=15.0)
-        ann.log.wait_for(ev.FilesAllowed)  # posted once the engine took the welcome
+        ann.log.wait_for(te.FilesAllowed)  # posted once the engine took the welcome
         assert ann.client.transfers.sender.by_file == {}
 
 
@@ -162,4 +163,4 @@ def test_fetching_again_into_the_same_part_goes_on_in_it(
     bob.client.fetch_file(file, dest)  # the same destination again: replaces the first
     assert bob.done(file).path == dest
     assert digest(dest) == digest(src)
-    assert not [e for e in bob.log.seen if isinstance(e, ev.TransferFailed)]
+    assert not [e for e in bob.log.seen if isinstance(e, te.TransferFailed)]

@@ -29,6 +29,7 @@ from desktopchat.gui.pictures import thumbnails_in
 from desktopchat.gui.transferrules import Action, Status, Transfer, status_text
 from desktopchat.gui.transferview import TransferLine
 from desktopchat.protocol import events as ev
+from desktopchat.protocol import transferevents as te
 from desktopchat.protocol.fileevents import FileOffer, FileWithdrawn
 from desktopchat.server import RoomServer
 from desktopchat.transfer import incoming
@@ -74,7 +75,7 @@ def joined(app: ChatApp, room: RoomServer, make_client: MakeClient) -> tuple[Cha
     bob = make_client(room.address, "bob")
     bob.start()
     log = EventLog(bob.events)
-    log.wait_for(ev.FilesAllowed)
+    log.wait_for(te.FilesAllowed)
     wait_until(lambda: "bob joined" in transcript(app), what="bob in the list", root=app.root)
     return bob, log
 
@@ -212,7 +213,7 @@ def test_the_bar_moves_then_cancel_stops_it(
     assert status_of(item) is Status.CANCELLED
     assert shown(widgets) == (Action.SAVE, Action.OPEN)  # may be tried again
     assert not widgets.bar.winfo_ismapped()
-    failed = log.wait_for(ev.TransferFailed, lambda e: not e.incoming)
+    failed = log.wait_for(te.TransferFailed, lambda e: not e.incoming)
     assert "cancel" in failed.reason.lower()
     assert not dest.exists()
     app.leave_room()  # the writer thread finishes the chunks it holds, then ends
@@ -343,7 +344,7 @@ def test_our_offer_shows_who_fetched_it_and_can_be_withdrawn(
     seen = log.wait_for(FileOffer, lambda e: e.name == "plan.txt")
     assert seen.file == item.file
     bob.fetch_file(item.file, tmp_path / "bob-got.txt")
-    log.wait_for(ev.TransferDone)
+    log.wait_for(te.TransferDone)
     assert (tmp_path / "bob-got.txt").read_text() == "the plan"
     wait_until(
         lambda: str(widgets.status.cget("text")) == "fetched 1 time",
@@ -368,7 +369,7 @@ def test_hosting_with_only_me_and_a_limit(
     bob = make_client(("127.0.0.1", int(server.address[1])), "bob", pin=server.fingerprint)
     bob.start()
     log = EventLog(bob.events)
-    log.wait_for(ev.FilesAllowed)
+    log.wait_for(te.FilesAllowed)
     (tmp_path / "x.txt").write_text("x")
     cid = bob.offer_file(tmp_path / "x.txt")
     refused = log.wait_for(ev.Rejected, lambda e: e.cid == cid)

@@ -20,6 +20,7 @@ from waiting import wait_until
 from desktopchat.client import ChatClient
 from desktopchat.protocol import events as ev
 from desktopchat.protocol import fileevents as fe
+from desktopchat.protocol import transferevents as te
 from desktopchat.transfer.receiving import Fetch, State
 
 
@@ -31,12 +32,12 @@ class Member:
         self.log = EventLog(self.client.events)
         self.client.start()
         self.log.wait_for(ev.Connected)
-        self.allowed = self.log.wait_for(ev.FilesAllowed).max_size
+        self.allowed = self.log.wait_for(te.FilesAllowed).max_size
 
     def offer(self, path: Path, to: str | None = None) -> int:
         """Offer ``path``; return its file id once the room took it."""
         cid = self.client.offer_file(path, to)
-        made = self.log.wait_for(ev.OfferMade, lambda e: e.cid == cid, timeout=20.0)
+        made = self.log.wait_for(te.OfferMade, lambda e: e.cid == cid, timeout=20.0)
         return made.file
 
     def seen_offer(self, file: int) -> fe.FileOffer:
@@ -51,14 +52,14 @@ class Member:
                 return found[0]
         return offers(self.log.wait_for(ev.Event, lambda e: bool(offers(e))))[0]
 
-    def done(self, file: int, timeout: float = 20.0) -> ev.TransferDone:
+    def done(self, file: int, timeout: float = 20.0) -> te.TransferDone:
         return self.log.wait_for(
-            ev.TransferDone, lambda e: e.file == file and e.incoming, timeout=timeout
+            te.TransferDone, lambda e: e.file == file and e.incoming, timeout=timeout
         )
 
-    def failed(self, file: int, *, incoming: bool = True) -> ev.TransferFailed:
+    def failed(self, file: int, *, incoming: bool = True) -> te.TransferFailed:
         return self.log.wait_for(
-            ev.TransferFailed, lambda e: e.file == file and e.incoming == incoming, timeout=10.0
+            te.TransferFailed, lambda e: e.file == file and e.incoming == incoming, timeout=10.0
         )
 
     def fetch(self, file: int) -> Fetch:

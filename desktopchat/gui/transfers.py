@@ -61,6 +61,7 @@ from desktopchat.gui.transferrules import (
 from desktopchat.gui.transfertext import Rate
 from desktopchat.protocol import events as ev
 from desktopchat.protocol import name_key
+from desktopchat.protocol import transferevents as te
 from desktopchat.protocol.fileevents import FileOffer, FileWithdrawn
 
 if TYPE_CHECKING:
@@ -125,20 +126,20 @@ class Transfers(PreviewSteps):
     def handle(self, event: ev.Event) -> bool:
         """Follow one client event; True when it was about files (nothing else to do)."""
         match event:
-            case ev.TransferProgress():
+            case te.TransferProgress():
                 self._progress(event)
-            case ev.TransferDone():
+            case te.TransferDone():
                 self._done(event)
-            case ev.TransferFailed():
+            case te.TransferFailed():
                 self._failed(event)
-            case ev.TransferWaiting(file=file, reason=reason):
+            case te.TransferWaiting(file=file, reason=reason):
                 item = self.items.get(file)
                 if item is not None and item.incoming and item.status is Status.FETCHING:
                     item.status, item.reason = Status.WAITING, reason
                     self._changed(item)
-            case ev.OfferMade():
+            case te.OfferMade():
                 self._offered(event)
-            case ev.FilesAllowed(max_size=max_size):
+            case te.FilesAllowed(max_size=max_size):
                 self.max_size = max_size
             case ev.Accepted(cid=cid) if cid in self._offering:
                 pass  # OfferMade follows with the file's id
@@ -207,7 +208,7 @@ class Transfers(PreviewSteps):
             for file in old[: len(self.items) - MAX_ITEMS]:
                 del self.items[file]  # its line keeps its words; its buttons do nothing
 
-    def _offered(self, made: ev.OfferMade) -> None:
+    def _offered(self, made: te.OfferMade) -> None:
         self._offering.pop(made.cid, None)
         data = self._own_bytes.pop(made.cid, None)
         mime = guess_mime(made.name, data[:HEAD_BYTES] if data else b"")
@@ -244,7 +245,7 @@ class Transfers(PreviewSteps):
             line = self._room.attention.arrived(line, self._room.own_name, live=live)
         self.view.transfer_shown(tid, line, item)
 
-    def _progress(self, event: ev.TransferProgress) -> None:
+    def _progress(self, event: te.TransferProgress) -> None:
         item = self.items.get(event.file)
         if item is None:
             return
@@ -261,7 +262,7 @@ class Transfers(PreviewSteps):
             item.rate.sample(self._clock(), event.done)
         self._changed(item)
 
-    def _done(self, event: ev.TransferDone) -> None:
+    def _done(self, event: te.TransferDone) -> None:
         item = self.items.get(event.file)
         if item is None:
             return
@@ -280,7 +281,7 @@ class Transfers(PreviewSteps):
             item.path = event.path
             self._finished(item)
 
-    def _failed(self, event: ev.TransferFailed) -> None:
+    def _failed(self, event: te.TransferFailed) -> None:
         item = self.items.get(event.file)
         if item is None:
             return

@@ -33,6 +33,7 @@ from pathlib import Path
 
 from desktopchat.protocol import events as ev
 from desktopchat.protocol import fileevents as fe
+from desktopchat.protocol import transferevents as te
 from desktopchat.transfer.incoming import MAX_IN_MEMORY, MemorySink, PartFile, Sink
 from desktopchat.transfer.outgoing import (
     FileChanged,
@@ -155,7 +156,7 @@ class TransferEngine:
             self.offers.clear()
             self.sender.forget_accepted()
             self.receiver.forget_all("The room was restarted; the file is no longer offered.")
-        self._post(ev.FilesAllowed(max_size))
+        self._post(te.FilesAllowed(max_size))
 
     def ready(self, now: float) -> None:
         """The room let us in and replayed what we missed: fetches may ask again."""
@@ -277,7 +278,7 @@ class TransferEngine:
         offer = self.offers.get(file)
         if offer is None:
             reason = "That file is no longer offered."
-            self._post(ev.TransferFailed(file, True, "", reason))
+            self._post(te.TransferFailed(file, True, "", reason))
             return
         sink: Sink
         try:
@@ -288,12 +289,12 @@ class TransferEngine:
             else:
                 sink = PartFile(dest, offer.size, offer.sha256)
         except ValueError as exc:
-            self._post(ev.TransferFailed(file, True, offer.sender, f"{exc}."))
+            self._post(te.TransferFailed(file, True, offer.sender, f"{exc}."))
             return
         except OSError as exc:
             where = dest if dest is None else dest.parent
             reason = f"Could not write into {where}: {exc.strerror or exc}."
-            self._post(ev.TransferFailed(file, True, offer.sender, reason))
+            self._post(te.TransferFailed(file, True, offer.sender, reason))
             return
         self.receiver.fetch(offer, sink)
         self.receiver.pump(now)

@@ -37,6 +37,7 @@ from pathlib import Path
 
 from desktopchat.protocol import events as ev
 from desktopchat.protocol import fileevents as fe
+from desktopchat.protocol import transferevents as te
 from desktopchat.transfer.incoming import ChecksumMismatch, PartFile, Sink
 from desktopchat.transfer.progress import Throttle
 
@@ -210,7 +211,7 @@ class Receiver:
                 continue  # all in: the writer finishes it
             if fetch.state in (State.REQUESTED, State.STREAMING):
                 fetch.state = State.QUEUED
-                self._post(ev.TransferWaiting(fetch.file, _RECONNECT, True, fetch.sender))
+                self._post(te.TransferWaiting(fetch.file, _RECONNECT, True, fetch.sender))
 
     def pump(self, now: float) -> None:
         """Send the ``get`` of every fetch whose turn it is."""
@@ -311,7 +312,7 @@ class Receiver:
                 f"Checksum mismatch: what arrived is not the file {fetch.sender} offered"
                 " (its SHA-256 differs). Nothing was saved."
             )
-            self._post(ev.TransferFailed(fetch.file, True, fetch.sender, reason))
+            self._post(te.TransferFailed(fetch.file, True, fetch.sender, reason))
         elif isinstance(outcome, OSError):
             if fetch.state in (State.REQUESTED, State.STREAMING) and self.online:
                 self._control(fe.CancelFetch(fetch.file))
@@ -319,10 +320,10 @@ class Receiver:
             self._fail(fetch, f"Could not write {where}: {outcome.strerror or outcome}.")
         elif isinstance(outcome, Path):
             self._end(fetch)
-            self._post(ev.TransferDone(fetch.file, True, fetch.sender, outcome, None))
+            self._post(te.TransferDone(fetch.file, True, fetch.sender, outcome, None))
         elif isinstance(outcome, bytes):
             self._end(fetch)
-            self._post(ev.TransferDone(fetch.file, True, fetch.sender, None, outcome))
+            self._post(te.TransferDone(fetch.file, True, fetch.sender, None, outcome))
         elif size:
             fetch.unthanked += 1
             if fetch.unthanked >= GRANT and fetch.state is State.STREAMING:
@@ -330,7 +331,7 @@ class Receiver:
             if fetch.throttle.due(now):
                 total = fetch.offer.size
                 self._post(
-                    ev.TransferProgress(fetch.file, fetch.written, total, True, fetch.sender)
+                    te.TransferProgress(fetch.file, fetch.written, total, True, fetch.sender)
                 )
 
     def _grant(self, fetch: Fetch, chunks: int) -> None:
@@ -368,7 +369,7 @@ class Receiver:
         fetch.state = State.RETRY
         fetch.retry_at = now + fetch.delay
         fetch.delay = min(fetch.delay * 2, MAX_RETRY_DELAY)
-        self._post(ev.TransferWaiting(fetch.file, reason, True, fetch.sender))
+        self._post(te.TransferWaiting(fetch.file, reason, True, fetch.sender))
 
     def _fail(self, fetch: Fetch, reason: str) -> None:
         self._end(fetch)
@@ -376,7 +377,7 @@ class Receiver:
 
     def _discard(self, fetch: Fetch, reason: str) -> None:
         """Remove what was received, then say why (the ``.part`` is gone when the window hears)."""
-        failed = ev.TransferFailed(fetch.file, True, fetch.sender, reason)
+        failed = te.TransferFailed(fetch.file, True, fetch.sender, reason)
 
         def discard() -> None:
             fetch.sink.discard()

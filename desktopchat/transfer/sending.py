@@ -30,6 +30,7 @@ from pathlib import Path
 
 from desktopchat.protocol import events as ev
 from desktopchat.protocol import fileevents as fe
+from desktopchat.protocol import transferevents as te
 from desktopchat.transfer.outgoing import ChunkReader, FileChanged, Fingerprint
 from desktopchat.transfer.progress import Throttle
 
@@ -135,7 +136,7 @@ class Sender:
         self.by_file[file] = offer
         assert offer.fingerprint is not None
         self._post(
-            ev.OfferMade(cid, file, offer.name, offer.fingerprint.size, offer.path, offer.to)
+            te.OfferMade(cid, file, offer.name, offer.fingerprint.size, offer.path, offer.to)
         )
         if offer.withdrawn:  # withdrawn before the room said its id
             self._unoffer(offer)
@@ -201,7 +202,7 @@ class Sender:
         self._close(stream)
         assert stream.offer.file is not None
         reason = _STOPPED.get(stop.reason, f"The room stopped the transfer ({stop.reason}).")
-        self._post(ev.TransferFailed(stream.offer.file, False, stream.offer.peer, reason))
+        self._post(te.TransferFailed(stream.offer.file, False, stream.offer.peer, reason))
 
     def next_chunk(self, now: float) -> fe.StreamData | None:
         """The next ``data`` pair of a stream with credit (streams take turns), or None."""
@@ -227,9 +228,9 @@ class Sender:
         stream.credit -= 1
         if stream.offset >= size:  # the last one: the room expects nothing more
             self._end(stream)
-            self._post(ev.TransferDone(offer.file, False, offer.peer, offer.path, None))
+            self._post(te.TransferDone(offer.file, False, offer.peer, offer.path, None))
         elif stream.throttle.due(now):
-            self._post(ev.TransferProgress(offer.file, stream.offset, size, False, offer.peer))
+            self._post(te.TransferProgress(offer.file, stream.offset, size, False, offer.peer))
         return chunk
 
     # --- the reader thread --------------------------------------------------------------
@@ -296,7 +297,7 @@ class Sender:
             text = f"{offer.name} changed after you offered it; offer it again to send the new one."
         else:
             text = f"{offer.name} can no longer be read; the offer is withdrawn."
-        self._post(ev.TransferFailed(offer.file, False, offer.peer, text))
+        self._post(te.TransferFailed(offer.file, False, offer.peer, text))
         self.withdraw(offer.file)
 
     def _end(self, stream: Stream) -> None:
