@@ -78,6 +78,7 @@ import socket
 import threading
 import time
 from collections import deque
+from collections.abc import Sequence
 from dataclasses import replace
 from pathlib import Path
 
@@ -128,9 +129,15 @@ class ChatClient:
         ask_first_use: bool = False,
         try_tls: bool = False,
         files: bool = True,
+        alternatives: Sequence[tuple[str, int]] = (),
     ) -> None:
         self.host = host
         self.port = port
+        #: The room's addresses (``alt=``, a Redis room's servers), tried in turn.
+        self.addresses = [
+            (host, port),
+            *((h, p) for h, p in alternatives if (h, p) != (host, port)),
+        ]
         #: The current name: the validated one once the thread started, then
         #: whatever the room renamed us to. Reconnects use this name.
         self.name = name
@@ -472,7 +479,19 @@ class ChatClient:
                     self._drain_wakeup()
 
     def _connect(self) -> socket.socket:
-        """Return a connected non-blocking socket, or raise OSError / Stop."""
-        infos = socket.getaddrinfo(self.host, self.port, type=socket.SOCK_STREAM)
-        self._drain_wakeup()  # the lookup may have taken a while
-        return connect_any(infos, self.connect_timeout, self._wake_r, self._drain_wakeup)
+        """A connected non-blocking socket (OSError / Stop): the current address,
+        else the next of ``addresses`` that answers, which becomes the current one."""
+        start = self.addresses.index((self.host, self.port))
+        last: OSError = ConnectionRefusedError()
+        for i in range(len(self.addresses)):
+            host, port = self.addresses[(start + i) % len(self.addresses)]
+            try:
+                infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+                self._drain_wakeup()  # the lookup may have taken a while
+                sock = connect_any(infos, self.connect_timeout, self._wake_r, self._drain_wakeup)
+            except OSError as exc:
+                last = exc
+                continue
+            self.host, self.port = host, port  # where the next reconnect starts
+            return sock
+        raise last
