@@ -447,6 +447,37 @@ def test_more_than_five_files_ask_first(
     wait_until(lambda: len(app.presenter.transfers.items) == 6, what="six offers", root=app.root)
 
 
+def test_pasted_paths_are_asked_about_once(
+    app: ChatApp,
+    room: RoomServer,
+    make_client: MakeClient,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    joined(app, room, make_client)
+    paths = [tmp_path / f"p{n}.txt" for n in range(6)]
+    for path in paths:
+        path.write_text(path.name)
+    questions: list[str] = []
+
+    def paste_question(title: str, message: str, **options: object) -> bool:
+        questions.append(message)
+        return True
+
+    def second_question(title: str, message: str, **options: object) -> bool:
+        questions.append(message)
+        return False
+
+    monkeypatch.setattr(tkinter.messagebox, "askyesnocancel", paste_question)
+    monkeypatch.setattr(tkinter.messagebox, "askokcancel", second_question)
+    box = app.window.input
+    box.clipboard_clear()
+    box.clipboard_append("\n".join(str(p) for p in paths))
+    box.event_generate("<<Paste>>")
+    assert questions == ["Send 6 files?"]  # the paste asked; send_files does not ask again
+    wait_until(lambda: len(app.presenter.transfers.items) == 6, what="six offers", root=app.root)
+
+
 def test_files_can_be_saved_into_a_folder_without_asking(
     app: ChatApp,
     room: RoomServer,

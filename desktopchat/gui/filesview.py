@@ -228,14 +228,20 @@ class FilesView:
         if chosen:
             self.send_files([Path(p) for p in self.root.tk.splitlist(chosen)], to)
 
-    def send_files(self, paths: Sequence[Path], to: str | None = None) -> None:
-        """Offer ``paths`` to ``to`` (None: the room), after the checks of the module docstring."""
+    def send_files(
+        self, paths: Sequence[Path], to: str | None = None, *, confirmed: bool = False
+    ) -> None:
+        """Offer ``paths`` to ``to`` (None: the room), after the checks of the module docstring.
+
+        ``confirmed``: the person already said yes to these files (a paste asks "Send N
+        files?"), so more than ASK_ABOVE of them are not asked about again.
+        """
         transfers = self.presenter.transfers
         if self.presenter.client is None:
             self.file_error("Not in a room: join or host one before sending files.")
             return
         paths = list(paths)
-        if len(paths) > ASK_ABOVE and not self._confirm_many(paths, to):
+        if len(paths) > ASK_ABOVE and not confirmed and not self._confirm_many(paths, to):
             return
         good, problems = transfers.check(paths)
         for problem in problems:

@@ -47,7 +47,9 @@ class _App(Protocol):
     @property
     def client(self) -> ChatClient | None: ...
 
-    def send_files(self, paths: list[Path], to: str | None = None) -> None: ...
+    def send_files(
+        self, paths: list[Path], to: str | None = None, *, confirmed: bool = False
+    ) -> None: ...
 
     def file_error(self, text: str) -> None: ...
 
@@ -70,7 +72,7 @@ class PasteAndDrop:
         self.paste = ClipboardPaste(
             app.window.input,
             send_image=self.send_picture,
-            send_files=self.send_files,
+            send_files=self.send_pasted_files,
             show_error=self.show_error,
         )
         app.text_tools.input_menu.can_paste_other = self.paste.has_picture_or_files
@@ -98,8 +100,12 @@ class PasteAndDrop:
             self.cancel()
 
     def send_files(self, paths: list[Path]) -> None:
-        """Send dropped or pasted files to the shown tab's person or the room."""
+        """Send dropped files to the shown tab's person or the room (many: asked first)."""
         self.app.send_files(paths, recipient(self.app.presenter))
+
+    def send_pasted_files(self, paths: list[Path]) -> None:
+        """Send pasted files: the paste already asked "Send N files?", so no second question."""
+        self.app.send_files(paths, recipient(self.app.presenter), confirmed=True)
 
     def send_picture(self, png: bytes, name: str) -> int | None:
         """Offer a pasted picture (PNG bytes) as ``name``; its cid, or None with a message."""
