@@ -19,7 +19,7 @@ import sys
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
-from desktopchat import __version__, address, applog, cliopts, fileopts, historyopts
+from desktopchat import __version__, address, applog, cliopts, fileopts, historyopts, redisopts
 from desktopchat.address import DEFAULT_PORT
 from desktopchat.settings import THEMES
 
@@ -148,6 +148,7 @@ def build_parser() -> argparse.ArgumentParser:
         help=f"port (default {DEFAULT_PORT})",
     )
     historyopts.add_options(server)  # --history, --history-days, --data
+    redisopts.add_options(server)  # --redis, --room
     fileopts.add_options(server)  # --max-file-size, --file-senders
     server.add_argument(
         "--max-per-address",

@@ -17,7 +17,7 @@ import os
 import sys
 from typing import TYPE_CHECKING
 
-from desktopchat import historyopts
+from desktopchat import historyopts, redisopts
 
 if TYPE_CHECKING:
     from desktopchat.net.reachability import Problem
@@ -86,7 +86,6 @@ def run(args: argparse.Namespace) -> int:
     from desktopchat.address import format_address
     from desktopchat.net.hosting import Publicity
     from desktopchat.net.tls import IdentityError, load_or_create_identity
-    from desktopchat.server import RoomServer
 
     log = logging.getLogger("desktopchat.serve")
 
@@ -116,8 +115,9 @@ def run(args: argparse.Namespace) -> int:
             level=logging.DEBUG if args.verbose else logging.INFO,
         )
 
-    store = None
+    store = shared = None
     try:
+        shared = redisopts.open_shared(args)  # --redis: one room on several servers
         store = historyopts.open_history(args)  # --data: saved history (None without)
         identity = load_or_create_identity()
     except (IdentityError, OSError) as exc:
@@ -126,8 +126,9 @@ def run(args: argparse.Namespace) -> int:
         return fail(f"cannot load the room's certificate: {exc}")
     except ValueError as exc:
         return fail(str(exc))
+    server_class, shared_args = redisopts.server_class(shared)
     try:
-        server = RoomServer(
+        server = server_class(
             args.bind,
             args.port,
             password=password,
@@ -141,6 +142,7 @@ def run(args: argparse.Namespace) -> int:
             identity=identity,
             encrypted_only=args.encrypted_only,
             store=store,
+            **shared_args,
         )
     except OSError as exc:
         if store is not None:
@@ -173,7 +175,7 @@ def run(args: argparse.Namespace) -> int:
         )
         joinable = ", ".join(format_address(*a) for a in publicity.endpoints)
         log.info("others can join at: %s", joinable)
-        _show_invitation(publicity.invitation.text())
+        _show_invitation(redisopts.invitation(server, publicity.invitation).text())
         publicity.start()
         server.serve_forever()
     finally:

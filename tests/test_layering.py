@@ -2,11 +2,11 @@
 
 protocol/ and address -> standard library only (protocol/ may import itself);
 server/ and client -> protocol, never gui; only desktopchat/gui imports tkinter;
-only __main__ (with serve and historyopts), gui and server/ itself import
+only __main__ (with serve, historyopts, redisopts), gui and server/ itself import
 server; files/ (names, kinds, images) is Tk-free and imports neither gui nor
 server nor the client, so the window and the client library may both use it; the slow libraries
-(zeroconf, cryptography, Pillow, tkinterdnd2) are imported inside functions
-only, never when a module loads (start to window stays fast).
+(zeroconf, cryptography, Pillow, tkinterdnd2; redis, an optional extra) are imported inside
+functions only, never when a module loads (start to window stays fast).
 """
 
 from __future__ import annotations
@@ -62,9 +62,14 @@ def test_import_direction(path: Path) -> None:
     name = rel(path)
     names = imported(path)
     tops = {n.split(".")[0] for n in names}
-    # historyopts.py and serve.py are the command line's too (the options that open saved
-    # history; --serve, the headless room).
-    command_line = ("desktopchat/__main__.py", "desktopchat/historyopts.py", "desktopchat/serve.py")
+    # historyopts.py, redisopts.py and serve.py are the command line's too (the options
+    # that open saved history or a Redis room; --serve, the headless room).
+    command_line = (
+        "desktopchat/__main__.py",
+        "desktopchat/historyopts.py",
+        "desktopchat/redisopts.py",
+        "desktopchat/serve.py",
+    )
     wiring = name in command_line or name.startswith("desktopchat/gui/")
 
     if name.startswith(STDLIB_ONLY):
@@ -89,7 +94,7 @@ def test_import_direction(path: Path) -> None:
 
 
 #: Libraries slow to import: only inside a function (or under TYPE_CHECKING).
-LAZY_ONLY = frozenset({"zeroconf", "cryptography", "PIL", "tkinterdnd2"})
+LAZY_ONLY = frozenset({"zeroconf", "cryptography", "PIL", "tkinterdnd2", "redis"})
 
 
 def module_level_imports(tree: ast.Module) -> set[str]:
