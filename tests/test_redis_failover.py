@@ -11,6 +11,7 @@ what is lost.
 from __future__ import annotations
 
 import signal
+import time
 from pathlib import Path
 from typing import Any
 
@@ -101,3 +102,46 @@ def test_servers_recover_when_redis_restarts(
     finally:
         a.stop()
         b.stop()
+
+
+def test_an_outage_of_redis_loses_nothing(
+    redis_server: RedisProcess,  # noqa: F811
+    make_client: Any,
+) -> None:
+    a = shared_server(redis_server.url, rate_limits=None)
+    b = shared_server(redis_server.url, rate_limits=None)
+    try:
+        ann, bob = joined(make_client, a, "ann"), joined(make_client, b, "bob")
+        epoch = a._room.epoch
+        assert redis_server.proc is not None
+        redis_server.proc.send_signal(signal.SIGSTOP)
+        try:
+            cid = ann.client.send("during the outage")
+            # The outage itself (longer than a heartbeat's life), not a wait for anything.
+            time.sleep(4.0)
+        finally:
+            redis_server.proc.send_signal(signal.SIGCONT)
+        ann.until(lambda w: cid in w.acks(), "the ok once Redis is back")
+        bob.until(lambda w: [t for _, t in w.texts()] == ["during the outage"], "the line")
+        assert a._room.epoch == b._room.epoch == epoch  # nothing was lost: same epoch
+        # Whoever was buried while Redis stood still claimed their name again.
+        carol = joined(make_client, b, "carol")
+        assert everyone_listed(carol, {"ann", "bob", "carol"})
+    finally:
+        a.stop()
+        b.stop()
+
+
+def everyone_listed(events: Events, names: set[str]) -> bool:
+    """Ask for the member list (at most 50 times) until it is ``names``."""
+    for _ in range(50):
+        before = _lists(events)
+        if before and set(before[-1].names) == names:
+            return True
+        events.client.send("/who")
+        events.until(lambda w: len(_lists(w)) > len(before), "the list")  # noqa: B023
+    return False
+
+
+def _lists(events: Events) -> list[ev.UserList]:
+    return [e for e in events.seen if isinstance(e, ev.UserList)]

@@ -65,6 +65,8 @@ class SharedRoom(Room):
         self._decided: list[Member] = []  # joins finished or refused since the last pump
         #: Called with a reason when every member must go (Redis lost the room).
         self.drop_all: Callable[[str], None] = lambda reason: None
+        #: Called with a member and a reason when it must go (its name was lost).
+        self.drop: Callable[[Member, str], None] = lambda member, reason: None
 
     def attach(self, link: RedisLink, names: dict[str, list[str]]) -> None:
         """Use ``link``; ``names`` (key -> names value) are who is on other servers now."""
@@ -118,7 +120,9 @@ class SharedRoom(Room):
                 remote = self._remote.get(key := name_key(event.name))
                 if remote is not None and remote.name == event.name:
                     del self._remote[key]
-            self.fanout.broadcast(entry.v1, entry.v2)
+            self.fanout.broadcast(entry.v1, entry.v2, exclude=author)
+            if author is not None and d.origin == "sweep":  # buried alive (Redis was away)
+                self._reclaim(author)
         elif d.kind == "n" and isinstance(event, ev.NickChange):
             if author is not None:
                 self._renamed(author, event.new)
@@ -296,6 +300,21 @@ class SharedRoom(Room):
         self.fanout.send(member, self._replay(member, request.resume))
         self._decided.append(member)
         log.info("%s joined (%d here)", request.name, self.count)
+
+    def _reclaim(self, member: Member) -> None:
+        """Claim a member's name again after another server buried it by mistake."""
+        name, skeleton = member.name, name_skeleton(member.name)
+        value = self._value(member, name, skeleton)
+        fields = ["k", "j", "t", repr(self._clock()), "s", name, "a", member.token]
+        fields += ["o", self._sid(), "e", _enc(member)]
+        args = ["j", member.token, "", member.key, skeleton, "", "", value, self._sid()]
+
+        def answer(result: list[str]) -> None:
+            if result[0] not in ("OK", "SAME", "EPOCH") and self.members.get(member.key) is member:
+                self.drop(member, _refusal(name, result))
+
+        assert self.link is not None
+        self.link.publish(args + fields, answer)
 
     def leave(self, member: Member) -> None:
         """Remove ``member`` here and give its name back room-wide."""

@@ -39,6 +39,7 @@ class SharedRoomServer(RoomServer):
         self._shared = room
         room.attach(link, state.names)
         room.drop_all = self._drop_all
+        room.drop = self._fail  # type: ignore[assignment]
         self.link = link
         link.start(self._wake_loop, "{}:{}".format(*self.address))
 
