@@ -296,6 +296,7 @@ def _window(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
             pin=None if target is None else target.fingerprint,
             theme=args.theme,
             room_name=None if target is None else target.room_name,
+            alternatives=() if target is None else tuple(target.alternatives),
         )
     except NoWindow as exc:
         return _no_window(str(exc))

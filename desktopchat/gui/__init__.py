@@ -55,11 +55,12 @@ def run(
     pin: str | None = None,
     theme: str | None = None,
     room_name: str | None = None,
+    alternatives: tuple[tuple[str, int], ...] = (),
 ) -> int:
     """Open the chat window for the given start-up flow; return the exit code.
 
     ``pin`` is the room's fingerprint from a ``--join`` link (64 hex digits),
-    ``room_name`` the room's name from it.
+    ``room_name`` the room's name from it, ``alternatives`` its other addresses.
     """
     from desktopchat.settings import load_settings
 
@@ -90,7 +91,9 @@ def run(
         # The real network: announcing, the reachability check, "Rooms on this network".
         app = ChatApp(root, settings, theme=theme, lan=LanServices.real())  # --theme: this run
         flag.attach(app)
-        root.after_idle(start_flow, app, join, name, host_port, password, pin, room_name)
+        root.after_idle(
+            start_flow, app, join, name, host_port, password, pin, room_name, alternatives
+        )
         try:
             root.mainloop()
         finally:
@@ -116,6 +119,7 @@ def start_flow(
     password: str | None,
     pin: str | None = None,
     room_name: str | None = None,
+    alternatives: tuple[tuple[str, int], ...] = (),
 ) -> None:
     """Begin the flow the command line asked for (see the module docstring).
 
@@ -162,6 +166,7 @@ def start_flow(
             password=password or "",
             pin=pin,
             room_name=room_name,
+            alternatives=alternatives,
         )
         if name is not None:
             try:
@@ -169,7 +174,7 @@ def start_flow(
             except InvalidName as exc:
                 app.show_login(str(exc), initial)
                 return
-            app.join(host, port, checked, password, pin, room_name)
+            app.join(host, port, checked, password, pin, room_name, alternatives)
             return
         app.show_login(None, initial)
         return

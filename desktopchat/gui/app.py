@@ -24,7 +24,6 @@ from dataclasses import replace
 from tkinter import messagebox
 from typing import TYPE_CHECKING
 
-from desktopchat.address import format_address
 from desktopchat.client import ChatClient
 from desktopchat.gui import pastedrop, texttools
 from desktopchat.gui import theme as themes
@@ -249,12 +248,7 @@ class ChatApp(TabsMixin, MenuActions, AttentionMixin, SecurityView, FilesView):
     def login_failed(self, reason: str) -> None:
         """The room refused us for good: offer the login dialog again (unless hosting)."""
         if self.presenter.server is None or self.presenter.client is not None:
-            last = self._last_login
-            following = last.next_address() if last is not None else None
-            if following is not None and reason.startswith("Could not connect"):
-                self._last_login = following  # the link's next address of the same room
-                where = format_address(following.host, following.port)
-                reason = f"{reason}. The invitation also gives {where}: Connect tries it."
+            # A link's other addresses were tried already: the client moves along them.
             # Not inside the pump's tick: the dialog opens on its own turn.
             self.root.after_idle(self.show_login, reason)
 
@@ -321,7 +315,7 @@ class ChatApp(TabsMixin, MenuActions, AttentionMixin, SecurityView, FilesView):
                 name, host, port, password or "", pin, room_name, alternatives
             )
             self.settings = replace(self.settings, name=name, host=host, port=port)
-        self.presenter.join(host, port, name, password, pin, room_name)
+        self.presenter.join(host, port, name, password, pin, room_name, alternatives)
         self.transcript.flush()
         self.pump.poke()
         self.switch_pump.poke()

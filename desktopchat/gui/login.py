@@ -27,16 +27,16 @@ Decisions where the issue is silent:
 * The password is kept exactly as typed (spaces included); "" means none.
 * A link that says the room needs a password (``pw=1``) makes an empty
   password field an error before connecting.
-* A link's other addresses (``alt=``) are kept: when the first cannot be
-  reached, the dialog comes back aimed at the next one
-  (:meth:`LoginValues.next_address`) and says so; Connect tries it.
+* A link's other addresses (``alt=``) are kept and handed to the client, which
+  moves along them when an address cannot be reached (also later, when the
+  server it was on goes away: a room on several servers).
 """
 
 from __future__ import annotations
 
 import tkinter as tk
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from tkinter import ttk
 from typing import TYPE_CHECKING, Any
 
@@ -86,13 +86,6 @@ class LoginValues:
 
         addresses = [(self.host, self.port), *self.alternatives]
         return Invitation(self.room_name or "", addresses, self.pin).link()
-
-    def next_address(self) -> LoginValues | None:
-        """The same values aimed at the link's next address (the failed one goes last)."""
-        if not self.alternatives:
-            return None
-        (host, port), *rest = self.alternatives
-        return replace(self, host=host, port=port, alternatives=(*rest, (self.host, self.port)))
 
 
 class LoginError(ValueError):

@@ -148,10 +148,15 @@ class Presenter(IdentitySteps, HostingSteps, ReplaySteps):
         password: str | None = None,
         pin: str | None = None,
         room_name: str | None = None,
+        alternatives: tuple[tuple[str, int], ...] = (),
     ) -> None:
-        """Join host:port (pinned: security.py); in a room, switch to it (switching.py)."""
+        """Join host:port (pinned: security.py); in a room, switch to it (switching.py).
+
+        ``alternatives``: the room's other addresses (a link's ``alt=``, a room on
+        several servers): the client moves there when host:port stops answering.
+        """
         if self.client is not None:
-            self.switch.start(host, port, name, password, pin, room_name)
+            self.switch.start(host, port, name, password, pin, room_name, alternatives)
             return
         self._close_client()
         self._reset_session()
@@ -163,6 +168,8 @@ class Presenter(IdentitySteps, HostingSteps, ReplaySteps):
         self.view.set_status(f"connecting to {host}:{port}…")
         self.room_name, self._credentials = room_name, (name, password)
         options = self.security.client_options(host, port, pin)
+        if alternatives:
+            options["alternatives"] = alternatives
         self.client = self._client_factory(
             host, port, name, password or None, events=EventQueue(), **options
         )

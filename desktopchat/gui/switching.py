@@ -137,6 +137,7 @@ class RoomSwitch:
         password: str | None,
         pin: str | None = None,
         room_name: str | None = None,
+        alternatives: tuple[tuple[str, int], ...] = (),
     ) -> None:
         """Begin joining host:port while staying in the current room."""
         p = self._presenter
@@ -150,6 +151,8 @@ class RoomSwitch:
         current_pin = p.security.pin  # client_options() records the new room's: not yet
         options = p.security.client_options(host, port, pin)
         pin, p.security.pin = p.security.pin, current_pin
+        if alternatives:
+            options["alternatives"] = alternatives
         client = p._client_factory(
             host, port, name, password or None, events=EventQueue(), **options
         )
