@@ -31,8 +31,9 @@ from desktopchat.server import RoomServer
 from desktopchat.settings import Settings
 
 # guitools provides the tk_root fixture (fails a test whose Tk callback raised);
-# pytester runs inner test sessions (test_conftest.py checks these rules).
-pytest_plugins = ["guitools", "pytester"]
+# pytester runs inner test sessions (test_conftest.py checks these rules);
+# fileswindow has the window-and-files fixtures of the test_gui_files* modules.
+pytest_plugins = ["guitools", "pytester", "fileswindow"]
 
 
 def _have_display() -> bool:
