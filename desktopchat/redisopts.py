@@ -5,8 +5,10 @@ connects to the room in Redis (None without ``--redis``) or raises
 :class:`ValueError` with the one line to print (the ``redis`` package is an
 optional extra: ``pip install 'desktopchat[redis]'``); :func:`server_class`
 is the server to make; :func:`invitation` adds the room's other servers to
-the printed invitation. The server modules and ``redis`` are imported inside
-the functions: without ``--redis`` nothing of them is loaded.
+the printed invitation, :func:`peers` to the room's DNS-SD announcement
+(with the room's id, so browsers list its servers as one room). The server
+modules and ``redis`` are imported inside the functions: without ``--redis``
+nothing of them is loaded.
 """
 
 from __future__ import annotations
@@ -14,12 +16,13 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import re
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from desktopchat.net.invite import Invitation
 
-__all__ = ["add_options", "invitation", "open_shared", "server_class"]
+__all__ = ["add_options", "invitation", "open_shared", "peers", "server_class"]
 
 #: A room's name in Redis: part of its keys, so plain and short.
 _ROOM = re.compile(r"[A-Za-z0-9_.-]{1,64}")
@@ -89,16 +92,50 @@ def invitation(server: Any, invite: Invitation) -> Invitation:
     link = getattr(server, "link", None)
     if link is None:
         return invite
-    from desktopchat.address import format_address, parse_address
+    from desktopchat.address import format_address
 
     ours = invite.addresses
     link.addresses = ",".join(format_address(h, p) for h, p in ours)
-    others: list[tuple[str, int]] = []
     try:
-        registered = link.servers()
+        others = _others(link, ours)
     except Exception:  # Redis went away just now: our own addresses still do
-        registered = {}
-    for sid, addresses in sorted(registered.items()):
+        others = []
+    return dataclasses.replace(invite, addresses=[*ours, *others])
+
+
+def peers(server: Any) -> Callable[[], tuple[str, list[tuple[str, int]]]] | None:
+    """For the announcement (``Publicity(peers=)``): the room's id and the other
+    servers' addresses, read from Redis at each call (None: not a Redis room).
+
+    The id is the same on every server of the room however it reaches Redis
+    (a hash of the room's key prefix and epoch); a new epoch (Redis lost the
+    room) is a new id. Blocks on Redis: call it off the server's loop.
+    """
+    link = getattr(server, "link", None)
+    if link is None:
+        return None
+    from desktopchat.net.roomrecord import room_id
+
+    def read() -> tuple[str, list[tuple[str, int]]]:
+        from desktopchat.address import parse_address
+
+        ours = []
+        for text in link.addresses.split(","):
+            try:
+                ours.append(parse_address(text))
+            except ValueError:
+                continue
+        return room_id(link.prefix + link.epoch), _others(link, ours)
+
+    return read
+
+
+def _others(link: Any, ours: Sequence[tuple[str, int]]) -> list[tuple[str, int]]:
+    """The addresses of every other server registered for the room (blocks on Redis)."""
+    from desktopchat.address import parse_address
+
+    others: list[tuple[str, int]] = []
+    for sid, addresses in sorted(link.servers().items()):
         if sid == link.sid:
             continue
         for text in addresses.split(","):
@@ -108,4 +145,4 @@ def invitation(server: Any, invite: Invitation) -> Invitation:
                 continue
             if address not in ours and address not in others:
                 others.append(address)
-    return dataclasses.replace(invite, addresses=[*ours, *others])
+    return others

@@ -172,6 +172,7 @@ def run(args: argparse.Namespace) -> int:
             encrypted_only=args.encrypted_only,
             announce=args.announce,
             on_problems=_warn_unreachable,
+            peers=redisopts.peers(server),  # a Redis room: its other servers, its id
         )
         joinable = ", ".join(format_address(*a) for a in publicity.endpoints)
         log.info("others can join at: %s", joinable)

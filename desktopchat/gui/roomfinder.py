@@ -13,7 +13,10 @@ address instead. Destroying the widget (or :meth:`RoomFinder.close`) stops
 browsing.
 
 The fingerprint column shows the short form, for comparing with the one the
-host reads out from their window.
+host reads out from their window. A room on several servers is one row (the
+browser merges their records): its Host column shows the first server and
+"(+N)", N the other servers' addresses, which the join passes on as the
+target's alternatives.
 """
 
 from __future__ import annotations
@@ -38,7 +41,7 @@ FOUND = "Double-click a room to join it. Compare its fingerprint with the one th
 #: theme's font, so an address or a short fingerprint is never cut.
 _COLUMNS = (
     ("room", "Room", "Design team room"),
-    ("host", "Host", "192.168.100.200:65535"),
+    ("host", "Host", "192.168.100.200:65535 (+2)"),
     ("people", "People", "People"),
     ("password", "Password", "Password"),
     ("fingerprint", "Fingerprint", "dddd dddd dddd dddd"),
@@ -208,9 +211,10 @@ class RoomFinder(ttk.Labelframe):
 
 def _row(room: FoundRoom) -> tuple[str, str, str, str, str]:
     people = "" if room.members is None else str(room.members)
+    more = f" (+{len(room.others)})" if room.others else ""
     return (
         room.name,
-        f"{room.host}:{room.port}",
+        f"{room.host}:{room.port}{more}",
         people,
         "needed" if room.password_needed else "none",
         room.short_fingerprint,

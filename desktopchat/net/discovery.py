@@ -5,10 +5,14 @@ A hosted room announces :data:`SERVICE_TYPE` with the TXT record of
 browser lists the rooms it hears. Three entry points:
 
 * :class:`Announcer` -- announce one room; ``start()``, ``update(members=N)``
-  (rate-limited), ``close(timeout)``. Registration and goodbyes run on the
-  announcer's own thread: no call blocks the caller for long.
+  (rate-limited; a room on several servers also passes its other servers'
+  addresses and its id: ``update(N, alternatives=..., room=...)``),
+  ``close(timeout)``. Registration and goodbyes run on the announcer's own
+  thread: no call blocks the caller for long.
 * :class:`Browser` -- browse on its own threads; ``rooms()`` is a thread-safe
-  snapshot of :class:`FoundRoom`; ``close()``.
+  snapshot of :class:`FoundRoom`, one per room (the records of a room's
+  several servers merged: :func:`~desktopchat.net.roommerge.merge_rooms`);
+  ``close()``.
 * :func:`discover` -- browse for ``timeout`` seconds (the command line's
   ``--discover``).
 
@@ -35,6 +39,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 from desktopchat.escapes import UNSAFE
+from desktopchat.net.roommerge import merge_rooms
 from desktopchat.net.roomrecord import (
     NOTHING_FOUND_HINT,
     PROTOCOL_VERSION,
@@ -73,6 +78,10 @@ MAX_ROOMS = 200
 #: go must not flood it.
 MIN_UPDATE_INTERVAL = 5.0
 
+#: What an announcement says that can change: the member count, the room's
+#: other servers' addresses and the room's id (see :func:`txt_record`).
+_Said = tuple[int, tuple[tuple[str, int], ...], str]
+
 #: How long a browser waits for one room's details (SRV, TXT, address).
 RESOLVE_TIMEOUT = 3.0
 
@@ -108,6 +117,8 @@ class Announcer:
 
     ``addresses`` are the IPv4 addresses to announce (default: this machine's
     LAN addresses, as :func:`desktopchat.net.lan.join_endpoints` finds them).
+    ``alternatives`` and ``room`` are a room on several servers' other
+    servers' addresses and its id (TXT ``alt`` and ``room``).
     :meth:`start` returns at once; zeroconf starts, probes the name (about
     two seconds) and announces on the announcer's thread. A failure there
     (no network, no multicast) is logged as a warning and kept in
@@ -125,6 +136,8 @@ class Announcer:
         *,
         members: int = 0,
         min_interval: float = MIN_UPDATE_INTERVAL,
+        alternatives: Sequence[tuple[str, int]] = (),
+        room: str = "",
     ) -> None:
         self.room_name = cut_room_name(room_name) or "room"
         self.port = port
@@ -134,7 +147,7 @@ class Announcer:
         self._addresses = list(addresses) if addresses is not None else None
         self._min_interval = min_interval
         self._wake = threading.Condition()
-        self._members = members
+        self._said: _Said = (members, tuple(alternatives), room)
         self._closed = False
         self._started = False
         self.error: str | None = None
@@ -151,11 +164,24 @@ class Announcer:
             self._started = True
         self._thread.start()
 
-    def update(self, members: int) -> None:
-        """Announce a new member count: at once, or when ``min_interval`` since the last is up."""
+    def update(
+        self,
+        members: int,
+        *,
+        alternatives: Sequence[tuple[str, int]] | None = None,
+        room: str | None = None,
+    ) -> None:
+        """Announce a new member count (and other servers, room id; None: unchanged):
+        at once, or when ``min_interval`` since the last announcement is up."""
         with self._wake:
-            if members != self._members:
-                self._members = members
+            _, old_alternatives, old_room = self._said
+            said = (
+                members,
+                old_alternatives if alternatives is None else tuple(alternatives),
+                old_room if room is None else room,
+            )
+            if said != self._said:
+                self._said = said
                 self._wake.notify()
 
     def wait_announced(self, timeout: float) -> bool:
@@ -193,9 +219,10 @@ class Announcer:
             raise OSError(f"no IPv4 address to announce among {hosts}")
         return packed
 
-    def _info(self, name: str, members: int) -> ServiceInfo:
+    def _info(self, name: str, said: _Said) -> ServiceInfo:
         from zeroconf import ServiceInfo
 
+        members, alternatives, room = said
         return ServiceInfo(
             SERVICE_TYPE,
             name,
@@ -206,6 +233,8 @@ class Announcer:
                 password_needed=self.password_needed,
                 encrypted_only=self.encrypted_only,
                 members=members,
+                alternatives=alternatives,
+                room=room,
             ),
             addresses=self._addresses_now(),
             server=_host_label(self.fingerprint, self.port),
@@ -220,13 +249,13 @@ class Announcer:
                     return
             zc = _start_zeroconf()
             with self._wake:
-                members = self._members
-            info = self._info(_instance_name(self.room_name, self.fingerprint, self.port), members)
+                said = self._said
+            info = self._info(_instance_name(self.room_name, self.fingerprint, self.port), said)
             zc.register_service(info, allow_name_change=True)
             self.registered_name = info.name
             log.info("announcing room %r on the local network as %s", self.room_name, info.name)
             self._announced.set()
-            self._keep_up_to_date(zc, info.name, members)
+            self._keep_up_to_date(zc, info.name, said)
         except Exception as exc:  # zeroconf raises OSError, its own errors, ...
             self.error = f"cannot announce the room on the network: {exc}"
             log.warning("%s", self.error)
@@ -239,21 +268,26 @@ class Announcer:
                 with contextlib.suppress(Exception):
                     zc.close()
 
-    def _keep_up_to_date(self, zc: Zeroconf, name: str, sent: int) -> None:
+    def _keep_up_to_date(self, zc: Zeroconf, name: str, sent: _Said) -> None:
         last = time.monotonic()
         while True:
             with self._wake:
                 while not self._closed:
                     wait = last + self._min_interval - time.monotonic()
-                    if self._members != sent and wait <= 0:
+                    if self._said != sent and wait <= 0:
                         break
-                    self._wake.wait(wait if self._members != sent else None)
+                    self._wake.wait(wait if self._said != sent else None)
                 if self._closed:
                     return
-                sent = self._members
+                sent = self._said
             zc.update_service(self._info(name, sent))
             last = time.monotonic()
-            log.debug("re-announced room %r: %d members", self.room_name, sent)
+            log.debug(
+                "re-announced room %r: %d members, %d other addresses",
+                self.room_name,
+                sent[0],
+                len(sent[1]),
+            )
 
 
 #: Set (to anything but "" or "0") to keep every multicast packet in: no room is
@@ -335,10 +369,10 @@ class RoomTable:
                 self._rooms[name] = room
 
     def rooms(self) -> list[FoundRoom]:
-        """The rooms listed, by name."""
+        """The rooms listed, by name; a room's several servers are one entry."""
         with self._lock:
             found = list(self._rooms.values())
-        return sorted(found, key=lambda r: (r.name.casefold(), r.host, r.port))
+        return merge_rooms(found)
 
     def busy(self) -> bool:
         """True while names wait to be resolved."""
@@ -376,7 +410,7 @@ class Browser:
         self._thread.start()
 
     def rooms(self) -> list[FoundRoom]:
-        """The rooms heard so far, by name (a snapshot; safe from any thread)."""
+        """The rooms heard so far, by name, one per room (a snapshot; safe from any thread)."""
         return self.table.rooms()
 
     def wait_ready(self, timeout: float) -> bool:

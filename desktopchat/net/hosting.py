@@ -6,15 +6,19 @@ for the addresses others can use, announces the room over DNS-SD
 (:class:`desktopchat.net.discovery.Announcer`, unless told not to) and keeps
 the announced member count current, and runs the reachability check
 (:mod:`desktopchat.net.reachability`) on its own thread, handing the problems
-found to a callback. Nothing here blocks the caller; the server is only read
-(``address``, ``fingerprint``, ``member_count``), never imported.
+found to a callback. A room on several servers (``--serve --redis``) also
+passes ``peers``: its id and its other servers' addresses, read again with
+the member count, so the announcement lists the room's servers as they come
+and go (``alt`` and ``room`` in docs/PROTOCOL.md, "Discovery"). Nothing here
+blocks the caller; the server is only read (``address``, ``fingerprint``,
+``member_count``), never imported.
 """
 
 from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any, Protocol
 
 from desktopchat.net.invite import Invitation
@@ -24,13 +28,18 @@ from desktopchat.net.reachability import DEFAULT_TIMEOUT, Problem, start_check
 if TYPE_CHECKING:
     from desktopchat.net.discovery import Announcer
 
-__all__ = ["MEMBER_POLL", "HostedServer", "Publicity"]
+__all__ = ["MEMBER_POLL", "HostedServer", "Peers", "Publicity"]
 
 log = logging.getLogger(__name__)
 
 #: Seconds between two looks at the member count for the announcement (the
 #: announcer itself rate-limits what it sends).
 MEMBER_POLL = 2.0
+
+#: A room on several servers: returns the room's id (``roomrecord.room_id``)
+#: and every other server's addresses; may block briefly, may raise (then the
+#: last answer stands). Called on :meth:`Publicity.start` and on its thread.
+Peers = Callable[[], tuple[str, Sequence[tuple[str, int]]]]
 
 
 class HostedServer(Protocol):
@@ -62,6 +71,7 @@ class Publicity:
         member_poll: float = MEMBER_POLL,
         announcer_factory: Callable[..., Any] | None = None,
         check: Callable[..., object] = start_check,
+        peers: Peers | None = None,
     ) -> None:
         """``announcer_factory`` (default: the zeroconf Announcer) and ``check``
         (default: reachability.start_check) are for tests, which must not send
@@ -82,6 +92,9 @@ class Publicity:
         self._member_poll = member_poll
         self._announcer_factory = announcer_factory
         self._check = check
+        self._peers = peers
+        #: What ``peers`` said last: the announcer's ``room`` and ``alternatives``.
+        self._group: dict[str, Any] = {"room": "", "alternatives": ()}
         self._stop = threading.Event()
         self._announcer: Announcer | None = None
         self._watcher: threading.Thread | None = None
@@ -100,6 +113,7 @@ class Publicity:
             return
         fingerprint = self._server.fingerprint
         assert fingerprint is not None  # _why_not_announce checked it
+        group = {} if self._peers is None else self._read_peers()
         inv = self.invitation
         factory: Callable[..., Any]
         if self._announcer_factory is not None:
@@ -116,6 +130,7 @@ class Publicity:
             inv.encrypted_only,
             [host for host, _ in self.endpoints],
             members=self._server.member_count,
+            **group,
         )
         self._announcer.start()
         self._watcher = threading.Thread(
@@ -140,7 +155,23 @@ class Publicity:
             return "this computer has no network address besides 127.0.0.1"
         return None
 
+    def _read_peers(self) -> dict[str, Any]:
+        """The announcer's ``room`` and ``alternatives`` now (as last time if unreadable)."""
+        assert self._peers is not None
+        try:
+            room, addresses = self._peers()
+        except Exception as exc:  # Redis away for a moment: the servers stay as announced
+            log.debug("cannot read the room's other servers: %s", exc)
+            return self._group
+        ours = set(self.endpoints)
+        others = tuple((host, port) for host, port in addresses if (host, port) not in ours)
+        self._group = {"room": room, "alternatives": others}
+        return self._group
+
     def _watch_members(self) -> None:
         announcer = self._announcer
         while announcer is not None and not self._stop.wait(self._member_poll):
-            announcer.update(self._server.member_count)
+            if self._peers is None:
+                announcer.update(self._server.member_count)
+            else:
+                announcer.update(self._server.member_count, **self._read_peers())
