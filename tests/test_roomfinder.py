@@ -20,7 +20,8 @@ from waiting import wait_until
 from desktopchat.gui.roomfinder import FOUND, SEARCHING, RoomFinder
 from desktopchat.net.discovery import NOTHING_FOUND_HINT
 from desktopchat.net.invite import JoinTarget
-from desktopchat.net.roomrecord import FoundRoom, room_from_record, txt_record
+from desktopchat.net.roommerge import merge_rooms
+from desktopchat.net.roomrecord import FoundRoom, room_from_record, room_id, txt_record
 
 pytestmark = pytest.mark.gui
 
@@ -151,3 +152,36 @@ def test_destroying_the_finder_stops_browsing(tk_root: tk.Tk) -> None:
     finder.destroy()
     assert browser.closed
     pump(tk_root, 0.1)  # no poll runs on the destroyed widget (tk_root fails the test if so)
+
+
+def test_a_room_on_two_servers_is_one_row_and_joins_with_every_address(tk_root: tk.Tk) -> None:
+    def server(host: str, port: int, members: int, other: tuple[str, int]) -> FoundRoom:
+        record = txt_record(
+            "Lab",
+            FP,
+            password_needed=False,
+            encrypted_only=False,
+            members=members,
+            alternatives=[other],
+            room=room_id("desktopchat:lab:e1"),
+        )
+        wire: dict[bytes, bytes | None] = {k.encode(): v.encode() for k, v in record.items()}
+        room = room_from_record(wire, port, [host], key=f"Lab ({port})")
+        assert room is not None
+        return room
+
+    finder, browser, joined = make(tk_root)
+    first = server("192.168.1.20", 1234, 2, ("192.168.1.21", 1235))
+    second = server("192.168.1.21", 1235, 3, ("192.168.1.20", 1234))
+    browser.found = merge_rooms([first, second])
+    wait_until(lambda: finder.tree.get_children(), root=tk_root)
+    assert rows(finder) == [["Lab", "192.168.1.20:1234 (+1)", "5", "none", "0123 4567 89ab cdef"]]
+    finder.tree.selection_set(finder.tree.get_children()[0])
+    browser.found = merge_rooms([second])  # one server went: the same row, now its address
+    wait_until(lambda: rows(finder)[0][1] == "192.168.1.21:1235 (+1)", root=tk_root)
+    assert len(finder.tree.get_children()) == 1
+    assert finder.selected() is not None  # the row (and its selection) stayed
+    press_return(finder.tree)
+    [target] = joined
+    assert (target.host, target.port, target.fingerprint) == ("192.168.1.21", 1235, FP)
+    assert target.alternatives == [("192.168.1.20", 1234)]
