@@ -97,7 +97,7 @@ def invitation(server: Any, invite: Invitation) -> Invitation:
     ours = invite.addresses
     link.addresses = ",".join(format_address(h, p) for h, p in ours)
     try:
-        others = _others(link, ours)
+        others = [address for server in _others(link, ours) for address in server]
     except Exception:  # Redis went away just now: our own addresses still do
         others = []
     return dataclasses.replace(invite, addresses=[*ours, *others])
@@ -109,7 +109,10 @@ def peers(server: Any) -> Callable[[], tuple[str, list[tuple[str, int]]]] | None
 
     The id is the same on every server of the room however it reaches Redis
     (a hash of the room's key prefix and epoch); a new epoch (Redis lost the
-    room) is a new id. Blocks on Redis: call it off the server's loop.
+    room) is a new id. The addresses come one per server first, then each
+    server's second, and so on: the announcement keeps the first ten, so each
+    of ten other servers is in it (browsers merge servers that list each other).
+    Blocks on Redis: call it off the server's loop.
     """
     link = getattr(server, "link", None)
     if link is None:
@@ -125,24 +128,32 @@ def peers(server: Any) -> Callable[[], tuple[str, list[tuple[str, int]]]] | None
                 ours.append(parse_address(text))
             except ValueError:
                 continue
-        return room_id(link.prefix + link.epoch), _others(link, ours)
+        servers = _others(link, ours)
+        depth = max((len(server) for server in servers), default=0)
+        interleaved = [s[i] for i in range(depth) for s in servers if i < len(s)]
+        return room_id(link.prefix + link.epoch), interleaved
 
     return read
 
 
-def _others(link: Any, ours: Sequence[tuple[str, int]]) -> list[tuple[str, int]]:
-    """The addresses of every other server registered for the room (blocks on Redis)."""
+def _others(link: Any, ours: Sequence[tuple[str, int]]) -> list[list[tuple[str, int]]]:
+    """Each other server registered for the room: its addresses (blocks on Redis)."""
     from desktopchat.address import parse_address
 
-    others: list[tuple[str, int]] = []
+    seen = set(ours)
+    others: list[list[tuple[str, int]]] = []
     for sid, addresses in sorted(link.servers().items()):
         if sid == link.sid:
             continue
+        found = []
         for text in addresses.split(","):
             try:
                 address = parse_address(text)
             except ValueError:
                 continue
-            if address not in ours and address not in others:
-                others.append(address)
+            if address not in seen:
+                seen.add(address)
+                found.append(address)
+        if found:
+            others.append(found)
     return others

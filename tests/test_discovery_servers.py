@@ -7,6 +7,7 @@ in a private namespace, test_discovery_netns_servers.py).
 
 from __future__ import annotations
 
+import dataclasses
 import threading
 import time
 from collections.abc import Iterator
@@ -210,10 +211,20 @@ def test_another_fingerprint_is_another_room() -> None:
     assert all(room.others == () for room in rooms)
 
 
+def one_room(*endpoints: tuple[str, int], members: int | None = 1) -> list[FoundRoom]:
+    """The records of a room's servers at ``endpoints``, each listing all the others."""
+    return [
+        server(host, port, members, alt=tuple(e for e in endpoints if e != (host, port)))
+        for host, port in endpoints
+    ]
+
+
 def test_merged_flags_counts_and_the_first_server() -> None:
-    a = server("169.254.3.4", 1, 2, password=True)  # link-local: not the first choice
-    b = server("10.0.0.5", 2, None)
-    c = server("10.0.0.4", 3, 1)
+    endpoints = (("169.254.3.4", 1), ("10.0.0.5", 2), ("10.0.0.4", 3))
+    _, b, c = one_room(*endpoints)
+    # link-local: not the first choice
+    a = server("169.254.3.4", 1, 2, password=True, alt=(endpoints[1], endpoints[2]))
+    b = dataclasses.replace(b, members=None)
     [room] = merge_rooms([a, b, c])
     assert (room.host, room.port) == ("10.0.0.4", 3)
     assert room.others == (("10.0.0.5", 2), ("169.254.3.4", 1))
@@ -222,8 +233,47 @@ def test_merged_flags_counts_and_the_first_server() -> None:
     assert quiet.members is None and quiet.servers == 1
 
 
+def test_a_record_the_rooms_servers_do_not_list_stays_apart() -> None:
+    a, b = one_room(("10.0.0.5", 1234), ("10.0.0.6", 1234), members=2)
+    # A stranger with the room's id and fingerprint (both are public), listing
+    # the room's servers: they do not list it, so its address never joins the
+    # room's entry (where a pinned join would stop at it).
+    stranger = server("10.0.0.1", 1234, 50, alt=(("10.0.0.5", 1234), ("10.0.0.6", 1234)))
+    room, apart = sorted(merge_rooms([a, stranger, b]), key=lambda r: -r.servers)
+    assert (room.host, room.servers, room.members) == ("10.0.0.5", 2, 4)
+    assert room.alternatives == (("10.0.0.6", 1234),)
+    assert (apart.host, apart.servers, apart.members) == ("10.0.0.1", 1, 50)
+    assert apart.key != room.key
+    assert room.key == merge_rooms([a, b])[0].key  # the room keeps its row
+
+
+def test_a_dead_servers_lingering_record_leaves_the_room() -> None:
+    # A killed server sends no goodbye; the others bury it in Redis and stop
+    # listing it: the room's entry (and count) no longer has it.
+    endpoints = (("10.0.0.5", 1), ("10.0.0.6", 2), ("10.0.0.7", 3))
+    a, b, dead = one_room(*endpoints, members=3)
+    a = dataclasses.replace(a, others=(endpoints[1],))
+    b = dataclasses.replace(b, others=(endpoints[0],))
+    room, apart = sorted(merge_rooms([a, b, dead]), key=lambda r: -r.servers)
+    assert (room.servers, room.members, room.alternatives) == (2, 6, (endpoints[1],))
+    assert (apart.host, apart.servers) == ("10.0.0.7", 1)
+
+
+def test_servers_that_list_each_other_through_a_third_are_one_room() -> None:
+    # Over ten servers, alt= holds ten of the others: the room is still one
+    # entry when the listings connect every server.
+    a, b, c = (("10.0.0.5", 1), ("10.0.0.6", 2), ("10.0.0.7", 3))
+    records = [server(*a, alt=(b,)), server(*b, alt=(a, c)), server(*c, alt=(b,))]
+    [room] = merge_rooms(records)
+    assert room.servers == 3 and set(room.alternatives) == {b, c}
+
+
 def test_merging_caps_the_alternatives() -> None:
-    records = [server(f"10.0.{i}.1", 1000 + i, 1) for i in range(40)]
+    records = one_room(*((f"10.0.{i}.1", 1000 + i) for i in range(40)))
+    records = [
+        dataclasses.replace(r, others=tuple(x.join_target().address for x in records if x != r))
+        for r in records
+    ]
     [room] = merge_rooms(records)
     assert room.servers == 40 and room.members == 40
     assert len(room.others) == MAX_ALTERNATIVES
@@ -233,7 +283,8 @@ def test_merging_caps_the_alternatives() -> None:
 
 def test_room_table_lists_a_rooms_servers_as_one() -> None:
     table = RoomTable()
-    for name, record in (("a", server("10.0.0.5", 1, 1)), ("b", server("10.0.0.6", 2, 2))):
+    a, b = one_room(("10.0.0.5", 1), ("10.0.0.6", 2))
+    for name, record in (("a", a), ("b", dataclasses.replace(b, members=2))):
         table.heard(name)
         job = table.next_name()
         assert job is not None
@@ -422,6 +473,7 @@ class FakeLink:
             "me": "192.0.2.7:4000",
             "b": "192.0.2.8:4001,10.1.1.1:4001",
             "c": "not an address,192.0.2.7:4000",
+            "d": "192.0.2.9:4002",
         }
 
     def servers(self) -> dict[str, str]:
@@ -440,10 +492,67 @@ def test_redis_peers_are_the_other_registered_servers_and_the_rooms_id() -> None
     assert read is not None
     room, others = read()
     assert room == room_id("desktopchat:lab4:5f1c0a9e7b21")
-    assert others == [("192.0.2.8", 4001), ("10.1.1.1", 4001)]
-    assert invite.addresses == [("192.0.2.7", 4000), *others]  # as the invitation lists them
+    # One address of each server first: each of ten servers is in alt=.
+    assert others == [("192.0.2.8", 4001), ("192.0.2.9", 4002), ("10.1.1.1", 4001)]
+    assert invite.addresses == [
+        ("192.0.2.7", 4000),
+        ("192.0.2.8", 4001),
+        ("10.1.1.1", 4001),
+        ("192.0.2.9", 4002),
+    ]
     link.registered.pop("b")
+    link.registered.pop("d")
     link.epoch = "0a0a0a0a0a0a"  # Redis lost the room: a new epoch, a new id
     room, others = read()
     assert others == [] and room == room_id("desktopchat:lab4:0a0a0a0a0a0a") != ROOM
     assert redisopts.peers(object()) is None  # not a Redis room
+
+
+def test_a_changed_room_is_read_again_a_moment_later() -> None:
+    # zeroconf's cache may hand out the old record for a second after a change,
+    # and no further event comes: the table asks for the name once more.
+    table = RoomTable(recheck=0.05)
+    table.heard("a")
+    job = table.next_name()
+    assert job is not None
+    table.settle("a", job[1], server("10.0.0.5", 1, 1))
+    table.heard("a")  # its record changed
+    first = table.next_name()
+    assert first is not None
+    table.settle("a", first[1], server("10.0.0.5", 1, 1))  # the stale record, say
+    started = time.monotonic()
+    again = table.next_name()
+    assert again is not None and again[0] == "a" and time.monotonic() - started >= 0.04
+    table.settle("a", again[1], server("10.0.0.5", 1, 2))
+    assert table.rooms()[0].members == 2
+    table.heard("b")  # a new name is not read twice
+    job = table.next_name()
+    assert job is not None and job[0] == "b"
+    table.gone("b")
+    done = threading.Timer(0.3, table.close)
+    done.start()
+    assert table.next_name() is None  # nothing more to read: waits until closed
+
+
+def test_listed_rooms_are_read_again_now_and_then_and_a_failed_reread_keeps_them() -> None:
+    # A record that changes back to an earlier copy (a count 1 -> 2 -> 1)
+    # raises no event in zeroconf: only reading again finds it.
+    table = RoomTable(refresh=0.05)
+    table.heard("a")
+    job = table.next_name()
+    assert job is not None
+    table.settle("a", job[1], server("10.0.0.5", 1, 2))
+    again = table.next_name()  # no event: the refresh
+    assert again is not None and again[0] == "a"
+    table.settle("a", again[1], None)  # nothing answered this time: still listed
+    assert [r.members for r in table.rooms()] == [2]
+    again = table.next_name()
+    assert again is not None
+    table.settle("a", again[1], server("10.0.0.5", 1, 1))
+    assert [r.members for r in table.rooms()] == [1]
+    table.heard("a")  # an event whose resolve finds nothing: the room is gone
+    job = table.next_name()
+    assert job is not None
+    table.settle("a", job[1], None)
+    assert table.rooms() == []
+    table.close()

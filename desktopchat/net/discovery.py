@@ -39,7 +39,6 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 from desktopchat.escapes import UNSAFE
-from desktopchat.net.roommerge import merge_rooms
 from desktopchat.net.roomrecord import (
     NOTHING_FOUND_HINT,
     PROTOCOL_VERSION,
@@ -50,6 +49,7 @@ from desktopchat.net.roomrecord import (
     room_line,
     txt_record,
 )
+from desktopchat.net.roomtable import MAX_ROOMS, RoomTable
 
 if TYPE_CHECKING:
     from zeroconf import ServiceInfo, ServiceStateChange, Zeroconf
@@ -68,10 +68,6 @@ __all__ = [
 ]
 
 log = logging.getLogger(__name__)
-
-#: Rooms a browser keeps: a hostile announcer registering thousands of names
-#: cannot grow our memory or the list past this (a LAN has a handful).
-MAX_ROOMS = 200
 
 #: Re-announcing the member count at most this often (seconds): every announce
 #: is a multicast to everyone on the network, and a room where people come and
@@ -306,84 +302,6 @@ def _start_zeroconf() -> Zeroconf:
 
 
 # --- browsing -------------------------------------------------------------------
-
-
-class RoomTable:
-    """What a browser knows, bounded and thread-safe (no I/O: tests drive it directly).
-
-    zeroconf's thread calls :meth:`heard` and :meth:`gone`; the resolving
-    thread takes names with :meth:`next_name` and hands back what each turned
-    into with :meth:`settle`. At most ``limit`` names are tracked (waiting or
-    listed); a name that resolves to nothing usable gives its slot back. A
-    resolve that finishes after a newer event for its name is discarded: the
-    newer event decides (a room gone meanwhile never comes back).
-    """
-
-    def __init__(self, limit: int = MAX_ROOMS) -> None:
-        self._limit = limit
-        self._lock = threading.Condition()
-        self._rooms: dict[str, FoundRoom] = {}
-        self._known: dict[str, int] = {}  # name -> generation of its last event
-        self._waiting: dict[str, None] = {}  # names to resolve, an ordered set
-        self._generation = 0
-        self._closed = False
-
-    def heard(self, name: str) -> bool:
-        """A room was added or changed; False if it is ignored (over the limit)."""
-        with self._lock:
-            if name not in self._known and len(self._known) >= self._limit:
-                return False
-            self._generation += 1
-            self._known[name] = self._generation
-            self._waiting[name] = None
-            self._lock.notify()
-            return True
-
-    def gone(self, name: str) -> None:
-        """A room said goodbye (or its records expired)."""
-        with self._lock:
-            self._known.pop(name, None)
-            self._waiting.pop(name, None)
-            self._rooms.pop(name, None)
-
-    def next_name(self) -> tuple[str, int] | None:
-        """Wait for a name to resolve: (name, generation); None once closed."""
-        with self._lock:
-            while not self._waiting and not self._closed:
-                self._lock.wait()
-            if self._closed:
-                return None
-            name = next(iter(self._waiting))
-            del self._waiting[name]
-            return name, self._known[name]
-
-    def settle(self, name: str, generation: int, room: FoundRoom | None) -> None:
-        """What ``name`` resolved to (None: nothing usable); stale answers are dropped."""
-        with self._lock:
-            if self._known.get(name) != generation:
-                return
-            if room is None:
-                self._known.pop(name, None)
-                self._rooms.pop(name, None)
-            else:
-                self._rooms[name] = room
-
-    def rooms(self) -> list[FoundRoom]:
-        """The rooms listed, by name; a room's several servers are one entry."""
-        with self._lock:
-            found = list(self._rooms.values())
-        return merge_rooms(found)
-
-    def busy(self) -> bool:
-        """True while names wait to be resolved."""
-        with self._lock:
-            return bool(self._waiting)
-
-    def close(self) -> None:
-        """Wake the resolving thread for good."""
-        with self._lock:
-            self._closed = True
-            self._lock.notify_all()
 
 
 class Browser:
