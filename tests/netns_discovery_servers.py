@@ -184,6 +184,24 @@ def main() -> None:
             report["acknowledged"] = wait_for(
                 lambda: saw(lambda e: isinstance(e, ev.Accepted) and e.cid == cid)
             )
+
+            # The survivors bury the dead server and stop listing it: its record,
+            # lingering without goodbyes, is no longer part of the room's entry.
+            survivor = (LAN, client.port)
+
+            def survivors_entry() -> FoundRoom | None:
+                return next(
+                    (r for r in browser.rooms() if r.join_target().address == survivor), None
+                )
+
+            wait_for(
+                lambda: (
+                    (r := survivors_entry()) is not None
+                    and (LAN, target.port) not in r.alternatives
+                )
+            )
+            entry = survivors_entry()
+            report["survivor"] = None if entry is None else asdict(entry)
     finally:
         if client is not None:
             client.close()

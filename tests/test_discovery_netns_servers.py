@@ -64,6 +64,11 @@ def test_joining_from_the_list_moves_to_the_other_server_when_one_dies(
     assert report["moved"] is True
     assert report["now_on"] == second
     assert report["acknowledged"] is True
+    # The dead server's record lingers (no goodbyes), but the survivor no longer
+    # lists it, so it is not in the room's entry any more.
+    survivor = report["survivor"]
+    assert survivor is not None
+    assert (survivor["port"], survivor["servers"], survivor["others"]) == (second, 1, [])
 
 
 def test_discover_prints_one_line_with_every_address(report: dict[str, Any]) -> None:
