@@ -119,7 +119,14 @@ def test_alt_keeps_ipv4_fits_one_txt_string_and_is_capped() -> None:
         password_needed=False,
         encrypted_only=False,
         members=0,
-        alternatives=[("fe80::1", 1), ("host.lan", 2), ("10.0.0.1", 0), *many, many[0]],
+        alternatives=[
+            ("fe80::1", 1),
+            ("host.lan", 2),
+            ("10.0.0.1", 0),
+            ("0.0.0.0", 3),
+            many[0],
+            *many,
+        ],
     )
     assert len(f"alt={record['alt']}".encode()) <= 255
     items = record["alt"].split(",")

@@ -238,6 +238,8 @@ def _alt_value(alternatives: Sequence[tuple[str, int]]) -> str:
         item = f"{host}:{port}"
         if not _ALT.fullmatch(item) or item in items or not 0 < port < 65536:
             continue
+        if not _usable_addresses([host]):  # 0.0.0.0 (a server not yet registered), multicast
+            continue
         if len(items) == MAX_TXT_ALTERNATIVES:
             break
         if len("alt=" + ",".join([*items, item])) > _TXT_STRING:
