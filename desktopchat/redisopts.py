@@ -136,6 +136,10 @@ def peers(server: Any) -> Callable[[], tuple[str, list[tuple[str, int]]]] | None
     return read
 
 
+#: Bound-to-everything addresses: never an address to join.
+_UNSPECIFIED = frozenset({"0.0.0.0", "::", ""})
+
+
 def _others(link: Any, ours: Sequence[tuple[str, int]]) -> list[list[tuple[str, int]]]:
     """Each other server registered for the room: its addresses (blocks on Redis)."""
     from desktopchat.address import parse_address
@@ -151,7 +155,9 @@ def _others(link: Any, ours: Sequence[tuple[str, int]]) -> list[list[tuple[str, 
                 address = parse_address(text)
             except ValueError:
                 continue
-            if address not in seen:
+            # A server registers its bound address (0.0.0.0:PORT) until its
+            # invitation's addresses replace it: "any address" is no place to join.
+            if address not in seen and address[0] not in _UNSPECIFIED:
                 seen.add(address)
                 found.append(address)
         if found:
