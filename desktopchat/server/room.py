@@ -364,21 +364,27 @@ class Room:
         self.fanout.send(target, entry.v2 if target.v2 else entry.v1)
         self._accepted(member, cid, entry.id, entry.time)
 
-    def _nick(self, member: Member, raw: str, cid: int | None) -> None:
+    def _new_name(self, member: Member, raw: str, cid: int | None) -> str | None:
+        """A rename's valid, free new name; None once answered (bad, taken, the same)."""
         try:
             new = validate_name(raw)
         except InvalidName as exc:
             self._reject(member, cid, str(exc))
-            return
+            return None
         if new == member.name:
             self._send(member, ev.Info(f"You are already called {new}."))
             self._accepted(member, cid, None, None)
-            return
-        skeleton = name_skeleton(new)
-        taken = self._looks.refusal(new, skeleton, self.members, asker=member)
+            return None
+        taken = self._looks.refusal(new, name_skeleton(new), self.members, asker=member)
         if taken is not None:
             self._reject(member, cid, taken)
+            return None
+        return new
+
+    def _nick(self, member: Member, raw: str, cid: int | None) -> None:
+        if (new := self._new_name(member, raw, cid)) is None:
             return
+        skeleton = name_skeleton(new)
         if self.crowd.due is not None:
             self.announce()  # who joined, under the names they joined with, first
         old, old_key = member.name, member.key

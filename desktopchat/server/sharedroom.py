@@ -24,8 +24,7 @@ from collections.abc import Callable
 from typing import Any
 
 from desktopchat.protocol import events as ev
-from desktopchat.protocol import name_key, name_skeleton, validate_name
-from desktopchat.protocol.names import InvalidName
+from desktopchat.protocol import name_key, name_skeleton
 from desktopchat.server.crowd import full_list
 from desktopchat.server.gate import PENDING, Verdict
 from desktopchat.server.history import RoomLog
@@ -194,20 +193,9 @@ class SharedRoom(Room):
         self._publish(member, cid, [*args, "", self._sid(), *fields], answer)
 
     def _nick(self, member: Member, raw: str, cid: int | None) -> None:
-        try:
-            new = validate_name(raw)
-        except InvalidName as exc:
-            self._reject(member, cid, str(exc))
-            return
-        if new == member.name:
-            self._send(member, ev.Info(f"You are already called {new}."))
-            self._accepted(member, cid, None, None)
+        if (new := self._new_name(member, raw, cid)) is None:
             return
         skeleton = name_skeleton(new)
-        taken = self._looks.refusal(new, skeleton, self.members, asker=member)
-        if taken is not None:
-            self._reject(member, cid, taken)
-            return
         value = self._value(member, new, skeleton)
         old_skeleton = name_skeleton(member.name)
         fields = self._fields("n", member, cid, s=new, old=member.name)
