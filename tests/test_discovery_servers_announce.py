@@ -14,6 +14,7 @@ from typing import Any
 
 import pytest
 from test_discovery_servers import FP, ROOM, server
+from test_discovery_threads import FakeZeroconf
 from waiting import wait_until
 
 from desktopchat import redisopts
@@ -25,42 +26,14 @@ from desktopchat.net.roomrecord import room_id
 # --- announcing ---------------------------------------------------------------------
 
 
-class Recorder:
-    """A stand-in zeroconf keeping the TXT records announced."""
-
-    def __init__(self) -> None:
-        self.sent: list[tuple[str, dict[bytes, bytes | None]]] = []
-        self.lock = threading.Lock()
-
-    def _note(self, what: str, info: Any) -> None:
-        with self.lock:
-            self.sent.append((what, dict(info.properties)))
-
-    def register_service(self, info: Any, allow_name_change: bool = False) -> None:
-        self._note("register", info)
-
-    def update_service(self, info: Any) -> None:
-        self._note("update", info)
-
-    def unregister_service(self, info: Any) -> None:
-        self._note("unregister", info)
-
-    def close(self) -> None:
-        pass
-
-    def last(self) -> dict[bytes, bytes | None]:
-        with self.lock:
-            return self.sent[-1][1] if self.sent else {}
-
-
 @pytest.fixture
-def recorder(monkeypatch: pytest.MonkeyPatch) -> Iterator[Recorder]:
-    fake = Recorder()
+def recorder(monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeZeroconf]:
+    fake = FakeZeroconf()
     monkeypatch.setattr(discovery, "_start_zeroconf", lambda: fake)
     yield fake
 
 
-def test_announcer_sends_and_updates_the_other_servers(recorder: Recorder) -> None:
+def test_announcer_sends_and_updates_the_other_servers(recorder: FakeZeroconf) -> None:
     announcer = Announcer(
         "Lab",
         1234,
@@ -83,10 +56,10 @@ def test_announcer_sends_and_updates_the_other_servers(recorder: Recorder) -> No
     assert recorder.last()[b"alt"] == b"10.0.0.6:1235,10.0.0.7:1236"
     announcer.update(2, alternatives=[], room=ROOM)  # the last other server went
     wait_until(lambda: b"alt" not in recorder.last())
-    count = len(recorder.sent)
+    count = len(recorder.calls)
     announcer.update(2, alternatives=[], room=ROOM)  # nothing new: nothing sent
     time.sleep(0.2)
-    assert len(recorder.sent) == count
+    assert len(recorder.calls) == count
     assert announcer.close(timeout=5)
 
 

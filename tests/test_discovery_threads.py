@@ -129,6 +129,12 @@ class FakeZeroconf:
         with self.lock:
             return [what for what, _, _ in self.calls]
 
+    def last(self) -> dict[bytes, bytes | None]:
+        """The TXT record announced last ({} before the first)."""
+        with self.lock:
+            records = [props for what, _, props in self.calls if what in ("register", "update")]
+        return records[-1] if records else {}
+
     def counts(self) -> list[bytes | None]:
         with self.lock:
             return [props.get(b"n") for what, _, props in self.calls if what != "close"]
