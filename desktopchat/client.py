@@ -92,7 +92,6 @@ from desktopchat.protocol import events as ev
 from desktopchat.protocol.commands import Command, command_text, parse_command
 from desktopchat.protocol.filewire import file_name_problem
 from desktopchat.session import LEGACY_GRACE, AskFirst, Dropped, PinRefused, Queued, Session, Stop
-from desktopchat.transfer.engine import TransferEngine
 
 __all__ = ["INITIAL_BACKOFF", "LEGACY_GRACE", "MAX_BACKOFF", "REFUSED_RETRY_WINDOW", "ChatClient"]
 
@@ -184,6 +183,9 @@ class ChatClient:
         self._wake_w.setblocking(False)
         #: Ask rooms that offer files for them (section 14).
         self.files = files
+        # Imported here, not with the module: the window maps before any client exists.
+        from desktopchat.transfer.engine import TransferEngine
+
         #: Offers, fetches and streams; driven by the network thread.
         self.transfers = TransferEngine(self._post, self._new_cid, self._enqueue, self._wake)
 
