@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import signal
 import socket
@@ -22,6 +23,7 @@ from pathlib import Path
 import pytest
 from guitools import no_input_focus, send_wm_delete
 from peer import Peer
+from waiting import wait_until
 
 from desktopchat.protocol import events as ev
 from desktopchat.server import RoomServer
@@ -139,12 +141,24 @@ def test_close_button_ends_the_process_with_exit_code_0(room: RoomServer, launch
         assert bob.read_until(ev.LEAVE) == "tester"
 
 
-def test_host_at_once_then_quit_closes_the_room(launch: Launcher) -> None:
-    # The title names the room ("ann's room"), not its port: pick a free one.
-    with socket.socket() as probe:
-        probe.bind(("0.0.0.0", 0))
-        port = probe.getsockname()[1]
-    proc = launch("--host", str(port), "--name", "ann")
+def hosted_port(log: Path) -> int:
+    """The port a window started with ``--host 0`` hosts on, from its log file ``log``."""
+    found: list[int] = []
+
+    def logged() -> bool:
+        text = log.read_text(encoding="utf-8") if log.exists() else ""
+        found[:] = [int(m) for m in re.findall(r"hosting a room on port (\d+)", text)]
+        return bool(found)
+
+    wait_until(logged, 30.0, "the window to say where it hosts")
+    return found[0]
+
+
+def test_host_at_once_then_quit_closes_the_room(launch: Launcher, tmp_path: Path) -> None:
+    # Any free port (a port probed free here could be taken before the app binds it);
+    # the title names the room ("ann's room"), not its port: the log says it.
+    proc = launch("--host", "0", "--name", "ann")
+    port = hosted_port(tmp_path / "log" / "desktopchat.log")
     wid = window_id()
     deadline = time.monotonic() + 15
     while " — ann — " not in xdotool("getwindowname", str(wid)):

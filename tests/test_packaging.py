@@ -28,6 +28,7 @@ from typing import Any
 
 import pytest
 from peer import Peer
+from test_e2e import hosted_port
 
 from desktopchat import __version__
 from desktopchat.client import ChatClient
@@ -424,16 +425,9 @@ def _events_until(client: ChatClient, kind: type[ev.Event], timeout: float) -> l
     return seen
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
 @pytest.mark.gui
 def test_exe_hosts_and_joins_a_room(exe: Path, tmp_path: Path) -> None:
     """Two copies of the executable: one ``--host``, one ``--join``; a raw socket watches."""
-    port = _free_port()
     procs: list[subprocess.Popen[bytes]] = []
 
     def start(*args: str) -> None:
@@ -458,7 +452,11 @@ def test_exe_hosts_and_joins_a_room(exe: Path, tmp_path: Path) -> None:
         )
 
     try:
-        start("--host", str(port), "--name", "hostess")
+        # Any free port (one probed free here could be taken before the program binds
+        # it); the program's log says which (HOME is home0, no XDG_STATE_HOME).
+        start("--host", "0", "--name", "hostess")
+        log = tmp_path / "home0" / ".local" / "state" / "desktopchat" / "log" / "desktopchat.log"
+        port = hosted_port(log)
         deadline = time.monotonic() + START_TIMEOUT
         while True:  # the hosting window binds its port once it is up
             try:

@@ -222,6 +222,7 @@ def open_server(
             max_file_size=options.max_file_size,
             file_senders=options.file_senders,
         )
+        log.info("hosting a room on port %d", server.address[1])
         return server, None if store is None else store.notice
     except OSError as exc:
         if store is not None:
