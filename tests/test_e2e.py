@@ -161,8 +161,8 @@ def test_host_at_once_then_quit_closes_the_room(launch: Launcher, tmp_path: Path
     port = hosted_port(tmp_path / "log" / "desktopchat.log")
     wid = window_id()
     deadline = time.monotonic() + 15
-    while " — ann — " not in xdotool("getwindowname", str(wid)):
-        assert time.monotonic() < deadline, "the title never showed the hosted room"
+    while " — ann — " not in (title := xdotool("getwindowname", str(wid))):
+        assert time.monotonic() < deadline, f"the title never showed the hosted room: {title!r}"
         assert proc.poll() is None, stderr_of(proc)
         time.sleep(0.05)  # polling another process's window title
     with Peer.joined(("127.0.0.1", port), "bob") as bob:
