@@ -18,6 +18,7 @@ import ctypes
 import ctypes.util
 import gc
 import os
+import subprocess
 import time
 import tkinter as tk
 import traceback
@@ -236,3 +237,22 @@ def no_input_focus(display_name: str | None = None) -> Iterator[None]:
 def transcript(chat: ChatApp) -> str:
     """The chat window's transcript as plain text."""
     return chat.transcript.get_text()
+
+
+def find_windows(pattern: str, timeout: float = 30.0, *, visible: bool = True) -> list[str]:
+    """The ids of the windows whose name matches ``pattern``, waiting until there is one.
+
+    Polls ``xdotool search`` instead of its ``--sync``: xdotool walks the window
+    tree and gives up with an X error (BadWindow, exit 1) when a window goes away
+    during the walk, which Tk's start-up and dialogs do. Such a walk is looked
+    at again 50 ms later; after ``timeout`` seconds without a match it fails.
+    """
+    command = ["xdotool", "search", *(["--onlyvisible"] if visible else []), "--name", pattern]
+    deadline = time.monotonic() + timeout
+    while True:
+        done = subprocess.run(command, capture_output=True, text=True, timeout=timeout)
+        if ids := done.stdout.split():
+            return ids
+        if time.monotonic() > deadline:
+            raise AssertionError(f"no window named {pattern!r} after {timeout:g} s: {done.stderr}")
+        time.sleep(0.05)

@@ -24,7 +24,7 @@ from collections.abc import Iterator
 
 import pytest
 from desktopkit import NotificationListener, need, notification_service, window_manager
-from guitools import transcript
+from guitools import find_windows, transcript
 from peer import Peer
 from waiting import wait_until
 
@@ -88,7 +88,7 @@ def test_a_mention_in_the_background_raises_the_hint_and_a_notification_until_fo
 
     other = subprocess.Popen([sys.executable, "-c", OTHER_WINDOW])
     try:
-        (other_id, *_) = xdotool("search", "--sync", "--name", f"^{OTHER_TITLE}$").split()
+        other_id = find_windows(f"^{OTHER_TITLE}$", visible=False)[0]
         xdotool("windowactivate", "--sync", other_id)
         wait_until(lambda: not app.has_focus(), what="the other window focused", root=root)
 

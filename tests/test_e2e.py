@@ -21,7 +21,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
-from guitools import no_input_focus, send_wm_delete
+from guitools import find_windows, no_input_focus, send_wm_delete
 from peer import Peer
 from waiting import wait_until
 
@@ -80,8 +80,7 @@ def xdotool(*args: str, timeout: float = 20) -> str:
 
 def window_id() -> int:
     """The app's main window, waiting until it is mapped."""
-    out = xdotool("search", "--sync", "--onlyvisible", "--name", TITLE)
-    return int(out.split()[0])
+    return int(find_windows(TITLE)[0])
 
 
 def wait_title(wid: int, condition: Callable[[str], bool], what: str) -> str:
@@ -172,8 +171,8 @@ def test_host_at_once_then_quit_closes_the_room(launch: Launcher, tmp_path: Path
         assert bob.read_until("ann") == "hi bob"
         xdotool("key", "ctrl+q")
         # bob is in the room ann hosts: Quit asks first (Cancel is the default).
-        question = xdotool("search", "--sync", "--onlyvisible", "--name", "^Close your room")
-        xdotool("windowfocus", "--sync", question.split()[0])
+        question = find_windows("^Close your room")[0]
+        xdotool("windowfocus", "--sync", question)
         xdotool("key", "shift+Tab")  # from Cancel to OK
         xdotool("key", "space")
         assert bob.read_until(ev.INFO) == ev.ROOM_CLOSED
@@ -205,10 +204,7 @@ def test_no_arguments_opens_the_login_dialog_escape_keeps_the_window_ctrl_q_exit
 ) -> None:
     proc = launch()
     # The em dash in the title is mangled in WM_NAME: match around it.
-    xdotool(
-        "search", "--sync", "--onlyvisible", "--name", "^Join a room.*desktopchat$",
-        "windowfocus", "--sync",
-    )  # fmt: skip
+    xdotool("windowfocus", "--sync", find_windows("^Join a room.*desktopchat$")[0])
     xdotool("key", "Escape")
     main = window_id()  # still there: Cancel does not close the app
     assert proc.poll() is None

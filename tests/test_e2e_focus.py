@@ -19,6 +19,7 @@ from pathlib import Path
 
 import pytest
 from desktopkit import need, window_manager
+from guitools import find_windows
 from peer import Peer
 
 from desktopchat.protocol import events as ev
@@ -37,7 +38,7 @@ def xdotool(*args: str) -> str:
 
 def window_named(part: str) -> str:
     """The id of the first visible window whose title contains ``part`` (waits for it)."""
-    return xdotool("search", "--sync", "--onlyvisible", "--name", part).splitlines()[0]
+    return find_windows(part)[0]
 
 
 @pytest.fixture

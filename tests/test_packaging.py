@@ -27,6 +27,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from guitools import find_windows
 from peer import Peer
 from test_e2e import hosted_port
 
@@ -324,12 +325,10 @@ def _net_wm_icon_sizes(window_id: int) -> list[tuple[int, int]]:
 
 def _find_window(pattern: str, proc: subprocess.Popen[Any]) -> str:
     """Wait for a visible window whose title matches ``pattern``; return its id."""
-    found = subprocess.run(
-        ["xdotool", "search", "--sync", "--onlyvisible", "--name", pattern],
-        capture_output=True, text=True, timeout=START_TIMEOUT,
-    )  # fmt: skip
-    assert found.returncode == 0, f"no window {pattern!r} (exit {proc.poll()})"
-    return found.stdout.split()[0]
+    try:
+        return find_windows(pattern, START_TIMEOUT)[0]
+    except AssertionError as exc:
+        raise AssertionError(f"{exc} (the program's exit: {proc.poll()})") from None
 
 
 @pytest.mark.gui

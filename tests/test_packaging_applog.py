@@ -12,6 +12,7 @@ import threading
 from pathlib import Path
 
 import pytest
+from guitools import find_windows
 
 from desktopchat import applog
 
@@ -215,15 +216,9 @@ def test_error_dialog_appears_and_closes(tmp_path: Path) -> None:
     )
     proc = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, text=True)
     try:
-        found = subprocess.run(
-            # Not the literal title: xdotool matches WM_NAME, where Tk stores the
-            # em dash as mangled Latin-1, so a pattern with "—" never matches.
-            ["xdotool", "search", "--sync", "--onlyvisible", "--name", "^desktopchat.*error$"],
-            capture_output=True,
-            text=True,
-            timeout=30,
-        )
-        wid = found.stdout.split()[0]
+        # Not the literal title: xdotool matches WM_NAME, where Tk stores the
+        # em dash as mangled Latin-1, so a pattern with "—" never matches.
+        wid = find_windows("^desktopchat.*error$")[0]
         subprocess.run(["xdotool", "windowfocus", "--sync", wid, "key", "Return"], timeout=30)
         out, _ = proc.communicate(timeout=30)
     finally:
