@@ -49,6 +49,15 @@ def test_ipv6_main_address_in_brackets() -> None:
     assert parse_join_target(link).address == ("::1", 5000)
 
 
+@pytest.mark.parametrize("name", ["0.", ".", "Lab 4.", "v2.0 room..."])
+def test_a_room_name_ending_in_a_dot_keeps_it(name: str) -> None:
+    # Found by the round trip below: pasted text loses a link's last "." (a sentence's).
+    link = Invitation(name, [("192.0.2.7", 4000)]).link()
+    assert not link.endswith(".")
+    assert parse_join_target(link).room_name == name
+    assert parse_join_target(f"Join us: {link}.").room_name == name
+
+
 @given(
     name=st.text(min_size=1, max_size=MAX_ROOM_NAME).filter(
         lambda s: _usable_name(s) and " ".join(s.split()) == s

@@ -111,7 +111,10 @@ class Invitation:
             params.append(f"fp={self.fingerprint.lower()}")
         params.append(f"pw={int(self.password_needed)}")
         if self.room_name:
-            params.append(f"name={quote(self.room_name, safe='')}")
+            # "." is escaped too: a link that ends a sentence loses its last "." when
+            # it is found in pasted text (_TRAILING), and a name may end in one.
+            name = quote(self.room_name, safe="").replace(".", "%2E")
+            params.append(f"name={name}")
         if others:
             alts = ",".join(format_address(h, p) for h, p in others[:MAX_ALTERNATIVES])
             params.append(f"alt={quote(alts, safe='[]:,')}")
