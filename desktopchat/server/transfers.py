@@ -200,14 +200,22 @@ class Transfers:
             stream.credit = credit
             self._tell(stream.offer.sender, fe.StreamCredit(stream.id, granted))
 
+    def _refused(
+        self, member: Member, request: ev.Event, cid: int | None, refusal: str | None
+    ) -> bool:
+        """Answer ``no`` with ``refusal``, or with the rate limit's if the request is over it."""
+        room = self._room
+        if refusal is None and room.rates is not None:
+            refusal = room._over_limit(member, request)
+        if refusal is None:
+            return False
+        room._reject(member, cid, refusal)
+        return True
+
     def _offer(self, member: Member, request: fe.FileOffer) -> None:
         room = self._room
         cid = request.cid
-        refusal = self._offer_refusal(member, request)
-        if refusal is None and room.rates is not None:
-            refusal = room._over_limit(member, request)
-        if refusal is not None:
-            room._reject(member, cid, refusal)
+        if self._refused(member, request, cid, self._offer_refusal(member, request)):
             return
         target: Member | None = None
         if request.to is not None:
@@ -271,11 +279,7 @@ class Transfers:
     def _get(self, member: Member, request: fe.FetchFile) -> None:
         room = self._room
         cid = request.cid
-        refusal = self._get_refusal(member, request)
-        if refusal is None and room.rates is not None:
-            refusal = room._over_limit(member, request)
-        if refusal is not None:
-            room._reject(member, cid, refusal)
+        if self._refused(member, request, cid, self._get_refusal(member, request)):
             return
         offer = self.offers[request.file]
         sender = offer.sender
